@@ -1,0 +1,94 @@
+"""Every setting of defkg in one place.
+
+A :class:`Settings` is built once (from CLI flags, then ``DEFKG_*`` environment variables, then
+the defaults below) and handed to the build, the store and ``create_app``. No other module reads
+the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from defkg.iris import DEFAULT_BASE, IriScheme
+
+
+def _default_service_allowlist() -> tuple[str, ...]:
+    return ("https://query.wikidata.org/sparql",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration shared by the build, the store and the web app."""
+
+    # --- the project and its release -------------------------------------------------------
+    root: Path = Path(".")  #: the project: its ontology/, data/, shapes/, queries/
+    dist: Path = Path("dist")  #: where the release is published (relative to the cwd)
+    base: str = DEFAULT_BASE  #: the canonical base IRI of everything the dataset mints
+
+    # --- serving ---------------------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = None  #: the URL clients reach us at, if not http://host:port/
+    store: str = "embedded"  #: "embedded", or the URL of a remote SPARQL endpoint
+    workers: int = 2  #: query worker processes (embedded store)
+    threads: int = 16  #: WSGI threads answering HTTP requests
+
+    # --- limits on the public endpoint -----------------------------------------------------
+    query_timeout: float = 30.0  #: seconds a query may run before it is stopped
+    max_query_length: int = 20_000  #: characters in one query
+    max_request_bytes: int = 100_000  #: request body size (413 above it)
+    max_result_rows: int = 100_000  #: rows (or triples) in one result
+    max_result_bytes: int = 50_000_000  #: serialised bytes in one result
+    max_concurrent_queries: int = 8  #: queries running or waiting; 503 above it
+    service_allowlist: tuple[str, ...] = field(default_factory=_default_service_allowlist)
+    service_timeout: float = 10.0  #: seconds for a query that calls SERVICE
+
+    @property
+    def iris(self) -> IriScheme:
+        return IriScheme(self.base)
+
+    @property
+    def ontology_dir(self) -> Path:
+        return self.root / "ontology"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def shapes_dir(self) -> Path:
+        return self.root / "shapes"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.root / "queries"
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the given fields replaced; ``None`` values are ignored."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+def settings_from_env(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Settings from ``DEFKG_<FIELD>`` variables, then explicit overrides (CLI flags) on top."""
+    environ = dict(os.environ if environ is None else environ)
+    values: dict[str, object] = {}
+    for f in fields(Settings):
+        raw = environ.get("DEFKG_" + f.name.upper())
+        if raw is None:
+            continue
+        default = getattr(Settings, f.name, None)
+        if f.name == "service_allowlist":
+            values[f.name] = tuple(u.strip() for u in raw.split(",") if u.strip())
+        elif isinstance(default, Path):
+            values[f.name] = Path(raw)
+        elif isinstance(default, bool):
+            values[f.name] = raw.lower() in {"1", "true", "yes", "on"}
+        elif isinstance(default, int):
+            values[f.name] = int(raw)
+        elif isinstance(default, float):
+            values[f.name] = float(raw)
+        else:
+            values[f.name] = raw
+    return Settings(**values).with_overrides(**overrides)

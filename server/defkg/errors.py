@@ -1,0 +1,28 @@
+"""The errors defkg reports to people, and the exit code each one means.
+
+Every module raises these with a message that says what went wrong and where (file, line,
+column, IRI); the CLI prints the message and exits with the code, the web layer turns them into
+HTTP errors. Nobody shows a stack trace to a user.
+"""
+
+from __future__ import annotations
+
+
+class DefkgError(Exception):
+    """Bad usage or unreadable input (exit code 2)."""
+
+    exit_code = 2
+
+
+class InputError(DefkgError):
+    """A project file cannot be read or parsed; the message names the file, line and column."""
+
+
+class ValidationFailed(DefkgError):
+    """The graph violates the shapes (exit code 1); ``report`` is the human report."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, report: str = "") -> None:
+        super().__init__(message)
+        self.report = report
