@@ -1,0 +1,334 @@
+"""Load a defkg project into one Dataset: a named graph per file, shapes apart, lines recorded.
+
+``ontology/*.ttl`` goes into ``{base}graph/ontology``, ``data/{stem}.ttl`` into
+``{base}graph/{stem}``, a ``data/*.trig`` file names its own graphs, and ``shapes/*.ttl`` form
+the shapes graph. Every problem with a file (unreadable, not UTF-8, bad syntax, unknown prefix)
+becomes an :class:`~defkg.errors.InputError` that reads ``file:line:col: message``.
+
+Blank nodes get labels derived from their content and graph, so that the same input always
+yields the same labels: the reasoning cache and the byte-identical dumps depend on that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin
+
+from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.term import Node
+
+from defkg.config import Settings
+from defkg.errors import InputError
+
+
+@dataclass
+class Project:
+    """A loaded project: what :func:`load_project` returns (see docs/architecture.md)."""
+
+    dataset: Dataset  #: named graphs: ontology, entities, one per source file
+    shapes: Graph  #: every file of shapes/
+    files: dict[URIRef, Path]  #: graph name -> the file it came from
+    subject_lines: dict[Path, dict[Node, int]]  #: where each subject block starts (1-based)
+    shape_files: list[Path] = field(default_factory=list)  #: the files of shapes/, sorted
+
+    def graph(self, name: URIRef) -> Graph:
+        """The named graph ``name`` of the dataset."""
+        return self.dataset.graph(name)
+
+    def asserted_graph_names(self) -> list[URIRef]:
+        """Every loaded graph name, sorted (ontology, entities and the sources)."""
+        return sorted(self.files)
+
+
+def load_project(settings: Settings) -> Project:
+    """Parse the project at ``settings.root``; raise InputError naming file, line and column."""
+    iris = settings.iris
+    ontology_files = _project_files(settings.ontology_dir, ("*.ttl",), "ontology")
+    data_files = _project_files(settings.data_dir, ("*.ttl", "*.trig"), "data")
+    shape_files = _project_files(settings.shapes_dir, ("*.ttl",), "shapes")
+
+    dataset = Dataset()
+    files: dict[URIRef, Path] = {}
+    subject_lines: dict[Path, dict[Node, int]] = {}
+
+    ontology_graph = dataset.graph(iris.ontology_graph)
+    for path in ontology_files:
+        text = read_text(path)
+        _parse_into(ontology_graph, text, path, "turtle", iris.ontology_graph)
+        subject_lines[path] = scan_subject_lines(text, str(iris.ontology_graph))
+    files[iris.ontology_graph] = ontology_files[0]
+
+    for path in data_files:
+        text = read_text(path)
+        default_name = iris.graph(path.stem)
+        subject_lines[path] = scan_subject_lines(text, str(default_name))
+        if path.suffix == ".trig":
+            for name in _parse_trig(dataset, text, path, default_name):
+                _claim(files, name, path)
+        else:
+            _claim(files, default_name, path)
+            _parse_into(dataset.graph(default_name), text, path, "turtle", default_name)
+
+    shapes = Graph()
+    for path in shape_files:
+        text = read_text(path)
+        _parse_into(shapes, text, path, "turtle", iris.shapes_graph)
+        subject_lines[path] = scan_subject_lines(text, str(iris.shapes_graph))
+
+    for name in list(files):
+        _stabilise_blank_nodes(dataset, name)
+    shapes = _stable_copy(shapes, iris.shapes_graph)
+    for prefix, namespace in iris.prefixes().items():
+        dataset.bind(prefix, namespace, replace=True)
+        shapes.bind(prefix, namespace, replace=True)
+    return Project(dataset, shapes, files, subject_lines, shape_files)
+
+
+def _project_files(folder: Path, patterns: tuple[str, ...], what: str) -> list[Path]:
+    """The files of one project folder, sorted; an error when the folder is missing or empty."""
+    if not folder.is_dir():
+        raise InputError(f"{folder}: the {what} folder is missing (expected {folder}/)")
+    found = sorted({p for pattern in patterns for p in folder.glob(pattern) if p.is_file()})
+    if not found:
+        kinds = " or ".join(p.removeprefix("*") for p in patterns)
+        raise InputError(f"{folder}: the {what} folder holds no {kinds} file")
+    return found
+
+
+def read_text(path: Path) -> str:
+    """The file's text; an InputError when it cannot be read or is not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, col = _line_col(raw, error.start)
+        raise InputError(
+            f"{path}:{line}:{col}: not UTF-8 (byte 0x{raw[error.start]:02x}); "
+            "save the file as UTF-8"
+        ) from None
+
+
+def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column (in characters) of a byte offset."""
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column
+
+
+def _parse_error(path: Path, error: Exception) -> InputError:
+    """Turn a parser exception into ``file:line:col: message``."""
+    if isinstance(error, BadSyntax):
+        raw = error._str if isinstance(error._str, bytes) else str(error._str).encode("utf-8")
+        line, col = _line_col(raw, min(error._i, len(raw)))
+        why = error._why
+        prefix = re.fullmatch(r'Prefix "(.*):" not bound', why)
+        if prefix:
+            why = f"unknown prefix '{prefix.group(1)}:' (declare it with @prefix)"
+        return InputError(f"{path}:{line}:{col}: syntax error: {why}")
+    line = getattr(error, "lineno", None) or getattr(error, "line", None)
+    where = f"{path}:{line}" if isinstance(line, int) else str(path)
+    return InputError(f"{where}: cannot parse: {error}")
+
+
+def _parse_into(graph: Graph, text: str, path: Path, fmt: str, base: URIRef) -> None:
+    try:
+        graph.parse(data=text, format=fmt, publicID=str(base))
+    except Exception as error:  # the parsers raise many types; each becomes file:line:col
+        raise _parse_error(path, error) from None
+
+
+def _parse_trig(dataset: Dataset, text: str, path: Path, default_name: URIRef) -> list[URIRef]:
+    """Parse a TriG file; triples outside any graph block go to ``{base}graph/{stem}``."""
+    scratch = Dataset()
+    try:
+        scratch.parse(data=text, format="trig", publicID=str(default_name))
+    except Exception as error:
+        raise _parse_error(path, error) from None
+    names: list[URIRef] = []
+    for context in scratch.graphs():
+        if len(context) == 0:
+            continue
+        name = context.identifier
+        if name == DATASET_DEFAULT_GRAPH_ID:
+            name = default_name
+        if not isinstance(name, URIRef):
+            raise InputError(f"{path}: a graph is named by a blank node; name it with an IRI")
+        target = dataset.graph(name)
+        for triple in context:
+            target.add(triple)
+        names.append(name)
+    return sorted(set(names))
+
+
+def _claim(files: dict[URIRef, Path], name: URIRef, path: Path) -> None:
+    """Record that ``path`` fills graph ``name``; two files may not fill the same graph."""
+    other = files.get(name)
+    if other is not None and other != path:
+        raise InputError(f"{path}: graph <{name}> is already filled by {other}")
+    files[name] = path
+
+
+def _stable_copy(graph: Graph, name: URIRef) -> Graph:
+    """A copy of ``graph`` whose blank nodes are labelled from their content and ``name``."""
+    if not any(isinstance(t, BNode) for triple in graph for t in (triple[0], triple[2])):
+        return graph
+    salt = hashlib.sha256(str(name).encode("utf-8")).hexdigest()[:8]
+    copy = Graph()
+    for s, p, o in to_canonical_graph(graph):
+        copy.add((_salted(s, salt), p, _salted(o, salt)))
+    return copy
+
+
+def _salted(term: Node, salt: str) -> Node:
+    # the salt keeps equal-looking blank nodes of different graphs apart in the union
+    return BNode(f"b{salt}{term}") if isinstance(term, BNode) else term
+
+
+def _stabilise_blank_nodes(dataset: Dataset, name: URIRef) -> None:
+    graph = dataset.graph(name)
+    stable = _stable_copy(graph, name)
+    if stable is graph:
+        return
+    dataset.remove_graph(graph)
+    target = dataset.graph(name)
+    for triple in stable:
+        target.add(triple)
+
+
+# --- where each subject block starts --------------------------------------------------------
+# A light scan of Turtle/TriG text, not a parser: it skips strings, IRIs and comments, tracks
+# brackets and statement ends, and notes the line of the first token of each statement.
+
+_TOKEN_END = re.compile(r"[\s;,.\[\](){}#<\"']")
+_DIRECTIVES = {"@prefix", "@base", "prefix", "base"}
+
+
+def scan_subject_lines(text: str, base: str = "") -> dict[Node, int]:
+    """Map each IRI written as the subject of a statement to the line where it is first used."""
+    prefixes: dict[str, str] = {}
+    lines: dict[Node, int] = {}
+    i, n, line = 0, len(text), 1
+    depth = 0  # inside [ ] or ( ): not a statement start
+    at_start = True
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line += 1
+            i += 1
+        elif c.isspace():
+            i += 1
+        elif c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif c in "\"'":
+            j = _skip_string(text, i)
+            line += text.count("\n", i, j)
+            i, at_start = j, False
+        elif c in "[(":
+            depth += 1
+            i, at_start = i + 1, False
+        elif c in "])":
+            depth = max(0, depth - 1)
+            i += 1
+        elif c in "{}":
+            i, at_start = i + 1, depth == 0
+        elif (
+            c == "." and depth == 0 and (i + 1 >= n or text[i + 1].isspace() or text[i + 1] == "#")
+        ):
+            i, at_start = i + 1, True
+        elif c in ";,":
+            i += 1
+        else:
+            token, j = _read_token(text, i)
+            if at_start and depth == 0:
+                lowered = token.lower()
+                if lowered in _DIRECTIVES:
+                    j, base = _read_directive(text, j, lowered, prefixes, base)
+                    at_start = True
+                    i = j
+                    continue
+                if lowered != "graph":
+                    iri = _expand(token, prefixes, base)
+                    if iri is not None and iri not in lines:
+                        lines[iri] = line
+                    at_start = False
+            line += text.count("\n", i, j)
+            i = j
+    return lines
+
+
+def _skip_string(text: str, i: int) -> int:
+    quote = text[i]
+    long = text.startswith(quote * 3, i)
+    delimiter = quote * 3 if long else quote
+    j = i + len(delimiter)
+    while j < len(text):
+        if text[j] == "\\":
+            j += 2
+        elif text.startswith(delimiter, j):
+            return j + len(delimiter)
+        elif text[j] == "\n" and not long:
+            return j
+        else:
+            j += 1
+    return j
+
+
+def _read_token(text: str, i: int) -> tuple[str, int]:
+    if text[i] == "<":
+        end = text.find(">", i)
+        end = len(text) if end < 0 else end + 1
+        return text[i:end], end
+    j = i + 1
+    while j < len(text):
+        m = _TOKEN_END.search(text, j)
+        if m is None:
+            return text[i:], len(text)
+        j = m.start()
+        # a dot inside a prefixed name or a number is part of the token
+        if (
+            text[j] == "."
+            and j + 1 < len(text)
+            and not text[j + 1].isspace()
+            and text[j + 1] != "#"
+        ):
+            j += 1
+            continue
+        if text[j - 1] == "\\":
+            j += 1
+            continue
+        break
+    return text[i:j], j
+
+
+def _read_directive(
+    text: str, i: int, directive: str, prefixes: dict[str, str], base: str
+) -> tuple[int, str]:
+    """Read the rest of an @prefix/@base (or PREFIX/BASE) directive; return end and base."""
+    m = re.compile(r"\s*([^\s<]*)\s*<([^>]*)>\s*\.?").match(text, i)
+    if not m:
+        return i, base
+    if directive.endswith("prefix"):
+        prefixes[m.group(1).rstrip(":")] = urljoin(base, m.group(2)) if base else m.group(2)
+        return m.end(), base
+    iri = m.group(1) + m.group(2) if not m.group(1) else m.group(2)
+    return m.end(), urljoin(base, iri) if base else iri
+
+
+def _expand(token: str, prefixes: dict[str, str], base: str) -> URIRef | None:
+    if token.startswith("<") and token.endswith(">"):
+        return URIRef(urljoin(base, token[1:-1]) if base else token[1:-1])
+    if ":" in token and not token.startswith("_:"):
+        prefix, local = token.split(":", 1)
+        if prefix in prefixes:
+            return URIRef(prefixes[prefix] + re.sub(r"\\(.)", r"\1", local))
+    return None
