@@ -55,3 +55,52 @@ def make_settings(**overrides: Any) -> Settings:
 @click.version_option(__version__, prog_name="defkg")
 def main() -> None:
     """defkg: publish defence ministries' reports as a linked-data knowledge graph."""
+
+
+@main.command("add-source")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", required=True, help="The report's headline.")
+@click.option("--date", "date_", required=True, help="Publication date, YYYY-MM-DD.")
+@click.option(
+    "--publisher", required=True, help="Who published it: a known name, kg:slug or <IRI>."
+)
+@click.option("--url", default=None, help="Where the report is online.")
+@click.option("--place", default=None, help="Dateline place: a known name, kg:slug or <IRI>.")
+@click.option("--slug", default=None, help="Identifier of the source (default: from FILE).")
+@click.option("--lang", default="en", show_default=True, help="Language tag of the title.")
+@root_option
+@base_option
+@reports_errors
+def add_source_command(
+    file: Path,
+    title: str,
+    date_: str,
+    publisher: str,
+    url: str | None,
+    place: str | None,
+    slug: str | None,
+    lang: str,
+    root: Path | None,
+    base: str | None,
+) -> None:
+    """Store a report's text under data/ and write its Turtle file with sentence anchors."""
+    from defkg.curate.sources import add_source
+
+    settings = make_settings(root=root, base=base)
+    added = add_source(
+        file,
+        title=title,
+        date=date_,
+        publisher=publisher,
+        url=url,
+        place=place,
+        slug=slug,
+        lang=lang,
+        data_dir=settings.data_dir,
+        iris=settings.iris,
+    )
+    click.echo(f"added {added.text_file} and {added.turtle_file}")
+    click.echo(f"  {added.sentences} sentences: cite them as src:s1 … src:s{added.sentences}")
+    for ref in added.new_entities:
+        click.echo(f"  new entity <{ref.iri}> ({ref.label}): move it to data/entities.ttl")
+    click.echo(f"next: defkg suggest {added.slug}   (what to model, sentence by sentence)")
