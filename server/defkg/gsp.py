@@ -1,0 +1,193 @@
+"""``defkg publish --to``: load a release into a remote store graph by graph.
+
+Every named graph of the release's ``defkg.trig`` is put into the store with one Graph Store
+Protocol PUT, so each graph is replaced as a unit. A graph whose content has not changed since
+the last publication is skipped: the store keeps, in a small metadata graph
+(``{base}graph/publication``), the SHA-256 of each graph's canonical N-Triples as we last sent
+it. Graphs that the release no longer holds are deleted. The metadata graph is written last, so
+an interrupted publication is simply repeated for the graphs it did not finish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.namespace import RDF, VOID
+
+from defkg.errors import DefkgError, InputError
+from defkg.store.remote import PUBLICATION_GRAPH, RemoteStore
+
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+RELEASE_FILE = "defkg.trig"
+
+
+@dataclass(frozen=True)
+class GraphPayload:
+    """One graph of the release as it is sent to the store."""
+
+    name: str  #: the graph IRI
+    ntriples: bytes  #: canonical N-Triples: blank nodes relabelled by RDFC-1.0, lines sorted
+    triples: int
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.ntriples).hexdigest()
+
+
+@dataclass
+class PublicationReport:
+    """What one ``publish_release`` did to the store."""
+
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    triples: int = 0  #: triples in the release (all graphs)
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.replaced)} graph(s) replaced, {len(self.unchanged)} unchanged, "
+            f"{len(self.deleted)} deleted ({self.triples} triples in the release)"
+        )
+
+
+def _canonical_lines(quads: list[ox.Quad]) -> list[str]:
+    """Sorted N-Triples lines of one graph, with blank nodes relabelled canonically.
+
+    Blank node labels are arbitrary in the release file, so hashing them raw would make every
+    graph with a blank node look changed on each build; RDFC-1.0 gives them stable names.
+    """
+    has_blank = any(
+        isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode) for q in quads
+    )
+    if has_blank:
+        dataset = ox.Dataset(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        triples = [q.triple for q in dataset]
+    else:
+        triples = [q.triple for q in quads]
+    return sorted({f"{t} .\n" for t in triples})
+
+
+def read_release(dist: Path) -> dict[str | None, GraphPayload]:
+    """Every graph of the release in ``dist`` (None: the default graph, if it has triples)."""
+    path = dist / RELEASE_FILE
+    if not path.is_file():
+        raise InputError(f"{path}: no release here (run `defkg build` first, or give --dist)")
+    _check_checksum(dist, path)
+    by_graph: dict[str | None, list[ox.Quad]] = defaultdict(list)
+    try:
+        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TRIG):
+            graph = quad.graph_name
+            by_graph[None if isinstance(graph, ox.DefaultGraph) else graph.value].append(quad)
+    except SyntaxError as error:
+        raise InputError(f"{path}: not valid TriG: {error}") from None
+    payloads: dict[str | None, GraphPayload] = {}
+    for name, quads in by_graph.items():
+        lines = _canonical_lines(quads)
+        payloads[name] = GraphPayload(name or "", "".join(lines).encode("utf-8"), len(lines))
+    return payloads
+
+
+def _check_checksum(dist: Path, path: Path) -> None:
+    """Refuse a release whose trig does not match its SHA256SUMS (a half-written release)."""
+    sums = dist / "SHA256SUMS"
+    if not sums.is_file():
+        return
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        if name.strip().lstrip("*") == path.name:
+            actual = hashlib.sha256(path.read_bytes()).hexdigest()
+            if actual != digest.strip():
+                raise InputError(
+                    f"{path}: its SHA-256 does not match {sums}; the release is incomplete or "
+                    "was changed after the build (rebuild it)"
+                )
+            return
+
+
+def publication_graph_name(base: str) -> str:
+    return f"{base}graph/{PUBLICATION_GRAPH}"
+
+
+def recorded_checksums(store: RemoteStore, base: str) -> dict[str, str]:
+    """Graph IRI → SHA-256 as recorded by the last publication into this store."""
+    data = store.get_graph(publication_graph_name(base))
+    if not data:
+        return {}
+    graph = rdflib.Graph()
+    try:
+        graph.parse(data=data, format="nt")
+    except Exception as error:  # whatever the server sent, say where it came from
+        raise DefkgError(
+            f"the publication record <{publication_graph_name(base)}> in the store is not "
+            f"readable N-Triples: {error}"
+        ) from None
+    checksums: dict[str, str] = {}
+    for named, checksum in graph.subject_objects(SPDX.checksum):
+        value = graph.value(checksum, SPDX.checksumValue)
+        if value is not None:
+            checksums[str(named)] = str(value)
+    return checksums
+
+
+def publication_record(base: str, payloads: dict[str | None, GraphPayload]) -> bytes:
+    """The metadata graph: for each published graph, its SHA-256 and triple count."""
+    record = publication_graph_name(base)
+    lines = [f"<{record}> <{RDF.type}> <{VOID.Dataset}> .\n"]
+    for payload in sorted(payloads.values(), key=lambda p: p.name):
+        if not payload.name:
+            continue
+        # One IRI per checksum (not a blank node) keeps the record itself diffable.
+        checksum = f"{record}#sha256-{payload.sha256}"
+        lines += [
+            f"<{record}> <{VOID.subset}> <{payload.name}> .\n",
+            f'<{payload.name}> <{VOID.triples}> "{payload.triples}"'
+            "^^<http://www.w3.org/2001/XMLSchema#integer> .\n",
+            f"<{payload.name}> <{SPDX.checksum}> <{checksum}> .\n",
+            f"<{checksum}> <{SPDX.algorithm}> <{SPDX.checksumAlgorithm_sha256}> .\n",
+            f'<{checksum}> <{SPDX.checksumValue}> "{payload.sha256}" .\n',
+        ]
+    return "".join(lines).encode("utf-8")
+
+
+def publish_release(
+    dist: Path,
+    store: RemoteStore,
+    base: str,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> PublicationReport:
+    """Load the release in ``dist`` into ``store``: put changed graphs, drop vanished ones."""
+    say = progress or (lambda _message: None)
+    payloads = read_release(dist)
+    recorded = {} if force else recorded_checksums(store, base)
+    record_name = publication_graph_name(base)
+    present = set(store.graph_names())
+    report = PublicationReport(triples=sum(p.triples for p in payloads.values()))
+
+    for name in sorted(payloads, key=lambda n: n or ""):
+        payload = payloads[name]
+        key = name or "default"
+        if name is not None and recorded.get(name) == payload.sha256 and name in present:
+            report.unchanged.append(key)
+            continue
+        say(f"put {key} ({payload.triples} triples)")
+        store.put_graph(name, payload.ntriples)
+        report.replaced.append(key)
+
+    # Only graphs we published, or that sit in our own graph namespace, are ours to delete.
+    ours = {g for g in present | set(recorded) if g in recorded or g.startswith(f"{base}graph/")}
+    for name in sorted(ours - set(payloads) - {record_name}):
+        say(f"delete {name}")
+        store.delete_graph(name)
+        report.deleted.append(name)
+
+    store.put_graph(record_name, publication_record(base, payloads))
+    return report

@@ -1,0 +1,346 @@
+"""The remote store: a release held by any SPARQL 1.1 Protocol + Graph Store Protocol server.
+
+``RemoteStore`` speaks plain HTTP (stdlib only) to two URLs: the SPARQL query endpoint
+(``Settings.store``) and the Graph Store HTTP Protocol endpoint beside it (``Settings.store_gsp``,
+by default derived from the query URL the way Oxigraph lays them out: ``…/query`` → ``…/store``).
+It offers the :class:`defkg.store.Store` methods for trusted internal queries, :meth:`forward`
+for the public endpoint (which streams the remote answer through our own time and size limits),
+and the few Graph Store operations :mod:`defkg.gsp` needs to publish a release graph by graph.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import rdflib
+from rdflib.term import BNode, Literal, Node, URIRef
+
+from defkg.errors import DefkgError
+
+#: The name of the metadata graph in which ``defkg publish --to`` records what it loaded.
+PUBLICATION_GRAPH = "publication"
+
+SPARQL_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+FORM = "application/x-www-form-urlencoded"
+
+#: How much of an error body we quote back to the user: enough to read the server's reason.
+_ERROR_EXCERPT = 500
+_CHUNK = 64 * 1024
+
+
+class RemoteStoreError(DefkgError):
+    """The remote store could not be reached or refused a request.
+
+    ``status`` is the HTTP status the store answered (None when it was unreachable or too slow).
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class RemoteTimeout(RemoteStoreError):
+    """The store did not answer within the time allowed."""
+
+
+class RemoteResultTooLarge(RemoteStoreError):
+    """The store's answer grew past the byte cap; the transfer was cut off."""
+
+
+def derive_gsp_url(query_url: str) -> str | None:
+    """The Graph Store endpoint beside a query endpoint, when the layout is Oxigraph's.
+
+    Oxigraph serves ``/query`` and ``/store``; other servers lay theirs out differently, so for
+    any other URL the caller must say where the Graph Store endpoint is.
+    """
+    parts = urllib.parse.urlsplit(query_url)
+    if parts.path.endswith("/query"):
+        path = parts.path[: -len("query")] + "store"
+        return urllib.parse.urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+    return None
+
+
+def is_remote(store_setting: str) -> bool:
+    """True when ``Settings.store`` names a remote endpoint rather than the embedded store."""
+    return store_setting.startswith(("http://", "https://"))
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[:_ERROR_EXCERPT].decode("utf-8", "replace").strip()
+    return text + ("…" if len(body) > _ERROR_EXCERPT else "")
+
+
+def node_from_json(term: dict[str, str]) -> Node:
+    """One RDF term of the SPARQL 1.1 JSON results format as an rdflib node."""
+    kind = term["type"]
+    if kind == "uri":
+        return URIRef(term["value"])
+    if kind == "bnode":
+        return BNode(term["value"])
+    if kind in ("literal", "typed-literal"):
+        return Literal(term["value"], lang=term.get("xml:lang"), datatype=term.get("datatype"))
+    raise ValueError(f"unknown RDF term type {kind!r} in SPARQL JSON results")
+
+
+@dataclass
+class RemoteAnswer:
+    """An answer of the store being streamed back: status, media type and a body iterator."""
+
+    status: int
+    content_type: str
+    chunks: Iterator[bytes]
+
+
+@dataclass
+class _Exchange:
+    """One request's connection and response; closing it closes both."""
+
+    connection: http.client.HTTPConnection
+    response: http.client.HTTPResponse
+
+    def read(self) -> bytes:
+        return self.response.read()
+
+    def set_timeout(self, seconds: float) -> None:
+        """Bound the next socket read (the connection's socket is public API of http.client)."""
+        if self.connection.sock is not None:
+            self.connection.sock.settimeout(max(seconds, 0.001))
+
+    def close(self) -> None:
+        self.response.close()
+        self.connection.close()
+
+    def __enter__(self) -> _Exchange:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass
+class RemoteStore:
+    """A release held by a remote SPARQL 1.1 Protocol + Graph Store Protocol server."""
+
+    query_url: str
+    gsp_url: str | None = None
+    timeout: float = 30.0  #: seconds for internal queries and for each Graph Store request
+    default_graphs: tuple[str, ...] = ()  #: sent as default-graph-uri; empty: the server's own
+    user_agent: str = "defkg"
+    _headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not is_remote(self.query_url):
+            raise RemoteStoreError(
+                f"the remote store must be an http(s) URL of a SPARQL endpoint: {self.query_url!r}"
+            )
+        if self.gsp_url is None:
+            self.gsp_url = derive_gsp_url(self.query_url)
+        self._headers = {"User-Agent": self.user_agent}
+
+    # --- plain HTTP ---------------------------------------------------------------------------
+
+    def _open(
+        self,
+        method: str,
+        url: str,
+        *,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float | None = None,
+        what: str,
+    ) -> _Exchange:
+        """Send one request; raise RemoteStoreError with status and body excerpt on failure."""
+        timeout = timeout or self.timeout
+        parts = urllib.parse.urlsplit(url)
+        connection_class = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
+        connection = connection_class(parts.netloc, timeout=timeout)
+        target = parts.path or "/"
+        if parts.query:
+            target += "?" + parts.query
+        try:
+            connection.request(
+                method, target, body=body, headers={**self._headers, **(headers or {})}
+            )
+            response = connection.getresponse()
+        except TimeoutError:
+            connection.close()
+            raise RemoteTimeout(
+                f"the store at {url} did not answer {what} within {timeout:g} s"
+            ) from None
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+            raise RemoteStoreError(f"cannot reach the store at {url} ({what}): {reason}") from None
+        if response.status >= 400:
+            try:
+                excerpt = _excerpt(response.read())
+            except (OSError, http.client.HTTPException):
+                excerpt = ""
+            connection.close()
+            raise RemoteStoreError(
+                f"the store at {url} answered {response.status} {response.reason} to {what}"
+                + (f": {excerpt}" if excerpt else ""),
+                status=response.status,
+            )
+        return _Exchange(connection, response)
+
+    def _query_body(self, sparql: str) -> bytes:
+        """The SPARQL Protocol's form-encoded POST body: the query and the default graphs."""
+        params = [("query", sparql)] + [("default-graph-uri", g) for g in self.default_graphs]
+        return urllib.parse.urlencode(params).encode("utf-8")
+
+    def _read_all(self, sparql: str, accept: str, what: str) -> bytes:
+        with self._open(
+            "POST",
+            self.query_url,
+            body=self._query_body(sparql),
+            headers={"Content-Type": FORM, "Accept": accept},
+            what=what,
+        ) as exchange:
+            try:
+                return exchange.read()
+            except TimeoutError:
+                raise RemoteTimeout(
+                    f"the store at {self.query_url} did not finish {what} within {self.timeout:g} s"
+                ) from None
+
+    # --- the Store interface (trusted, internal queries) ----------------------------------------
+
+    def select(self, sparql: str) -> list[dict[str, Node]]:
+        """Run a SELECT query; each row maps variable names to rdflib nodes (unbound: absent)."""
+        body = self._read_all(sparql, SPARQL_JSON, "a SELECT query")
+        data = json.loads(body)
+        return [
+            {name: node_from_json(term) for name, term in binding.items()}
+            for binding in data["results"]["bindings"]
+        ]
+
+    def ask(self, sparql: str) -> bool:
+        """Run an ASK query."""
+        return bool(json.loads(self._read_all(sparql, SPARQL_JSON, "an ASK query"))["boolean"])
+
+    def construct(self, sparql: str) -> rdflib.Graph:
+        """Run a CONSTRUCT or DESCRIBE query; the triples come back as an rdflib Graph."""
+        body = self._read_all(sparql, N_TRIPLES, "a CONSTRUCT query")
+        graph = rdflib.Graph()
+        graph.parse(data=body, format="nt")
+        return graph
+
+    def graph_names(self) -> list[str]:
+        """The named graphs of the release held by the store (not our publication metadata)."""
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        names = {str(row["g"]) for row in rows if "g" in row}
+        return sorted(n for n in names if not n.endswith("/graph/" + PUBLICATION_GRAPH))
+
+    def close(self) -> None:
+        """Nothing to release: every request opens and closes its own connection."""
+
+    # --- the public endpoint ------------------------------------------------------------------
+
+    def forward(
+        self,
+        sparql: str,
+        accept: str,
+        *,
+        timeout: float,
+        max_bytes: int,
+    ) -> RemoteAnswer:
+        """Send an (already checked) public query and stream the answer back under our limits.
+
+        The whole exchange must finish within ``timeout`` seconds and the body must stay within
+        ``max_bytes``; past either limit the connection is dropped and the iterator raises
+        RemoteTimeout or RemoteResultTooLarge, so a runaway query never ties up a worker.
+        """
+        deadline = time.monotonic() + timeout
+        exchange = self._open(
+            "POST",
+            self.query_url,
+            body=self._query_body(sparql),
+            headers={"Content-Type": FORM, "Accept": accept},
+            timeout=timeout,
+            what="a query",
+        )
+
+        def chunks() -> Iterator[bytes]:
+            sent = 0
+            try:
+                while True:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise RemoteTimeout(f"the query ran longer than {timeout:g} s")
+                    # Each read may wait only for what is left of the deadline, so a server
+                    # that trickles bytes cannot stretch the query past its time limit.
+                    exchange.set_timeout(remaining)
+                    try:
+                        chunk = exchange.response.read1(_CHUNK)
+                    except TimeoutError:
+                        raise RemoteTimeout(f"the query ran longer than {timeout:g} s") from None
+                    if not chunk:
+                        return
+                    sent += len(chunk)
+                    if sent > max_bytes:
+                        raise RemoteResultTooLarge(f"the result is larger than {max_bytes} bytes")
+                    yield chunk
+            finally:
+                exchange.close()
+
+        content_type = exchange.response.getheader("Content-Type", accept)
+        return RemoteAnswer(exchange.response.status, content_type, chunks())
+
+    # --- the Graph Store HTTP Protocol ---------------------------------------------------------
+
+    def _gsp(self, graph: str | None) -> str:
+        if not self.gsp_url:
+            raise RemoteStoreError(
+                f"no Graph Store Protocol endpoint is known for {self.query_url}: "
+                "give it with --gsp (DEFKG_STORE_GSP)"
+            )
+        query = "default" if graph is None else urllib.parse.urlencode({"graph": graph})
+        separator = "&" if "?" in self.gsp_url else "?"
+        return f"{self.gsp_url}{separator}{query}"
+
+    def get_graph(self, graph: str) -> bytes | None:
+        """The N-Triples of one named graph, or None when the store does not have it."""
+        try:
+            with self._open(
+                "GET",
+                self._gsp(graph),
+                headers={"Accept": N_TRIPLES},
+                what=f"GET of graph <{graph}>",
+            ) as exchange:
+                return exchange.read()
+        except RemoteStoreError as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def put_graph(self, graph: str | None, ntriples: bytes) -> None:
+        """Replace one graph (None: the default graph) as a unit with the given N-Triples."""
+        name = "the default graph" if graph is None else f"graph <{graph}>"
+        with self._open(
+            "PUT",
+            self._gsp(graph),
+            body=ntriples,
+            headers={"Content-Type": N_TRIPLES},
+            what=f"PUT of {name}",
+        ) as exchange:
+            exchange.read()
+
+    def delete_graph(self, graph: str) -> None:
+        """Drop one named graph; a graph that is already gone is not an error."""
+        try:
+            with self._open(
+                "DELETE", self._gsp(graph), what=f"DELETE of graph <{graph}>"
+            ) as exchange:
+                exchange.read()
+        except RemoteStoreError as error:
+            if error.status != 404:
+                raise
