@@ -32,6 +32,8 @@ class Settings:
     port: int = 8000
     public_url: str | None = None  #: the URL clients reach us at, if not http://host:port/
     store: str = "embedded"  #: "embedded", or the URL of a remote SPARQL endpoint
+    #: the Graph Store Protocol endpoint of a remote store (default: its …/query → …/store)
+    store_gsp: str | None = None
     workers: int = 2  #: query worker processes (embedded store)
     threads: int = 16  #: WSGI threads answering HTTP requests
 
