@@ -104,3 +104,32 @@ def add_source_command(
     for ref in added.new_entities:
         click.echo(f"  new entity <{ref.iri}> ({ref.label}): move it to data/entities.ttl")
     click.echo(f"next: defkg suggest {added.slug}   (what to model, sentence by sentence)")
+
+
+@main.command("publish")
+@click.option("--to", "to", required=True, help="The SPARQL query endpoint of the remote store.")
+@click.option(
+    "--gsp",
+    default=None,
+    help="Its Graph Store Protocol endpoint (default: the --to URL with …/query → …/store).",
+)
+@click.option(
+    "--dist",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The release to publish (default: dist/).",
+)
+@click.option("--force", is_flag=True, help="Put every graph, even those recorded as unchanged.")
+@base_option
+@reports_errors
+def publish_command(
+    to: str, gsp: str | None, dist: Path | None, force: bool, base: str | None
+) -> None:
+    """Load the release into a remote store, replacing each changed graph as a unit."""
+    from defkg.gsp import publish_release
+    from defkg.store.remote import RemoteStore
+
+    settings = make_settings(dist=dist, base=base, store=to, store_gsp=gsp)
+    store = RemoteStore(settings.store, settings.store_gsp, timeout=max(settings.query_timeout, 60))
+    report = publish_release(settings.dist, store, settings.base, force=force, progress=click.echo)
+    click.echo(f"published {settings.dist} to {settings.store}: {report.summary()}")

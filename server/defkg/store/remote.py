@@ -178,7 +178,10 @@ class RemoteStore:
         except (OSError, http.client.HTTPException) as error:
             connection.close()
             reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
-            raise RemoteStoreError(f"cannot reach the store at {url} ({what}): {reason}") from None
+            server = f"{parts.scheme}://{parts.netloc}"
+            raise RemoteStoreError(
+                f"cannot reach the store at {server} ({what}): {reason}"
+            ) from None
         if response.status >= 400:
             try:
                 excerpt = _excerpt(response.read())
