@@ -166,7 +166,7 @@ def test_refuses_text_that_is_not_utf8(project: Path) -> None:
     bad = project / "latin1.txt"
     bad.write_bytes("Line one.\nCaf\u00e9 au lait.".encode("latin-1"))
     code, output = run_add(project, bad)
-    assert_refused(project, code, output, "line 2", "not UTF-8", "latin1.txt")
+    assert_refused(project, code, output, "latin1.txt:2:4:", "not UTF-8")
     assert list((project / "data").iterdir()) == []
 
 

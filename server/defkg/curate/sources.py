@@ -284,10 +284,12 @@ def read_source_text(path: Path) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        column = len(data[line_start : error.start].decode("utf-8", "replace")) + 1
+        # Same file:line:col form as the loader's parse errors.
         raise DefkgError(
-            f"{path}: line {line}, byte {column}: byte 0x{data[error.start]:02x} is not UTF-8;"
-            " save the report as plain UTF-8 text (e.g. 'Save as… Text, UTF-8') and try again"
+            f"{path}:{line}:{column}: not UTF-8 (byte 0x{data[error.start]:02x}); save the"
+            " report as plain UTF-8 text (e.g. 'Save as… Text, UTF-8') and try again"
         ) from None
     if "\x00" in text:
         raise DefkgError(
