@@ -11,12 +11,14 @@ and the few Graph Store operations :mod:`defkg.gsp` needs to publish a release g
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Literal, Node, URIRef
 
@@ -28,6 +30,8 @@ PUBLICATION_GRAPH = "publication"
 SPARQL_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 FORM = "application/x-www-form-urlencoded"
+#: What a public query asks the store for: SPARQL JSON for SELECT/ASK, N-Triples for graphs.
+QUERY_ACCEPT = f"{SPARQL_JSON}, {N_TRIPLES};q=0.9"
 
 #: How much of an error body we quote back to the user: enough to read the server's reason.
 _ERROR_EXCERPT = 500
@@ -95,6 +99,31 @@ class RemoteAnswer:
     status: int
     content_type: str
     chunks: Iterator[bytes]
+
+
+class _ChunkReader(io.RawIOBase):
+    """A readable stream over an iterator of byte chunks (so pyoxigraph can parse as it comes)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if not self._pending:
+            self._pending = next(self._chunks, b"")
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
+        super().close()
 
 
 @dataclass
@@ -297,6 +326,32 @@ class RemoteStore:
 
         content_type = exchange.response.getheader("Content-Type", accept)
         return RemoteAnswer(exchange.response.status, content_type, chunks())
+
+    def query(
+        self, sparql: str, *, timeout: float, max_bytes: int
+    ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
+        """Run a public query; the answer is parsed as it streams in, like pyoxigraph's own.
+
+        SELECT gives ``QuerySolutions``, ASK a ``QueryBoolean``, CONSTRUCT/DESCRIBE an iterator
+        of ``Triple``: the same objects the embedded store hands to the result writers, so the
+        endpoint's row and byte caps apply unchanged. Underneath, the transfer itself is bounded:
+        reading past ``timeout`` seconds raises RemoteTimeout and past ``max_bytes`` bytes
+        RemoteResultTooLarge, and either drops the connection to the store.
+        """
+        answer = self.forward(sparql, QUERY_ACCEPT, timeout=timeout, max_bytes=max_bytes)
+        media_type = answer.content_type.split(";")[0].strip().lower()
+        reader = io.BufferedReader(_ChunkReader(answer.chunks), _CHUNK)
+        if media_type == SPARQL_JSON:
+            return ox.parse_query_results(reader, format=ox.QueryResultsFormat.JSON)
+        if media_type == "application/sparql-results+xml":
+            return ox.parse_query_results(reader, format=ox.QueryResultsFormat.XML)
+        rdf_format = ox.RdfFormat.from_media_type(media_type)
+        if rdf_format is None:
+            reader.close()
+            raise RemoteStoreError(
+                f"the store at {self.query_url} answered in {media_type!r}, which defkg cannot read"
+            )
+        return (quad.triple for quad in ox.parse(reader, format=rdf_format))
 
     # --- the Graph Store HTTP Protocol ---------------------------------------------------------
 
