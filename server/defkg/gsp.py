@@ -169,7 +169,7 @@ def publish_release(
     payloads = read_release(dist)
     recorded = {} if force else recorded_checksums(store, base)
     record_name = publication_graph_name(base)
-    present = set(store.graph_names())
+    present = set(store.stored_graphs())
     report = PublicationReport(triples=sum(p.triples for p in payloads.values()))
 
     for name in sorted(payloads, key=lambda n: n or ""):

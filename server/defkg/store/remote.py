@@ -13,16 +13,22 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Literal, Node, URIRef
 
 from defkg.errors import DefkgError
+
+if TYPE_CHECKING:
+    from defkg.store.embedded import DatasetLayout
+    from defkg.store.jobs import QueryJob, QueryOutcome
 
 #: The name of the metadata graph in which ``defkg publish --to`` records what it loaded.
 PUBLICATION_GRAPH = "publication"
@@ -159,9 +165,15 @@ class RemoteStore:
     query_url: str
     gsp_url: str | None = None
     timeout: float = 30.0  #: seconds for internal queries and for each Graph Store request
-    default_graphs: tuple[str, ...] = ()  #: sent as default-graph-uri; empty: the server's own
+    inferred_graph: str | None = None  #: kept out of the default graph unless asked for
+    shapes_graph: str | None = None  #: never in the default graph
+    #: seconds a list of the store's graphs is trusted; a publication may add or drop graphs
+    layout_ttl: float = 60.0
     user_agent: str = "defkg"
     _headers: dict[str, str] = field(default_factory=dict, repr=False)
+    _layout: DatasetLayout | None = field(default=None, repr=False)
+    _layout_time: float = field(default=0.0, repr=False)
+    _layout_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         if not is_remote(self.query_url):
@@ -224,16 +236,32 @@ class RemoteStore:
             )
         return _Exchange(connection, response)
 
-    def _query_body(self, sparql: str) -> bytes:
-        """The SPARQL Protocol's form-encoded POST body: the query and the default graphs."""
-        params = [("query", sparql)] + [("default-graph-uri", g) for g in self.default_graphs]
+    def _query_body(
+        self,
+        sparql: str,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
+    ) -> bytes:
+        """The SPARQL Protocol's form-encoded POST body: the query and its RDF dataset.
+
+        None leaves that part of the dataset to the query's FROM clauses or the server.
+        """
+        params = [("query", sparql)]
+        params += [("default-graph-uri", g) for g in default_graphs or ()]
+        params += [("named-graph-uri", g) for g in named_graphs or ()]
         return urllib.parse.urlencode(params).encode("utf-8")
 
-    def _read_all(self, sparql: str, accept: str, what: str) -> bytes:
+    def _read_all(
+        self,
+        sparql: str,
+        accept: str,
+        what: str,
+        dataset: tuple[tuple[str, ...] | None, tuple[str, ...] | None] = (None, None),
+    ) -> bytes:
         with self._open(
             "POST",
             self.query_url,
-            body=self._query_body(sparql),
+            body=self._query_body(sparql, *dataset),
             headers={"Content-Type": FORM, "Accept": accept},
             what=what,
         ) as exchange:
@@ -246,31 +274,56 @@ class RemoteStore:
 
     # --- the Store interface (trusted, internal queries) ----------------------------------------
 
-    def select(self, sparql: str) -> list[dict[str, Node]]:
+    def stored_graphs(self) -> list[str]:
+        """Every named graph the store holds, except our publication record."""
+        body = self._read_all("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }", SPARQL_JSON, "a query")
+        rows = json.loads(body)["results"]["bindings"]
+        names = {row["g"]["value"] for row in rows if "g" in row}
+        return sorted(n for n in names if not n.endswith("/graph/" + PUBLICATION_GRAPH))
+
+    @property
+    def layout(self) -> DatasetLayout:
+        """Which graphs make up the default graph: the same rule as the embedded store's."""
+        from defkg.store.embedded import DatasetLayout
+
+        with self._layout_lock:
+            now = time.monotonic()
+            if self._layout is None or now - self._layout_time > self.layout_ttl:
+                self._layout = DatasetLayout(
+                    self.stored_graphs(), self.inferred_graph or "", self.shapes_graph or ""
+                )
+                self._layout_time = now
+            return self._layout
+
+    def dataset(self, inferred: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(default graphs, named graphs) to send with a query, as the embedded store uses them."""
+        layout = self.layout
+        return layout.default_graphs(inferred), tuple(layout.graph_names)
+
+    def select(self, sparql: str, *, inferred: bool = False) -> list[dict[str, Node]]:
         """Run a SELECT query; each row maps variable names to rdflib nodes (unbound: absent)."""
-        body = self._read_all(sparql, SPARQL_JSON, "a SELECT query")
+        body = self._read_all(sparql, SPARQL_JSON, "a SELECT query", self.dataset(inferred))
         data = json.loads(body)
         return [
             {name: node_from_json(term) for name, term in binding.items()}
             for binding in data["results"]["bindings"]
         ]
 
-    def ask(self, sparql: str) -> bool:
+    def ask(self, sparql: str, *, inferred: bool = False) -> bool:
         """Run an ASK query."""
-        return bool(json.loads(self._read_all(sparql, SPARQL_JSON, "an ASK query"))["boolean"])
+        body = self._read_all(sparql, SPARQL_JSON, "an ASK query", self.dataset(inferred))
+        return bool(json.loads(body)["boolean"])
 
-    def construct(self, sparql: str) -> rdflib.Graph:
+    def construct(self, sparql: str, *, inferred: bool = False) -> rdflib.Graph:
         """Run a CONSTRUCT or DESCRIBE query; the triples come back as an rdflib Graph."""
-        body = self._read_all(sparql, N_TRIPLES, "a CONSTRUCT query")
+        body = self._read_all(sparql, N_TRIPLES, "a CONSTRUCT query", self.dataset(inferred))
         graph = rdflib.Graph()
         graph.parse(data=body, format="nt")
         return graph
 
     def graph_names(self) -> list[str]:
         """The named graphs of the release held by the store (not our publication metadata)."""
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
-        names = {str(row["g"]) for row in rows if "g" in row}
-        return sorted(n for n in names if not n.endswith("/graph/" + PUBLICATION_GRAPH))
+        return list(self.layout.graph_names)
 
     def close(self) -> None:
         """Nothing to release: every request opens and closes its own connection."""
@@ -284,6 +337,8 @@ class RemoteStore:
         *,
         timeout: float,
         max_bytes: int,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
     ) -> RemoteAnswer:
         """Send an (already checked) public query and stream the answer back under our limits.
 
@@ -295,7 +350,7 @@ class RemoteStore:
         exchange = self._open(
             "POST",
             self.query_url,
-            body=self._query_body(sparql),
+            body=self._query_body(sparql, default_graphs, named_graphs),
             headers={"Content-Type": FORM, "Accept": accept},
             timeout=timeout,
             what="a query",
@@ -328,7 +383,13 @@ class RemoteStore:
         return RemoteAnswer(exchange.response.status, content_type, chunks())
 
     def query(
-        self, sparql: str, *, timeout: float, max_bytes: int
+        self,
+        sparql: str,
+        *,
+        timeout: float,
+        max_bytes: int,
+        default_graphs: tuple[str, ...] | None = None,
+        named_graphs: tuple[str, ...] | None = None,
     ) -> ox.QuerySolutions | ox.QueryBoolean | Iterator[ox.Triple]:
         """Run a public query; the answer is parsed as it streams in, like pyoxigraph's own.
 
@@ -338,7 +399,14 @@ class RemoteStore:
         reading past ``timeout`` seconds raises RemoteTimeout and past ``max_bytes`` bytes
         RemoteResultTooLarge, and either drops the connection to the store.
         """
-        answer = self.forward(sparql, QUERY_ACCEPT, timeout=timeout, max_bytes=max_bytes)
+        answer = self.forward(
+            sparql,
+            QUERY_ACCEPT,
+            timeout=timeout,
+            max_bytes=max_bytes,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
+        )
         media_type = answer.content_type.split(";")[0].strip().lower()
         reader = io.BufferedReader(_ChunkReader(answer.chunks), _CHUNK)
         if media_type == SPARQL_JSON:
@@ -402,3 +470,117 @@ class RemoteStore:
         except RemoteStoreError as error:
             if error.status != 404:
                 raise
+
+
+# --- running the public endpoint's jobs against a remote store -----------------------------------
+
+
+def execute_remote(
+    store: RemoteStore, job: QueryJob, timeout: float, prefixes: dict[str, str] | None = None
+) -> QueryOutcome:
+    """Run one untrusted job on the remote store; the remote counterpart of ``embedded.execute``.
+
+    The answer is parsed as it streams in and written by the same result writers as the
+    embedded store's, so the row and byte caps, the media types and the error statuses are the
+    same. Raises RemoteTimeout when the store overruns ``timeout``; any other failure becomes an
+    outcome with a status and a message.
+    """
+    from defkg.store.embedded import not_acceptable
+    from defkg.store.jobs import QueryOutcome
+    from defkg.store.results import (
+        GRAPH_TYPES,
+        SOLUTION_TYPES,
+        ResultTooLarge,
+        serialize_boolean,
+        serialize_solutions,
+        serialize_triples,
+    )
+
+    try:
+        # The transfer cap sits above the result cap: the JSON we read is bulkier than the
+        # format we may write, and the result writers enforce the exact cap themselves.
+        result = store.query(
+            job.query,
+            timeout=timeout,
+            max_bytes=4 * job.max_bytes,
+            default_graphs=job.default_graphs,
+            named_graphs=job.named_graphs,
+        )
+        if isinstance(result, ox.QueryBoolean):
+            if job.solutions_type is None:
+                return not_acceptable(SOLUTION_TYPES)
+            body = serialize_boolean(bool(result), SOLUTION_TYPES[job.solutions_type])
+            return QueryOutcome(200, job.solutions_type, body)
+        if isinstance(result, ox.QuerySolutions):
+            if job.solutions_type is None:
+                return not_acceptable(SOLUTION_TYPES)
+            body = serialize_solutions(
+                result,
+                SOLUTION_TYPES[job.solutions_type],
+                max_rows=job.max_rows,
+                max_bytes=job.max_bytes,
+            )
+            return QueryOutcome(200, job.solutions_type, body)
+        if job.graph_type is None:
+            return not_acceptable(GRAPH_TYPES)
+        body = serialize_triples(
+            result,
+            GRAPH_TYPES[job.graph_type],
+            max_rows=job.max_rows,
+            max_bytes=job.max_bytes,
+            prefixes=prefixes,
+        )
+        return QueryOutcome(200, job.graph_type, body)
+    except RemoteTimeout:
+        raise
+    except (ResultTooLarge, RemoteResultTooLarge) as error:
+        return QueryOutcome.error(422, f"result refused: {error}")
+    except RemoteStoreError as error:
+        if error.status == 400:
+            return QueryOutcome.error(400, f"the store refused the query: {error}")
+        return QueryOutcome.error(502, f"the store failed to answer: {error}")
+    except SyntaxError as error:
+        return QueryOutcome.error(502, f"the store's answer could not be read: {error}")
+
+
+class RemoteQueryRunner:
+    """The executor for a remote store: same ``run(job, timeout)`` contract as ``QueryPool``.
+
+    No worker processes are needed: an HTTP exchange can be abandoned at its deadline (the
+    connection is dropped), so threads suffice. Admission is the same: at most
+    ``max_concurrent`` queries in flight, the next refused at once.
+    """
+
+    def __init__(
+        self, store: RemoteStore, *, max_concurrent: int, prefixes: dict[str, str] | None = None
+    ) -> None:
+        self.store = store
+        self.prefixes = dict(prefixes or {})
+        self._admission = threading.BoundedSemaphore(max(1, max_concurrent))
+
+    def start(self) -> None:
+        """Nothing to start; kept so the web layer can treat both executors alike."""
+
+    def close(self) -> None:
+        """Nothing to stop: no connection outlives its query."""
+
+    def alive(self) -> int:
+        """1 when the store answers a trivial query (for /healthz), else 0."""
+        try:
+            self.store.ask("ASK { }")
+        except RemoteStoreError:
+            return 0
+        return 1
+
+    def run(self, job: QueryJob, timeout: float) -> QueryOutcome:
+        """Run ``job`` within ``timeout`` s; raises Saturated or QueryTimeout as the pool does."""
+        from defkg.web.executor import QueryTimeout, Saturated
+
+        if not self._admission.acquire(blocking=False):
+            raise Saturated("too many queries are running; retry in a moment")
+        try:
+            return execute_remote(self.store, job, timeout, self.prefixes)
+        except RemoteTimeout:
+            raise QueryTimeout(timeout) from None
+        finally:
+            self._admission.release()
