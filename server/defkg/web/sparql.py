@@ -1,5 +1,273 @@
-"""Blueprint: sparql (to be written; see docs/architecture.md)."""
+"""Blueprint: the SPARQL 1.1 Protocol endpoint (``/sparql``, and ``/sparql/inferred``).
 
-from flask import Blueprint
+``/sparql`` queries the asserted data: its default graph is the union of the source graphs,
+the entities and the ontology. ``/sparql/inferred`` is the one switch for inferences: the same
+endpoint with the OWL RL inferences (``{base}graph/inferred``) added to the default graph. Both
+see every graph of the release by name in ``GRAPH``.
+
+The view is thin: :mod:`defkg.web.protocol` reads and checks the request, the query pool
+(:mod:`defkg.web.executor`) runs it within the limits. Statuses of its own: 403 for updates
+and refused SERVICE calls, 422 for a result over the row or byte cap, 504 for a query stopped
+at the time limit, 503 + Retry-After when too many queries are running.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Response, current_app, g, render_template, request
+from flask.typing import ResponseReturnValue
+from jinja2 import TemplateNotFound
+from markupsafe import escape
+
+from defkg.config import Settings
+from defkg.store.jobs import QueryJob
+from defkg.web.app import plain_error
+from defkg.web.negotiation import choose, offered_list
+from defkg.web.protocol import (
+    ProtocolError,
+    analyse_query,
+    check_services,
+    choose_types,
+    parse_request,
+    resolve_dataset,
+)
+from defkg.web.publication import Publication
 
 blueprint = Blueprint("sparql", __name__)
+
+DESCRIPTION_TYPES = [
+    "text/turtle",
+    "application/ld+json",
+    "application/n-triples",
+    "application/rdf+xml",
+    "text/html",
+]
+_RDFLIB_FORMATS = {
+    "text/turtle": "turtle",
+    "application/ld+json": "json-ld",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+}
+_METHODS = "GET, HEAD, POST, OPTIONS"
+
+
+@blueprint.after_request
+def vary_on_accept(response: Response) -> Response:
+    # Every answer here depends on Accept (results, description or page), so caches must know.
+    response.headers.add("Vary", "Accept")
+    return response
+
+
+@blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+def sparql() -> ResponseReturnValue:
+    """The endpoint over the asserted data."""
+    return _endpoint(with_inferences=False)
+
+
+@blueprint.route("/sparql/inferred", methods=["GET", "POST", "OPTIONS"])
+def sparql_inferred() -> ResponseReturnValue:
+    """The same endpoint with the OWL RL inferences in the default graph."""
+    return _endpoint(with_inferences=True)
+
+
+def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
+    if request.method == "OPTIONS":
+        return _preflight()
+    publication = current_app.extensions["defkg"]
+    settings: Settings = publication.settings
+    try:
+        parsed = parse_request(
+            request.method,
+            request.content_type,
+            request.args.to_dict(flat=False),
+            request.form.to_dict(flat=False) if request.mimetype.endswith("urlencoded") else {},
+            request.get_data(cache=False)
+            if request.mimetype == "application/sparql-query"
+            else b"",
+            max_query_length=settings.max_query_length,
+        )
+        if parsed is None:
+            return _describe(publication, with_inferences)
+        facts = analyse_query(parsed.query)
+        check_services(facts, settings.service_allowlist)
+        default_graphs, named_graphs = resolve_dataset(
+            parsed,
+            facts,
+            publication.graph_names,
+            publication.default_graphs(with_inferences),
+        )
+        solutions_type, graph_type = choose_types(
+            request.headers.get("Accept"), parsed.format, facts.form
+        )
+    except ProtocolError as error:
+        return plain_error(error.status, error.message, error.headers)
+
+    job = QueryJob(
+        query=parsed.query,
+        default_graphs=default_graphs,
+        named_graphs=named_graphs,
+        solutions_type=solutions_type,
+        graph_type=graph_type,
+        max_rows=settings.max_result_rows,
+        max_bytes=settings.max_result_bytes,
+    )
+    timeout = settings.query_timeout
+    if facts.services:
+        timeout = min(timeout, settings.service_timeout)
+
+    from defkg.web.executor import QueryTimeout, Saturated
+
+    started = time.perf_counter()
+    try:
+        outcome = publication.executor.run(job, timeout)
+    except Saturated as error:
+        return plain_error(503, str(error), {"Retry-After": "2"})
+    except QueryTimeout as error:
+        return plain_error(504, str(error) + "; simplify it or add a LIMIT")
+    finally:
+        g.defkg_query_ms = (time.perf_counter() - started) * 1000
+    if outcome.status != 200:
+        return plain_error(outcome.status, outcome.body.decode("utf-8", "replace"))
+    content_type = outcome.media_type
+    if content_type.startswith("text/") or content_type.endswith("json"):
+        content_type += "; charset=utf-8"
+    return Response(outcome.body, status=200, content_type=content_type)
+
+
+def _preflight() -> Response:
+    response = Response(status=204)
+    response.headers["Allow"] = _METHODS
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = _METHODS
+    response.headers["Access-Control-Allow-Headers"] = (
+        request.headers.get("Access-Control-Request-Headers") or "Accept, Content-Type"
+    )
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def endpoint_url(settings: Settings, with_inferences: bool) -> str:
+    """This endpoint's public URL: under ``public_url`` if set, else the URL it was asked at."""
+    root = settings.public_url or request.host_url
+    return root.rstrip("/") + ("/sparql/inferred" if with_inferences else "/sparql")
+
+
+def _describe(publication: Publication, with_inferences: bool) -> Response:
+    """GET without a query: the service description, or the query page for a browser."""
+    if request.method not in ("GET", "HEAD"):
+        return plain_error(400, "no query: the request has no 'query' parameter")
+    chosen = choose(request.headers.get("Accept"), DESCRIPTION_TYPES)
+    if chosen is None:
+        return plain_error(
+            406, "the service description can be served as: " + offered_list(DESCRIPTION_TYPES)
+        )
+    settings = publication.settings
+    url = endpoint_url(settings, with_inferences)
+    if chosen == "text/html":
+        return Response(_query_page(settings, url, with_inferences), mimetype="text/html")
+    graph = service_description(
+        url,
+        settings,
+        publication.graph_names,
+        publication.default_graphs(with_inferences),
+        publication.triple_count,
+    )
+    body = graph.serialize(format=_RDFLIB_FORMATS[chosen], encoding="utf-8")
+    return Response(body, content_type=chosen + "; charset=utf-8")
+
+
+def _query_page(settings: Settings, url: str, with_inferences: bool) -> str:
+    """The query UI (the template another module provides), or a bare form if it is absent."""
+    context = {
+        "endpoint": url,
+        "with_inferences": with_inferences,
+        "prefixes": settings.iris.prefixes(),
+        "settings": settings,
+    }
+    try:
+        return render_template("query.html", **context)
+    except TemplateNotFound:
+        return (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<title>defkg SPARQL endpoint</title></head><body>"
+            f"<h1>SPARQL endpoint</h1><p>{escape(url)}</p>"
+            f"<form method='get' action='{escape(url)}'>"
+            "<textarea name='query' rows='12' cols='80'>"
+            "SELECT * WHERE { ?s ?p ?o } LIMIT 10</textarea><br>"
+            "<button type='submit'>Run</button></form></body></html>"
+        )
+
+
+def service_description(
+    url: str,
+    settings: Settings,
+    graph_names: list[str],
+    default_graphs: tuple[str, ...],
+    triple_count: int,
+):  # -> rdflib.Graph
+    """The SPARQL 1.1 Service Description of the endpoint at ``url``, with VoID and limits."""
+    from rdflib import BNode, Graph, Literal, Namespace, URIRef
+    from rdflib.namespace import RDF, XSD
+
+    from defkg.iris import SD, VOID
+
+    formats = Namespace("http://www.w3.org/ns/formats/")
+    iris = settings.iris
+    defkg = iris.vocab
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("void", VOID)
+    graph.bind("formats", formats)
+    graph.bind("defkg", str(defkg))
+    service = URIRef(url)
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, service))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    for name in (
+        "SPARQL_Results_JSON",
+        "SPARQL_Results_XML",
+        "SPARQL_Results_CSV",
+        "SPARQL_Results_TSV",
+        "Turtle",
+        "JSON-LD",
+        "N-Triples",
+        "RDF_XML",
+    ):
+        graph.add((service, SD.resultFormat, formats[name]))
+    graph.add((service, SD.feature, SD.BasicFederatedQuery))
+
+    dataset = iris.dataset
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, RDF.type, VOID.Dataset))
+    graph.add((dataset, VOID.sparqlEndpoint, service))
+    graph.add((dataset, VOID.uriSpace, Literal(iris.base)))
+    default = BNode("defaultGraph")
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    graph.add((default, RDF.type, VOID.Dataset))
+    graph.add((default, VOID.triples, Literal(triple_count, datatype=XSD.integer)))
+    for member in default_graphs:
+        # The default graph is the union of these named graphs.
+        graph.add((default, VOID.subset, URIRef(member)))
+    for index, name in enumerate(graph_names):
+        named = BNode(f"namedGraph{index}")
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, URIRef(name)))
+
+    limits = [
+        ("queryTimeLimit", settings.query_timeout, XSD.decimal),
+        ("serviceTimeLimit", settings.service_timeout, XSD.decimal),
+        ("maxQueryLength", settings.max_query_length, XSD.integer),
+        ("maxRequestBytes", settings.max_request_bytes, XSD.integer),
+        ("maxResultRows", settings.max_result_rows, XSD.integer),
+        ("maxResultBytes", settings.max_result_bytes, XSD.integer),
+        ("maxConcurrentQueries", settings.max_concurrent_queries, XSD.integer),
+    ]
+    for term, value, datatype in limits:
+        graph.add((service, defkg[term], Literal(value, datatype=datatype)))
+    for allowed in settings.service_allowlist:
+        graph.add((service, defkg.allowedServiceEndpoint, URIRef(allowed)))
+    return graph

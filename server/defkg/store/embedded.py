@@ -1,0 +1,220 @@
+"""The embedded store: the release loaded once into an on-disk pyoxigraph store, opened read-only.
+
+:func:`prepare_store` turns ``dist/defkg.trig`` into a RocksDB directory under
+``.defkg-cache/store-<key>`` beside the release (key: the first 16 hex digits of the SHA-256 of
+``SHA256SUMS``), so a restart over the same release reuses it without parsing anything.
+:class:`EmbeddedStore` answers trusted internal queries; :func:`execute` runs one untrusted
+:class:`~defkg.store.jobs.QueryJob` (in a query worker process, see ``defkg.store.worker``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from defkg.errors import DefkgError
+from defkg.store.jobs import QueryJob, QueryOutcome
+from defkg.store.results import (
+    GRAPH_TYPES,
+    SOLUTION_TYPES,
+    ResultTooLarge,
+    serialize_boolean,
+    serialize_solutions,
+    serialize_triples,
+)
+
+log = logging.getLogger(__name__)
+
+RELEASE_DUMP = "defkg.trig"
+CHECKSUMS = "SHA256SUMS"
+
+
+def release_key(dist: Path) -> str:
+    """The cache key of a release: first 16 hex digits of the SHA-256 of its ``SHA256SUMS``."""
+    sums = dist / CHECKSUMS
+    if not sums.is_file():
+        raise DefkgError(f"{sums}: no release here (missing {CHECKSUMS}); run `defkg build` first")
+    return hashlib.sha256(sums.read_bytes()).hexdigest()[:16]
+
+
+def store_path_for(dist: Path) -> Path:
+    """Where the on-disk store of the release in ``dist`` lives (outside the release)."""
+    dist = dist.resolve()
+    return dist.parent / ".defkg-cache" / f"store-{release_key(dist)}"
+
+
+def prepare_store(dist: Path) -> Path:
+    """Make sure the on-disk store for the release in ``dist`` exists; return its directory.
+
+    Loads ``defkg.trig`` into a temporary directory and renames it into place, so that a
+    crash or a concurrent start never leaves a half-loaded store where readers look.
+    """
+    path = store_path_for(dist)
+    if path.is_dir():
+        return path
+    dump = dist / RELEASE_DUMP
+    if not dump.is_file():
+        raise DefkgError(f"{dump}: the release has no {RELEASE_DUMP}; run `defkg build` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    loading = path.with_name(f"{path.name}.loading-{os.getpid()}")
+    shutil.rmtree(loading, ignore_errors=True)
+    log.info("loading %s into the on-disk store %s", dump, path)
+    store = ox.Store(str(loading))
+    try:
+        store.bulk_load(path=str(dump), format=ox.RdfFormat.TRIG)
+        store.flush()
+    except SyntaxError as error:
+        shutil.rmtree(loading, ignore_errors=True)
+        raise DefkgError(f"{dump}: cannot be parsed: {error}") from None
+    finally:
+        del store  # closes RocksDB before the directory moves
+    try:
+        loading.rename(path)
+    except OSError:
+        # Another process finished the same load first; theirs is as good as ours.
+        shutil.rmtree(loading, ignore_errors=True)
+        if not path.is_dir():
+            raise
+    return path
+
+
+class DatasetLayout:
+    """Which graphs of the release make up the default graph, with or without inferences."""
+
+    def __init__(self, graph_names: list[str], inferred: str, shapes: str) -> None:
+        self.graph_names = sorted(graph_names)
+        self.inferred = inferred
+        self.shapes = shapes
+        #: sources + entities + ontology: everything asserted, not the inferences or the shapes
+        self.asserted = tuple(g for g in self.graph_names if g not in (inferred, shapes))
+
+    def default_graphs(self, with_inferences: bool) -> tuple[str, ...]:
+        if with_inferences and self.inferred in self.graph_names:
+            return (*self.asserted, self.inferred)
+        return self.asserted
+
+
+class EmbeddedStore:
+    """A read-only view of the release through pyoxigraph, for trusted internal queries.
+
+    ``select``/``construct``/``ask`` see the default graph (sources, entities, ontology; with
+    ``inferred=True`` the inferences too) and every graph by name in GRAPH.
+    """
+
+    def __init__(self, path: Path, *, inferred_graph: str, shapes_graph: str) -> None:
+        self.path = path
+        self._store = ox.Store.read_only(str(path))
+        names = [g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
+        self.layout = DatasetLayout(names, inferred_graph, shapes_graph)
+
+    def graph_names(self) -> list[str]:
+        """Every named graph of the release, sorted."""
+        return list(self.layout.graph_names)
+
+    def _query(self, sparql: str, inferred: bool) -> object:
+        return self._store.query(
+            sparql,
+            default_graph=[ox.NamedNode(g) for g in self.layout.default_graphs(inferred)],
+            named_graphs=[ox.NamedNode(g) for g in self.layout.graph_names],
+        )
+
+    def select(self, sparql: str, *, inferred: bool = False) -> list[dict]:
+        """Rows of a SELECT as dicts of rdflib terms (unbound variables left out)."""
+        result = self._query(sparql, inferred)
+        if not isinstance(result, ox.QuerySolutions):
+            raise ValueError("select() needs a SELECT query")
+        names = [v.value for v in result.variables]
+        return [{n: to_rdflib(row[n]) for n in names if row[n] is not None} for row in result]
+
+    def construct(self, sparql: str, *, inferred: bool = False):  # -> rdflib.Graph
+        """The triples of a CONSTRUCT or DESCRIBE as an rdflib Graph."""
+        from rdflib import Graph
+
+        result = self._query(sparql, inferred)
+        if not isinstance(result, ox.QueryTriples):
+            raise ValueError("construct() needs a CONSTRUCT or DESCRIBE query")
+        graph = Graph()
+        for t in result:
+            graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+        return graph
+
+    def ask(self, sparql: str, *, inferred: bool = False) -> bool:
+        result = self._query(sparql, inferred)
+        if not isinstance(result, ox.QueryBoolean):
+            raise ValueError("ask() needs an ASK query")
+        return bool(result)
+
+
+def to_rdflib(term: object):  # -> rdflib.term.Node
+    """Convert a pyoxigraph term to the equal rdflib term."""
+    from rdflib import BNode, Literal, URIRef
+
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"cannot convert {term!r} to rdflib")
+
+
+def execute(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None = None) -> QueryOutcome:
+    """Run one untrusted job against ``store`` and serialise its answer within the job's caps.
+
+    Never raises for a bad query: every failure becomes an outcome with a status and a message.
+    """
+    kwargs: dict[str, object] = {}
+    if job.default_graphs is not None:
+        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
+    if job.named_graphs is not None:
+        kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    try:
+        result = store.query(job.query, **kwargs)
+        if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
+            if job.solutions_type is None:
+                return not_acceptable(SOLUTION_TYPES)
+            fmt = SOLUTION_TYPES[job.solutions_type]
+            if isinstance(result, ox.QueryBoolean):
+                body = serialize_boolean(bool(result), fmt)
+            else:
+                body = serialize_solutions(
+                    result, fmt, max_rows=job.max_rows, max_bytes=job.max_bytes
+                )
+            return QueryOutcome(200, job.solutions_type, body)
+        if job.graph_type is None:
+            return not_acceptable(GRAPH_TYPES)
+        body = serialize_triples(
+            result,
+            GRAPH_TYPES[job.graph_type],
+            max_rows=job.max_rows,
+            max_bytes=job.max_bytes,
+            prefixes=prefixes,
+        )
+        return QueryOutcome(200, job.graph_type, body)
+    except SyntaxError as error:
+        return QueryOutcome.error(400, f"syntax error in the query: {error}")
+    except ResultTooLarge as error:
+        return QueryOutcome.error(422, f"result refused: {error}")
+    except ConnectionError as error:
+        return QueryOutcome.error(502, f"a SERVICE call failed: {error}")
+    except OSError as error:
+        # pyoxigraph reports both store and SERVICE (HTTP) failures as OSError subclasses.
+        log.warning("query failed: %s", error)
+        return QueryOutcome.error(502, f"the query failed while fetching or reading data: {error}")
+    except Exception as error:  # the worker must survive anything a query provokes
+        log.exception("unexpected error while running a query")
+        return QueryOutcome.error(500, f"the query could not be answered ({type(error).__name__})")
+
+
+def not_acceptable(offered: dict) -> QueryOutcome:
+    """406 listing what this kind of result can be served as."""
+    return QueryOutcome.error(
+        406, "none of the accepted media types can be served; offered: " + ", ".join(offered)
+    )

@@ -1,0 +1,30 @@
+"""The body of one query worker process: open the store read-only, answer jobs until told to stop.
+
+Started by ``defkg.web.executor`` with the ``spawn`` method; it imports only pyoxigraph and the
+store modules, so it starts quickly and holds no Flask or rdflib state.
+"""
+
+from __future__ import annotations
+
+import signal
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from defkg.store.embedded import execute
+
+
+def main(conn: Connection, store_path: str, prefixes: dict[str, str]) -> None:
+    """Serve jobs from ``conn`` until it closes; the parent kills us when a query overruns."""
+    # Ctrl-C goes to the whole process group; the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    store = ox.Store.read_only(store_path)
+    conn.send("ready")
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        conn.send(execute(store, job, prefixes))

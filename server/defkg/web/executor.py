@@ -1,0 +1,176 @@
+"""The limited query runner: untrusted queries run in a pool of worker processes, with deadlines.
+
+A pyoxigraph query cannot be interrupted from Python once it is running (a COUNT over a cross
+product blocks inside one call), so the only way to enforce the time limit is to run queries in
+other processes and kill the one that overruns. Each worker opens the on-disk store read-only
+(``defkg.store.worker``); the web thread sends it a :class:`QueryJob`, waits on the pipe until
+the deadline, and on timeout kills that worker and starts a replacement in the background while
+the other workers go on answering.
+
+Admission: at most ``max_concurrent`` queries are running or waiting for a worker; the next one
+is refused at once (:class:`Saturated` → 503 with Retry-After) rather than queued without bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+
+from defkg.store.jobs import QueryJob, QueryOutcome
+
+log = logging.getLogger(__name__)
+
+# spawn, not fork: the web process runs many threads (gunicorn gthread), and forking a
+# threaded process can copy a lock held by another thread into the child.
+_CONTEXT = mp.get_context("spawn")
+
+
+class Saturated(Exception):
+    """Too many queries are running or waiting; the client should retry later."""
+
+
+class QueryTimeout(Exception):
+    """A query overran its time limit and its worker was stopped."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the query exceeded the time limit of {seconds:g} s and was stopped")
+        self.seconds = seconds
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+
+
+class QueryPool:
+    """A fixed number of query worker processes over one on-disk store."""
+
+    def __init__(
+        self,
+        store_path: Path,
+        *,
+        size: int,
+        max_concurrent: int,
+        prefixes: dict[str, str] | None = None,
+    ) -> None:
+        self.store_path = store_path
+        self.size = max(1, size)
+        self.prefixes = dict(prefixes or {})
+        self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        self._admission = threading.BoundedSemaphore(max(1, max_concurrent))
+        self._started = False
+        self._start_lock = threading.Lock()
+        self._closed = False
+        self._all: set[_Worker] = set()
+        self._all_lock = threading.Lock()
+
+    # --- worker lifecycle ---------------------------------------------------------------
+    def _spawn(self) -> _Worker | None:
+        """Start one worker and wait until it has opened the store."""
+        from defkg.store import worker as worker_module
+
+        parent, child = _CONTEXT.Pipe()
+        process = _CONTEXT.Process(
+            target=worker_module.main,
+            args=(child, str(self.store_path), self.prefixes),
+            name="defkg-query-worker",
+            daemon=True,
+        )
+        process.start()
+        child.close()
+        if not parent.poll(60) or parent.recv() != "ready":
+            log.error("a query worker failed to start (store %s)", self.store_path)
+            process.kill()
+            return None
+        worker = _Worker(process, parent)
+        with self._all_lock:
+            if self._closed:
+                self._stop(worker)
+                return None
+            self._all.add(worker)
+        return worker
+
+    def _replace_later(self) -> None:
+        """Start a replacement worker in the background and add it to the idle ones."""
+
+        def start() -> None:
+            worker = self._spawn()
+            if worker is not None:
+                self._idle.put(worker)
+
+        threading.Thread(target=start, name="defkg-worker-restart", daemon=True).start()
+
+    def _stop(self, worker: _Worker) -> None:
+        worker.process.kill()
+        worker.process.join(5)
+        worker.conn.close()
+        with self._all_lock:
+            self._all.discard(worker)
+
+    def start(self) -> None:
+        """Start the workers (done lazily by the first query; call it to pay the cost early)."""
+        with self._start_lock:
+            if self._started:
+                return
+            self._started = True
+            for _ in range(self.size):
+                worker = self._spawn()
+                if worker is not None:
+                    self._idle.put(worker)
+
+    def close(self) -> None:
+        """Stop every worker."""
+        self._closed = True
+        with self._all_lock:
+            workers = list(self._all)
+        for worker in workers:
+            self._stop(worker)
+
+    def alive(self) -> int:
+        """How many workers are running (for /healthz)."""
+        with self._all_lock:
+            return sum(1 for w in self._all if w.process.is_alive())
+
+    # --- running queries ----------------------------------------------------------------
+    def run(self, job: QueryJob, timeout: float) -> QueryOutcome:
+        """Run ``job`` within ``timeout`` seconds (waiting for a free worker included).
+
+        Raises :class:`Saturated` when too many queries are already admitted, and
+        :class:`QueryTimeout` when the deadline passes.
+        """
+        if not self._admission.acquire(blocking=False):
+            raise Saturated("too many queries are running; retry in a moment")
+        try:
+            self.start()
+            deadline = time.monotonic() + timeout
+            try:
+                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise QueryTimeout(timeout) from None
+            try:
+                worker.conn.send(job)
+                if worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                    outcome: QueryOutcome = worker.conn.recv()
+                    self._idle.put(worker)
+                    return outcome
+            except (EOFError, OSError):
+                log.error("a query worker died while answering; starting a new one")
+                self._stop(worker)
+                self._replace_later()
+                return QueryOutcome.error(500, "the query worker stopped unexpectedly")
+            log.warning(
+                "query over its %g s limit; stopping worker %s", timeout, worker.process.pid
+            )
+            self._stop(worker)
+            self._replace_later()
+            raise QueryTimeout(timeout)
+        finally:
+            self._admission.release()

@@ -1,0 +1,343 @@
+"""The SPARQL 1.1 Protocol as plain functions: read a request, check a query, pick the formats.
+
+Nothing here touches Flask or the store. :func:`parse_request` turns the parts of an HTTP
+request into a :class:`ProtocolRequest` (or ``None`` when there is no query: the service
+description), :func:`analyse_query` finds what must be checked before running anything (the
+query form, FROM / FROM NAMED graphs, SERVICE endpoints), :func:`resolve_dataset` applies the
+dataset rules, and :func:`choose_types` negotiates the result formats. Every refusal is a
+:class:`ProtocolError` carrying the HTTP status and a message that says what and where.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from threading import Lock
+
+from defkg.store.results import GRAPH_TYPES, SOLUTION_TYPES
+from defkg.web.negotiation import choose, offered_list
+
+READ_ONLY = "this service is read-only: SPARQL Update is not accepted"
+
+#: ``format=`` values and the media types they select: (for SELECT/ASK, for CONSTRUCT/DESCRIBE).
+FORMAT_PARAMETER: dict[str, tuple[str | None, str | None]] = {
+    "json": ("application/sparql-results+json", "application/ld+json"),
+    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
+    "csv": ("text/csv", None),
+    "tsv": ("text/tab-separated-values", None),
+    "ttl": (None, "text/turtle"),
+    "turtle": (None, "text/turtle"),
+    "jsonld": (None, "application/ld+json"),
+    "nt": (None, "application/n-triples"),
+    "ntriples": (None, "application/n-triples"),
+    "rdf": (None, "application/rdf+xml"),
+    "rdfxml": (None, "application/rdf+xml"),
+}
+for _type in (*SOLUTION_TYPES, *GRAPH_TYPES):  # a full media type is accepted as well
+    FORMAT_PARAMETER[_type] = (
+        _type if _type in SOLUTION_TYPES else None,
+        _type if _type in GRAPH_TYPES else None,
+    )
+
+# Generic types some clients ask for; each is served as the specific type it stands for.
+_SOLUTION_ALIASES = {
+    "application/json": "application/sparql-results+json",
+    "application/xml": "application/sparql-results+xml",
+}
+_GRAPH_ALIASES = {"application/json": "application/ld+json", "text/plain": "application/n-triples"}
+SOLUTION_OFFER = [*SOLUTION_TYPES, *_SOLUTION_ALIASES]
+GRAPH_OFFER = [*GRAPH_TYPES, *_GRAPH_ALIASES]
+
+
+class ProtocolError(Exception):
+    """A request the endpoint refuses: ``status`` and a message for the client."""
+
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = dict(headers or {})
+
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    """The query operation's parameters, as the protocol defines them."""
+
+    query: str
+    default_graph_uris: tuple[str, ...] = ()
+    named_graph_uris: tuple[str, ...] = ()
+    format: str | None = None
+
+
+def _bare_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def parse_request(
+    method: str,
+    content_type: str | None,
+    args: Mapping[str, Sequence[str]],
+    form: Mapping[str, Sequence[str]],
+    body: bytes,
+    *,
+    max_query_length: int,
+) -> ProtocolRequest | None:
+    """Read a query operation from a GET or POST; ``None`` for a GET without ``query``.
+
+    ``args`` and ``form`` map each parameter name to all its values (a repeated parameter
+    matters: two ``query`` values are an error). ``form`` is only consulted for a form POST,
+    ``body`` only for a direct POST.
+    """
+    method = method.upper()
+    params: dict[str, list[str]] = {k: list(v) for k, v in args.items()}
+    queries = list(params.get("query", []))
+    if method in ("GET", "HEAD"):
+        if "update" in params:
+            raise ProtocolError(403, READ_ONLY)
+    elif method == "POST":
+        media_type = _bare_type(content_type)
+        if media_type == "application/x-www-form-urlencoded":
+            for name, values in form.items():
+                params.setdefault(name, []).extend(values)
+            if "update" in params:
+                raise ProtocolError(403, READ_ONLY)
+            queries = list(params.get("query", []))
+        elif media_type == "application/sparql-query":
+            try:
+                queries.append(body.decode("utf-8"))
+            except UnicodeDecodeError as error:
+                raise ProtocolError(
+                    400, f"the request body is not UTF-8 (byte {error.start})"
+                ) from None
+        elif media_type == "application/sparql-update" or "update" in params:
+            raise ProtocolError(403, READ_ONLY)
+        else:
+            shown = media_type or "none"
+            raise ProtocolError(
+                415,
+                f"unsupported content type {shown}: send a query as "
+                "application/x-www-form-urlencoded (query=…) or as application/sparql-query",
+            )
+        if not queries:
+            raise ProtocolError(400, "no query: the request has no 'query' parameter")
+    else:
+        raise ProtocolError(405, f"method {method} is not allowed here; use GET or POST")
+    if not queries:
+        return None
+    if len(queries) > 1:
+        raise ProtocolError(
+            400, f"the request has {len(queries)} queries; send exactly one 'query' parameter"
+        )
+    query = queries[0]
+    if len(query) > max_query_length:
+        raise ProtocolError(
+            400,
+            f"the query is {len(query):,} characters long; the limit is {max_query_length:,}",
+        )
+    if not query.strip():
+        raise ProtocolError(400, "the query is empty")
+    formats = params.get("format", [])
+    return ProtocolRequest(
+        query=query,
+        default_graph_uris=tuple(params.get("default-graph-uri", [])),
+        named_graph_uris=tuple(params.get("named-graph-uri", [])),
+        format=formats[0] if formats else None,
+    )
+
+
+# --- looking into the query before running it -----------------------------------------------
+
+_PROLOGUE_ITEM = re.compile(
+    r"\s*(?:\#[^\n]*(?:\n|$)|BASE\s*<[^>]*>|PREFIX\s*[^\s:]*:\s*<[^>]*>)", re.IGNORECASE
+)
+_FORM = re.compile(r"\s*([A-Za-z]+)")
+QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+UPDATE_KEYWORDS = frozenset(
+    ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
+)
+# Only a query that mentions one of these words needs the (slow) full parse.
+_NEEDS_PARSE = re.compile(r"\b(?:from|service)\b", re.IGNORECASE)
+
+
+def query_form(query: str) -> str | None:
+    """The first keyword after the prologue (``SELECT``, ``ASK``, ``INSERT`` …), upper-case."""
+    position = 0
+    while match := _PROLOGUE_ITEM.match(query, position):
+        if match.end() == position:
+            break
+        position = match.end()
+    match = _FORM.match(query, position)
+    return match.group(1).upper() if match else None
+
+
+@dataclass(frozen=True)
+class QueryFacts:
+    """What the endpoint checks before running a query."""
+
+    form: str | None
+    from_graphs: tuple[str, ...] = ()
+    from_named_graphs: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    #: SERVICE ?var: the endpoint would be chosen by data at run time, which we cannot check.
+    variable_service: bool = False
+    has_dataset_clause: bool = field(default=False)
+
+
+_parse_lock = Lock()
+
+
+def analyse_query(query: str) -> QueryFacts:
+    """Find the query form, its FROM / FROM NAMED graphs and its SERVICE endpoints.
+
+    The form comes from a cheap scan. FROM and SERVICE need a real parse (prefixed names, BASE,
+    nested sub-queries), done with rdflib's SPARQL parser only when the text contains one of
+    those words. Raises :class:`ProtocolError` (400) when the query cannot be parsed then.
+    """
+    form = query_form(query)
+    if form in UPDATE_KEYWORDS:
+        raise ProtocolError(400, f"this is a SPARQL Update ({form} …), not a query; {READ_ONLY}")
+    if not _NEEDS_PARSE.search(query):
+        return QueryFacts(form)
+
+    from pyparsing import ParseException, ParseResults
+    from rdflib.plugins.sparql.algebra import translatePrologue
+    from rdflib.plugins.sparql.parser import parseQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.term import Variable
+
+    try:
+        # pyparsing's packrat cache is shared state; one parse at a time keeps it sane.
+        with _parse_lock:
+            parsed = parseQuery(query)
+    except ParseException as error:
+        raise ProtocolError(
+            400,
+            f"syntax error in the query at line {error.lineno}, column {error.col}: {error.msg}",
+        ) from None
+    except Exception as error:  # rdflib raises bare Exceptions for some prologue errors
+        raise ProtocolError(400, f"syntax error in the query: {error}") from None
+    try:
+        prologue = translatePrologue(parsed[0], None)
+    except Exception as error:
+        raise ProtocolError(400, f"error in the query's prologue: {error}") from None
+
+    body = parsed[1]
+    from_graphs: list[str] = []
+    from_named: list[str] = []
+    for clause in body.get("datasetClause") or []:
+        if "default" in clause:
+            from_graphs.append(str(prologue.absolutize(clause["default"])))
+        elif "named" in clause:
+            from_named.append(str(prologue.absolutize(clause["named"])))
+
+    services: list[str] = []
+    variable = False
+
+    def walk(node: object) -> None:
+        nonlocal variable
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                term = node.get("term")
+                if isinstance(term, Variable):
+                    variable = True
+                else:
+                    services.append(str(prologue.absolutize(term)))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple | ParseResults):
+            for value in node:
+                walk(value)
+
+    walk(body)
+    return QueryFacts(
+        form,
+        tuple(from_graphs),
+        tuple(from_named),
+        tuple(services),
+        variable,
+        bool(from_graphs or from_named),
+    )
+
+
+def service_allowed(iri: str, allowlist: Sequence[str]) -> bool:
+    """True when ``iri`` is an allow-listed endpoint: equal to an entry, or under an entry
+    that ends with ``/`` (an entry ``https://host/`` allows every endpoint on that host)."""
+    return any(
+        iri == entry or (entry.endswith("/") and iri.startswith(entry)) for entry in allowlist
+    )
+
+
+def check_services(facts: QueryFacts, allowlist: Sequence[str]) -> None:
+    """Refuse (403) a query that would call an endpoint not on the allow-list."""
+    if facts.variable_service:
+        raise ProtocolError(
+            403, "SERVICE with a variable is not allowed: name the endpoint with an IRI"
+        )
+    for iri in facts.services:
+        if not service_allowed(iri, allowlist):
+            allowed = ", ".join(allowlist) or "none"
+            raise ProtocolError(
+                403, f"SERVICE <{iri}> is not allowed; allowed endpoints: {allowed}"
+            )
+
+
+def resolve_dataset(
+    request: ProtocolRequest,
+    facts: QueryFacts,
+    graph_names: Sequence[str],
+    default_graphs: Sequence[str],
+) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+    """The (default graphs, named graphs) to run with; ``None`` lets the query's FROM decide.
+
+    Protocol parameters override FROM / FROM NAMED; either way, only graphs of this dataset
+    may be named (a 400 names the first unknown one) — nothing is ever fetched or read.
+    """
+    known = set(graph_names)
+
+    def check(iris: Sequence[str], where: str) -> None:
+        for iri in iris:
+            if iri not in known:
+                raise ProtocolError(
+                    400,
+                    f"unknown graph <{iri}> in {where}: this endpoint only queries its own "
+                    f"graphs ({', '.join(graph_names)})",
+                )
+
+    if request.default_graph_uris or request.named_graph_uris:
+        check(request.default_graph_uris, "default-graph-uri")
+        check(request.named_graph_uris, "named-graph-uri")
+        return request.default_graph_uris, request.named_graph_uris
+    if facts.has_dataset_clause:
+        check(facts.from_graphs, "FROM")
+        check(facts.from_named_graphs, "FROM NAMED")
+        return None, None
+    return tuple(default_graphs), tuple(graph_names)
+
+
+def choose_types(
+    accept: str | None, format_parameter: str | None, form: str | None
+) -> tuple[str | None, str | None]:
+    """The media types for (SELECT/ASK, CONSTRUCT/DESCRIBE) results; None where none fits.
+
+    ``format=`` wins over ``Accept``. Raises 400 for an unknown ``format`` value and 406 when
+    the query's form (if known) has no acceptable type.
+    """
+    if format_parameter:
+        key = format_parameter.strip().lower()
+        if key not in FORMAT_PARAMETER:
+            names = ", ".join(k for k in FORMAT_PARAMETER if "/" not in k)
+            raise ProtocolError(400, f"unknown format={format_parameter!r}; use one of {names}")
+        solutions, graph = FORMAT_PARAMETER[key]
+    else:
+        solutions = choose(accept, SOLUTION_OFFER)
+        solutions = _SOLUTION_ALIASES.get(solutions, solutions) if solutions else None
+        graph = choose(accept, GRAPH_OFFER)
+        graph = _GRAPH_ALIASES.get(graph, graph) if graph else None
+    if form in ("SELECT", "ASK") and solutions is None:
+        raise ProtocolError(
+            406, f"a {form} result can be served as: {offered_list(SOLUTION_TYPES)}"
+        )
+    if form in ("CONSTRUCT", "DESCRIBE") and graph is None:
+        raise ProtocolError(406, f"a {form} result can be served as: {offered_list(GRAPH_TYPES)}")
+    return solutions, graph

@@ -1,0 +1,60 @@
+"""The Publication: one release served by one app (settings, release dir, store, query pool).
+
+``app.extensions["defkg"]`` holds it. The store and the query pool open lazily, on first use,
+so that creating the app (and importing anything) stays cheap and a test that never queries
+never loads a store.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+
+from defkg.config import Settings
+
+
+class Publication:
+    """What every view needs to answer for the release in ``settings.dist``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+
+    @property
+    def release_dir(self) -> Path:
+        return self.settings.dist
+
+    @cached_property
+    def store(self):  # -> defkg.store.Store
+        """The store for trusted internal queries (opened on first use)."""
+        from defkg.store import open_store
+
+        with self._lock:
+            return open_store(self.settings)
+
+    @cached_property
+    def graph_names(self) -> list[str]:
+        return self.store.graph_names()
+
+    def default_graphs(self, with_inferences: bool) -> tuple[str, ...]:
+        """The graphs that make up the default graph of /sparql (or /sparql/inferred)."""
+        return self.store.layout.default_graphs(with_inferences)
+
+    @cached_property
+    def executor(self):  # -> defkg.web.executor.QueryPool
+        """The pool that runs untrusted queries within the limits (started on first query)."""
+        from defkg.web.executor import QueryPool
+
+        return QueryPool(
+            self.store.path,
+            size=self.settings.workers,
+            max_concurrent=self.settings.max_concurrent_queries,
+            prefixes=self.settings.iris.prefixes(),
+        )
+
+    @cached_property
+    def triple_count(self) -> int:
+        """Triples in the default graph (for the service description's VoID)."""
+        rows = self.store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return int(rows[0]["n"]) if rows else 0
