@@ -133,3 +133,124 @@ def publish_command(
     store = RemoteStore(settings.store, settings.store_gsp, timeout=max(settings.query_timeout, 60))
     report = publish_release(settings.dist, store, settings.base, force=force, progress=click.echo)
     click.echo(f"published {settings.dist} to {settings.store}: {report.summary()}")
+
+
+@main.command("serve")
+@root_option
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
+@click.option(
+    "--dist",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The release to serve (default: dist/; built first if missing).",
+)
+@click.option(
+    "--store", default=None, help="'embedded' (default) or the URL of a remote SPARQL endpoint."
+)
+@base_option
+@reports_errors
+def serve_command(
+    root: Path | None,
+    host: str | None,
+    port: int | None,
+    dist: Path | None,
+    store: str | None,
+    base: str | None,
+) -> None:
+    """Serve the SPARQL endpoint and the linked-data pages under gunicorn."""
+    from defkg.serve import serve
+
+    serve(make_settings(root=root, host=host, port=port, dist=dist, store=store, base=base))
+
+
+@main.command("suggest")
+@click.argument("source")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write a draft Turtle file (with comments) instead of printing a report.",
+)
+@root_option
+@base_option
+@reports_errors
+def suggest_command(source: str, out: Path | None, root: Path | None, base: str | None) -> None:
+    """Suggest the figures, dates and entities to model in SOURCE (a slug or data/SLUG.txt)."""
+    from defkg.curate import suggest as sg
+
+    settings = make_settings(root=root, base=base)
+    slug = sg.resolve_source(source)
+    text, published = sg.source_metadata(settings, slug)
+    found = sg.suggest(text, slug, published, sg.load_known_entities(settings))
+    base_id = str(settings.iris.resource)
+    if out is None:
+        click.echo(sg.format_suggestions(found, base_id))
+        return
+    sg.write_draft(out, sg.draft_turtle(found, base_id, settings.iris.prefixes()))
+    click.echo(f"wrote {out}: {len(found.figures)} draft quantities; copy what you keep into")
+    click.echo(f"data/{slug}.ttl below the facts marker (docs/curating.md)")
+
+
+@main.command("build")
+@root_option
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where to publish the release (default: dist/). Replaced atomically.",
+)
+@base_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@reports_errors
+def build_command(root: Path | None, out: Path | None, base: str | None, quiet: bool) -> None:
+    """Load, reason, validate and publish the release (nothing is published on a violation)."""
+    from defkg.build import build
+
+    release = build(make_settings(root=root, dist=out, base=base), quiet=quiet)
+    if not quiet:
+        click.echo(f"defkg: release published in {release}", err=True)
+
+
+@main.command("validate")
+@root_option
+@base_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@reports_errors
+def validate_command(root: Path | None, base: str | None, quiet: bool) -> None:
+    """Load, reason and validate the project; write nothing. Exit 1 on a violation."""
+    from defkg.build import check
+
+    check(make_settings(root=root, base=base), quiet=quiet)
+    if not quiet:
+        click.echo("defkg: the project conforms to its shapes", err=True)
+
+
+@main.command("query")
+@click.argument("query")
+@click.option(
+    "--dist",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The release to query (default: dist/).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "xml", "csv", "tsv", "ttl", "nt", "jsonld"]),
+    default="table",
+    show_default=True,
+    help="table (SELECT), a SPARQL results format, or an RDF format (CONSTRUCT/DESCRIBE).",
+)
+@click.option("--inferred", is_flag=True, help="Include the inferences in the default graph.")
+@base_option
+@reports_errors
+def query_command(
+    query: str, dist: Path | None, output_format: str, inferred: bool, base: str | None
+) -> None:
+    """Run a SPARQL QUERY (text, or @file.rq) against a release and print the answer."""
+    from defkg.query import read_query, run_query
+
+    settings = make_settings(dist=dist, base=base)
+    answer = run_query(read_query(query), settings, output_format=output_format, inferred=inferred)
+    click.echo(answer.rstrip("\n"))

@@ -1,0 +1,89 @@
+"""Run the pipeline: load → reason → validate → publish, with progress and timings on stderr."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from defkg.config import Settings
+from defkg.errors import ValidationFailed
+from defkg.load import Project, load_project
+from defkg.publish import publish
+from defkg.reason import infer
+from defkg.validate import ValidationOutcome, format_findings, validate
+
+T = TypeVar("T")
+
+
+class Progress:
+    """One line per stage on stderr: what it did, the counts, and how long it took."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
+    def stage(self, name: str, work: Callable[[], T], describe: Callable[[T], str]) -> T:
+        start = time.perf_counter()
+        result = work()
+        if not self.quiet:
+            elapsed = time.perf_counter() - start
+            print(f"defkg: {name}: {describe(result)} ({elapsed:.2f} s)", file=sys.stderr)
+        return result
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=sys.stderr)
+
+
+def check(settings: Settings, *, quiet: bool = False) -> ValidationOutcome:
+    """Load, reason and validate; write nothing. Raise ValidationFailed on a violation."""
+    _project, _inferred, outcome = _checked(settings, Progress(quiet))
+    return outcome
+
+
+def build(settings: Settings, *, quiet: bool = False) -> Path:
+    """Load, reason, validate and publish the release; return the release directory."""
+    progress = Progress(quiet)
+    project, inferred, outcome = _checked(settings, progress)
+    release = progress.stage(
+        "publish",
+        lambda: publish(project, inferred, outcome, settings),
+        lambda path: f"release written to {path}",
+    )
+    return release
+
+
+def _checked(settings: Settings, progress: Progress):
+    project: Project = progress.stage(
+        "load",
+        lambda: load_project(settings),
+        lambda p: (
+            f"{len(p.files)} graphs, {sum(len(p.graph(n)) for n in p.files)} triples, "
+            f"{len(p.shapes)} shape triples"
+        ),
+    )
+    inferred = progress.stage(
+        "reason", lambda: infer(project, settings), lambda g: f"{len(g)} inferred triples"
+    )
+    outcome = progress.stage(
+        "validate",
+        lambda: validate(project, inferred, settings),
+        lambda o: _counts(o),
+    )
+    if not outcome.conforms:
+        raise ValidationFailed(
+            f"validation failed: {len(outcome.violations)} violation(s); nothing was published",
+            format_findings(outcome),
+        )
+    if outcome.findings:
+        progress.say(format_findings(outcome))
+    return project, inferred, outcome
+
+
+def _counts(outcome: ValidationOutcome) -> str:
+    if not outcome.findings:
+        return "conforms"
+    severities = [f.severity for f in outcome.findings]
+    return ", ".join(f"{severities.count(s)} {s.lower()}(s)" for s in sorted(set(severities)))

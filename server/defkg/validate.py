@@ -1,0 +1,316 @@
+"""SHACL validation of the asserted and inferred graphs, with results traced to file and line.
+
+Like reasoning, validation runs per source so that it grows linearly: one pass over the base
+(ontology + entities + their inferences), then one pass per source over the base plus that
+source and the inferences about its nodes. Each pass keeps the results about nodes its own
+graph writes, so a node is reported once, at the file and line where it is written. Shapes that
+compare nodes of two different sources are not checked across sources (the shapes of this
+project do not need that).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyshacl
+from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRef
+from rdflib.collection import Collection
+from rdflib.term import Node
+
+from defkg.config import Settings
+from defkg.load import Project
+
+SH = Namespace("http://www.w3.org/ns/shacl#")
+_SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+_SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+
+
+@dataclass
+class Finding:
+    """One SHACL result, in words a curator can act on, with the file and line to fix."""
+
+    severity: str  #: "Violation", "Warning" or "Info"
+    focus: Node
+    focus_label: str | None
+    path: str | None  #: the property path, in prefixed names
+    value: str | None  #: the offending value, in Turtle syntax
+    message: str
+    shape: str  #: the shape that produced it, in prefixed names
+    file: Path | None
+    line: int | None
+    focus_text: str = ""  #: the focus node in prefixed names
+
+    def sort_key(self) -> tuple:
+        return (
+            str(self.file or ""),
+            self.line or 0,
+            _SEVERITY_ORDER.get(self.severity, 3),
+            self.focus_text,
+            self.path or "",
+            self.value or "",
+            self.message,
+            self.shape,
+        )
+
+    def format(self) -> str:
+        """``file:line: Severity: focus (label) path=… value=…: message [shape]``."""
+        where = f"{self.file}:{self.line}" if self.file and self.line else str(self.file or "?")
+        text = f"{where}: {self.severity}: {self.focus_text}"
+        if self.focus_label:
+            text += f" ({self.focus_label})"
+        if self.path:
+            text += f" path={self.path}"
+        if self.value is not None:
+            text += f" value={self.value}"
+        return f"{text}: {self.message} [{self.shape}]"
+
+
+@dataclass
+class ValidationOutcome:
+    """``conforms`` is False only when there is a Violation; warnings do not fail a build."""
+
+    conforms: bool
+    findings: list[Finding] = field(default_factory=list)
+    report: Graph = field(default_factory=Graph)
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "Violation"]
+
+
+def validate(project: Project, inferred: Graph, settings: Settings) -> ValidationOutcome:
+    """Validate asserted + inferred against the shapes, pass by pass; see the module docstring."""
+    iris = settings.iris
+    base_names = [n for n in (iris.ontology_graph, iris.graph("entities")) if n in project.files]
+    sources = [n for n in sorted(project.files) if n not in base_names]
+    by_subject: dict[Node, list[tuple[Node, Node, Node]]] = defaultdict(list)
+    for triple in inferred:
+        by_subject[triple[0]].append(triple)
+
+    base = Graph()
+    for name in base_names:
+        base += project.graph(name)
+    base_nodes = _nodes(base)
+    _add_inferred(base, base_nodes, by_subject)
+
+    namer = _Namer(settings)
+    report = Graph()
+    findings: dict[tuple, Finding] = {}
+    passes: list[tuple[Graph, list[URIRef], set[Node]]] = [(base, base_names, base_nodes)]
+    for source in sources:
+        graph = Graph()
+        graph += base
+        asserted = project.graph(source)
+        graph += asserted
+        nodes = _nodes(asserted)
+        _add_inferred(graph, nodes, by_subject)
+        passes.append((graph, [source], {t[0] for t in asserted}))
+
+    for graph, names, owned in passes:
+        shapes = Graph()
+        shapes += project.shapes  # pyshacl adds RDFS axioms to the shapes graph it is given
+        _conforms, results, _text = pyshacl.validate(
+            graph, shacl_graph=shapes, inference="none", inplace=True
+        )
+        for result in results.subjects(RDF.type, SH.ValidationResult):
+            focus = results.value(result, SH.focusNode)
+            if focus is None or (focus not in owned and names != base_names):
+                continue
+            finding = _finding(results, result, graph, project, names, namer)
+            key = (finding.focus_text, finding.path, finding.value, finding.message, finding.shape)
+            if key not in findings:
+                findings[key] = finding
+                _copy_result(results, result, report)
+
+    ordered = sorted(findings.values(), key=Finding.sort_key)
+    conforms = not any(f.severity == "Violation" for f in ordered)
+    report_node = BNode("report")
+    report.add((report_node, RDF.type, SH.ValidationReport))
+    report.add((report_node, SH.conforms, Literal(not ordered)))
+    for result in sorted(report.subjects(RDF.type, SH.ValidationResult), key=str):
+        report.add((report_node, SH.result, result))
+    for prefix, namespace in iris.prefixes().items():
+        report.bind(prefix, namespace, replace=True)
+    return ValidationOutcome(conforms, ordered, report)
+
+
+def format_findings(outcome: ValidationOutcome) -> str:
+    """The findings grouped by file, one line each, then a count by severity."""
+    if not outcome.findings:
+        return "validation: no findings"
+    lines: list[str] = []
+    current: object = object()
+    for finding in outcome.findings:
+        if finding.file != current:
+            current = finding.file
+            lines.append(f"{finding.file or '(no file)'}:")
+        lines.append("  " + finding.format())
+    counts = defaultdict(int)
+    for finding in outcome.findings:
+        counts[finding.severity] += 1
+    summary = ", ".join(f"{counts[s]} {s.lower()}(s)" for s in _SEVERITY_ORDER if counts[s])
+    lines.append(f"validation: {summary}")
+    return "\n".join(lines)
+
+
+def _nodes(graph: Graph) -> set[Node]:
+    nodes: set[Node] = set()
+    for s, _p, o in graph:
+        nodes.add(s)
+        if not isinstance(o, Literal):
+            nodes.add(o)
+    return nodes
+
+
+def _add_inferred(graph: Graph, nodes: set[Node], by_subject: dict) -> None:
+    for node in nodes:
+        for triple in by_subject.get(node, ()):
+            graph.add(triple)
+
+
+def _copy_result(source: Graph, node: Node, target: Graph) -> None:
+    """Copy a result and the blank nodes it refers to (paths, property shapes)."""
+    todo, done = [node], set()
+    while todo:
+        current = todo.pop()
+        if current in done:
+            continue
+        done.add(current)
+        for _s, p, o in source.triples((current, None, None)):
+            target.add((current, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
+
+
+class _Namer:
+    """Terms in prefixed names, as curators write them."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.prefixes = sorted(
+            settings.iris.prefixes().items(), key=lambda item: len(item[1]), reverse=True
+        )
+
+    def term(self, node: Node) -> str:
+        if isinstance(node, URIRef):
+            for prefix, namespace in self.prefixes:
+                local = str(node)[len(namespace) :]
+                if str(node).startswith(namespace) and local and "/" not in local:
+                    return f"{prefix}:{local}"
+            return f"<{node}>"
+        if isinstance(node, Literal):
+            return node.n3()
+        return "[]"
+
+    def path(self, graph: Graph, node: Node) -> str:
+        """A SHACL property path in SPARQL-like syntax: ``^p``, ``p/q``, ``(p|q)``, ``p*``."""
+        if isinstance(node, URIRef):
+            return self.term(node)
+        if graph.value(node, RDF.first) is not None:
+            return "/".join(self.path(graph, item) for item in Collection(graph, node))
+        for predicate, template in (
+            (SH.inversePath, "^{}"),
+            (SH.zeroOrMorePath, "{}*"),
+            (SH.oneOrMorePath, "{}+"),
+            (SH.zeroOrOnePath, "{}?"),
+        ):
+            inner = graph.value(node, predicate)
+            if inner is not None:
+                return template.format(self.path(graph, inner))
+        alternatives = graph.value(node, SH.alternativePath)
+        if alternatives is not None:
+            return (
+                "(" + "|".join(self.path(graph, i) for i in Collection(graph, alternatives)) + ")"
+            )
+        return "[]"
+
+
+def _finding(
+    results: Graph,
+    result: Node,
+    data: Graph,
+    project: Project,
+    names: list[URIRef],
+    namer: _Namer,
+) -> Finding:
+    focus = results.value(result, SH.focusNode)
+    severity = _SEVERITY.get(results.value(result, SH.resultSeverity), "Violation")
+    path_node = results.value(result, SH.resultPath)
+    value = results.value(result, SH.value)
+    messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
+    component = results.value(result, SH.sourceConstraintComponent)
+    file, line = _locate(focus, data, project, names)
+    return Finding(
+        severity=severity,
+        focus=focus,
+        focus_label=_label(data, focus),
+        path=namer.path(results, path_node) if path_node is not None else None,
+        value=_value_text(value, data, namer) if value is not None else None,
+        message="; ".join(messages) or (namer.term(component) if component else "fails"),
+        shape=_shape_name(results, result, project, namer),
+        file=file,
+        line=line,
+        focus_text=namer.term(focus)
+        if not isinstance(focus, BNode)
+        else _bnode_text(focus, data, namer),
+    )
+
+
+def _label(graph: Graph, node: Node) -> str | None:
+    labels = list(graph.objects(node, RDFS.label)) + list(graph.objects(node, SKOS.prefLabel))
+    if not labels:
+        return None
+    english = [lab for lab in labels if isinstance(lab, Literal) and lab.language == "en"]
+    return str(sorted(english or labels, key=str)[0])
+
+
+def _value_text(value: Node, data: Graph, namer: _Namer) -> str:
+    if isinstance(value, BNode):
+        return _bnode_text(value, data, namer)
+    return namer.term(value)
+
+
+def _bnode_text(node: Node, data: Graph, namer: _Namer) -> str:
+    """A blank node as "[] (the object of kg:x defkg:p)", which a curator can find."""
+    parent = next(iter(data.subject_predicates(node)), None)
+    if parent is None:
+        return "[]"
+    return f"[] (the {namer.term(parent[1])} of {_value_text(parent[0], data, namer)})"
+
+
+def _owner(node: Node, data: Graph, limit: int = 20) -> Node:
+    """The nearest IRI that writes ``node`` (itself, or the subject above its blank nodes)."""
+    seen = set()
+    while isinstance(node, BNode) and node not in seen and limit > 0:
+        seen.add(node)
+        parent = next(iter(sorted(data.subjects(None, node), key=str)), None)
+        if parent is None:
+            break
+        node, limit = parent, limit - 1
+    return node
+
+
+def _locate(
+    focus: Node, data: Graph, project: Project, names: list[URIRef]
+) -> tuple[Path | None, int | None]:
+    """The file and line where ``focus`` (or the subject holding it) is written."""
+    owner = _owner(focus, data)
+    candidates = [project.files[n] for n in names if n in project.files]
+    for path in candidates + sorted(project.subject_lines):
+        line = project.subject_lines.get(path, {}).get(owner)
+        if line is not None:
+            return path, line
+    return (candidates[0] if candidates else None), None
+
+
+def _shape_name(results: Graph, result: Node, project: Project, namer: _Namer) -> str:
+    shape = results.value(result, SH.sourceShape)
+    if isinstance(shape, URIRef):
+        return namer.term(shape)
+    parent = next(iter(sorted(project.shapes.subjects(SH.property, shape), key=str)), None)
+    path = results.value(shape, SH.path) if shape is not None else None
+    path_text = namer.path(results, path) if path is not None else "[]"
+    if isinstance(parent, URIRef):
+        return f"{namer.term(parent)} {path_text}"
+    return f"property shape {path_text}"

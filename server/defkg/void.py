@@ -1,0 +1,234 @@
+"""The release's self-description: VoID and DCAT for ``void.ttl``, computed from its contents.
+
+Everything here comes from the inputs (the graphs, the files written, the settings), never from
+the clock, so that the same inputs describe themselves the same way byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import DCTERMS, OWL, RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from defkg import __version__
+from defkg.config import Settings
+from defkg.iris import DCAT, SCHEMA, SD, VOID, WD
+
+FOAF_PAGE = URIRef("http://xmlns.com/foaf/0.1/homepage")
+IANA = "https://www.iana.org/assignments/media-types/"
+CC0 = URIRef("http://creativecommons.org/publicdomain/zero/1.0/")
+WIKIDATA = URIRef("https://www.wikidata.org/")
+
+#: media type of each dump by its extension (the .gz variants carry the same type, compressed)
+MEDIA_TYPES = {
+    ".trig": "application/trig",
+    ".nq": "application/n-quads",
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".jsonld": "application/ld+json",
+}
+
+DEFAULT_TITLE = "defkg: the activities of defence ministries, as reported, as linked data"
+DEFAULT_DESCRIPTION = (
+    "Facts reported in defence ministries' press releases (operations, peacekeeping, "
+    "exercises, support measures, sporting results), each with its figures, qualifiers and the "
+    "sentence of the source that states it, linked to Wikidata."
+)
+
+
+@dataclass(frozen=True)
+class GraphStats:
+    """The VoID counts of one graph (or of a union of graphs)."""
+
+    triples: int
+    entities: int
+    classes: int
+    properties: int
+    distinct_subjects: int
+    distinct_objects: int
+
+
+def graph_stats(triples: Iterable[tuple[Node, Node, Node]], settings: Settings) -> GraphStats:
+    """Counts: triples; entities (subject IRIs in the dataset's URI space); classes; properties."""
+    count = 0
+    subjects: set[Node] = set()
+    objects: set[Node] = set()
+    classes: set[Node] = set()
+    properties: set[Node] = set()
+    for s, p, o in triples:
+        count += 1
+        subjects.add(s)
+        objects.add(o)
+        properties.add(p)
+        if p == RDF.type:
+            classes.add(o)
+    entities = sum(1 for s in subjects if isinstance(s, URIRef) and settings.iris.is_minted(s))
+    return GraphStats(count, entities, len(classes), len(properties), len(subjects), len(objects))
+
+
+def prefixes(settings: Settings) -> dict[str, str]:
+    """The prefixes of void.ttl: the dataset's own, then VoID's neighbours."""
+    return {
+        **settings.iris.prefixes(),
+        "sd": str(SD),
+        "foaf": "http://xmlns.com/foaf/0.1/",
+    }
+
+
+def public_root(settings: Settings) -> str:
+    """The URL clients reach the server at, without the trailing slash."""
+    url = settings.public_url or f"http://{settings.host}:{settings.port}/"
+    return url.rstrip("/")
+
+
+def dataset_version(ontology: Graph, settings: Settings) -> str:
+    """The release version: the ontology's owl:versionInfo, else defkg's own version."""
+    info = ontology.value(settings.iris.ontology, OWL.versionInfo)
+    return str(info) if info is not None else __version__
+
+
+def input_dates(graphs: Iterable[Graph]) -> tuple[Literal | None, Literal | None]:
+    """(issued, modified): the oldest and newest publication/modification dates in the inputs."""
+    dates: list[Literal] = []
+    for graph in graphs:
+        for predicate in (DCTERMS.modified, DCTERMS.issued, SCHEMA.datePublished):
+            for value in graph.objects(None, predicate):
+                if isinstance(value, Literal) and value.datatype in (XSD.date, XSD.dateTime):
+                    dates.append(value)
+    if not dates:
+        return None, None
+    ordered = sorted(dates, key=lambda d: str(d))
+    return ordered[0], ordered[-1]
+
+
+def describe(
+    *,
+    settings: Settings,
+    dataset: Dataset,
+    asserted_names: list[URIRef],
+    files: dict[str, int],
+    examples: list[URIRef],
+    dates: tuple[Literal | None, Literal | None],
+    version: str,
+    ontology: Graph,
+) -> Graph:
+    """The VoID/DCAT graph of a release.
+
+    ``dataset`` holds every published named graph; ``files`` maps each released file name to
+    its size in bytes.
+    """
+    iris = settings.iris
+    root = public_root(settings)
+    ds = iris.dataset
+    release = iris.release(version)
+    g = Graph()
+
+    g.add((ds, RDF.type, VOID.Dataset))
+    g.add((ds, RDF.type, DCAT.Dataset))
+    header = iris.ontology
+    title = ontology.value(ds, DCTERMS.title) or Literal(DEFAULT_TITLE, lang="en")
+    description = ontology.value(ds, DCTERMS.description) or Literal(DEFAULT_DESCRIPTION, lang="en")
+    g.add((ds, DCTERMS.title, title))
+    g.add((ds, RDFS.label, title))
+    g.add((ds, DCTERMS.description, description))
+    g.add((ds, DCTERMS.license, ontology.value(header, DCTERMS.license) or CC0))
+    publisher = ontology.value(header, DCTERMS.publisher)
+    g.add((ds, DCTERMS.publisher, publisher or Literal("defkg developers")))
+    g.add((ds, OWL.versionInfo, Literal(version)))
+    g.add((ds, DCAT.version, Literal(version)))
+    g.add((ds, DCTERMS.hasVersion, release))
+    g.add((release, DCTERMS.isVersionOf, ds))
+    issued, modified = dates
+    if issued is not None:
+        g.add((ds, DCTERMS.issued, issued))
+    if modified is not None:
+        g.add((ds, DCTERMS.modified, modified))
+    g.add((ds, VOID.uriSpace, Literal(iris.base)))
+    g.add((ds, VOID.sparqlEndpoint, URIRef(f"{root}/sparql")))
+    g.add((ds, FOAF_PAGE, URIRef(f"{root}/")))
+    g.add((ds, VOID.rootResource, iris.ontology))
+
+    everything = {t for graph in dataset.graphs() for t in graph}
+    _add_stats(g, ds, graph_stats(everything, settings))
+
+    for name in sorted(c.identifier for c in dataset.graphs() if len(c)):
+        subset = URIRef(f"{ds}#graph-{str(name).rsplit('/', 1)[-1]}")
+        g.add((ds, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, SD.name, name))
+        g.add((subset, DCTERMS.title, Literal(f"named graph <{name}>")))
+        _add_stats(g, subset, graph_stats(dataset.graph(name), settings))
+
+    links = {
+        (s, o)
+        for name in asserted_names
+        for s, o in dataset.graph(name).subject_objects(OWL.sameAs)
+        if isinstance(o, URIRef) and str(o).startswith(str(WD))
+    }
+    linkset = URIRef(f"{ds}#wikidata-links")
+    g.add((ds, VOID.subset, linkset))
+    g.add((linkset, RDF.type, VOID.Linkset))
+    g.add((linkset, VOID.linkPredicate, OWL.sameAs))
+    g.add((linkset, VOID.subjectsTarget, ds))
+    g.add((linkset, VOID.objectsTarget, WIKIDATA))
+    g.add((linkset, VOID.triples, Literal(len(links))))
+    g.add((WIKIDATA, RDF.type, VOID.Dataset))
+    g.add((WIKIDATA, RDFS.label, Literal("Wikidata", lang="en")))
+    g.add((WIKIDATA, VOID.uriSpace, Literal(str(WD))))
+    g.add((WIKIDATA, VOID.sparqlEndpoint, URIRef("https://query.wikidata.org/sparql")))
+
+    for example in examples:
+        g.add((ds, VOID.exampleResource, example))
+    for vocabulary in vocabularies(everything, settings):
+        g.add((ds, VOID.vocabulary, URIRef(vocabulary)))
+
+    for name, size in sorted(files.items()):
+        url = URIRef(f"{root}/download/{name}")
+        distribution = URIRef(f"{ds}#dist-{name}")
+        g.add((ds, DCAT.distribution, distribution))
+        g.add((distribution, RDF.type, DCAT.Distribution))
+        g.add((distribution, DCTERMS.title, Literal(name)))
+        g.add((distribution, DCAT.downloadURL, url))
+        g.add((distribution, DCAT.accessURL, url))
+        g.add((distribution, DCAT.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)))
+        compressed = name.endswith(".gz")
+        media = _media_type(name)
+        g.add((distribution, DCAT.mediaType, URIRef(IANA + media)))
+        if compressed:
+            g.add((distribution, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
+        if Path(name.removesuffix(".gz")).suffix in MEDIA_TYPES:
+            g.add((ds, VOID.dataDump, url))
+    return g
+
+
+def _media_type(name: str) -> str:
+    suffix = Path(name.removesuffix(".gz")).suffix
+    if name == "SHA256SUMS":
+        return "text/plain"
+    return MEDIA_TYPES.get(suffix, "text/turtle")
+
+
+def _add_stats(g: Graph, node: URIRef, stats: GraphStats) -> None:
+    g.add((node, VOID.triples, Literal(stats.triples)))
+    g.add((node, VOID.entities, Literal(stats.entities)))
+    g.add((node, VOID.classes, Literal(stats.classes)))
+    g.add((node, VOID.properties, Literal(stats.properties)))
+    g.add((node, VOID.distinctSubjects, Literal(stats.distinct_subjects)))
+    g.add((node, VOID.distinctObjects, Literal(stats.distinct_objects)))
+
+
+def vocabularies(triples: Iterable[tuple[Node, Node, Node]], settings: Settings) -> list[str]:
+    """The known vocabularies whose properties or classes the data uses, sorted."""
+    known = sorted(set(settings.iris.prefixes().values()), key=len, reverse=True)
+    own = {str(settings.iris.resource), str(settings.iris.graphs), str(settings.iris.shapes)}
+    used: set[str] = set()
+    for _s, p, o in triples:
+        terms = (p, o) if p == RDF.type else (p,)
+        for term in terms:
+            namespace = next((ns for ns in known if str(term).startswith(ns)), None)
+            if namespace is not None and namespace not in own and namespace != str(WD):
+                used.add(namespace)
+    return sorted(used)
