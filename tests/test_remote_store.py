@@ -1,0 +1,387 @@
+"""The remote store and ``defkg publish --to``, against a real Oxigraph server on loopback.
+
+Each test that changes the store gets its own ``oxigraph serve`` (started in well under a
+second); the release is a small TriG written here, so these tests do not wait for a build.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import rdflib
+from click.testing import CliRunner
+
+from defkg.cli import main
+from defkg.gsp import publish_release, read_release
+from defkg.store.remote import (
+    RemoteResultTooLarge,
+    RemoteStore,
+    RemoteStoreError,
+    RemoteTimeout,
+    derive_gsp_url,
+)
+
+pytestmark = pytest.mark.remote
+
+BASE = "https://w3id.org/defkg/"
+G = BASE + "graph/"
+
+RELEASE = """\
+@prefix kg: <https://w3id.org/defkg/id/> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+
+<https://w3id.org/defkg/graph/ontology> {
+    <https://w3id.org/defkg/ontology/Mission> a <http://www.w3.org/2002/07/owl#Class> ;
+        rdfs:label "mission"@en .
+}
+<https://w3id.org/defkg/graph/entities> {
+    kg:kazakhstan rdfs:label "Kazakhstan"@en ;
+        <http://www.w3.org/2002/07/owl#sameAs> <http://www.wikidata.org/entity/Q232> .
+    kg:unifil rdfs:label "UNIFIL"@en ; a <https://w3id.org/defkg/ontology/Mission> .
+}
+<https://w3id.org/defkg/graph/report-a> {
+    kg:fact-a rdfs:label "fact A"@en ; rdfs:comment "about \\"quotes\\" and été"@fr .
+}
+<https://w3id.org/defkg/graph/report-b> {
+    kg:fact-b rdfs:label "fact B"@en .
+}
+<https://w3id.org/defkg/graph/inferred> {
+    kg:unifil a <http://www.w3.org/2000/01/rdf-schema#Resource> .
+}
+<https://w3id.org/defkg/graph/shapes> {
+    <https://w3id.org/defkg/shapes/MissionShape> a sh:NodeShape ;
+        sh:property [ sh:path rdfs:label ; sh:minCount 1 ] .
+}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, seconds: float = 30.0) -> None:
+    """Poll ``url`` until it answers (any HTTP status) or fail the test."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{url} did not come up within {seconds} s") from None
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def oxigraph(tmp_path: Path) -> Iterator[str]:
+    """A fresh ``oxigraph serve`` on a free loopback port; yields its query endpoint URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            "oxigraph",
+            "serve",
+            "--location",
+            str(tmp_path / "oxigraph"),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D")
+        yield f"http://127.0.0.1:{port}/query"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def release(tmp_path: Path) -> Path:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / "defkg.trig").write_text(RELEASE, encoding="utf-8")
+    return dist
+
+
+def raw_select(endpoint: str, query: str) -> list[dict[str, str]]:
+    """Ask the server directly (not through defkg), with the server's own dataset."""
+    request = urllib.request.Request(
+        endpoint,
+        data=urllib.parse.urlencode({"query": query}).encode(),
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        rows = json.load(response)["results"]["bindings"]
+    return [{k: v["value"] for k, v in row.items()} for row in rows]
+
+
+def raw_ask(endpoint: str, query: str) -> bool:
+    """An ASK answered by the server directly, over all its graphs."""
+    request = urllib.request.Request(
+        endpoint,
+        data=urllib.parse.urlencode({"query": query}).encode(),
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return bool(json.load(response)["boolean"])
+
+
+def counts_in_store(endpoint: str) -> dict[str, int]:
+    """Triples per named graph, as the server itself counts them."""
+    rows = raw_select(
+        endpoint, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    )
+    return {r["g"]: int(r["n"]) for r in rows}
+
+
+def counts_in_file(trig: Path) -> dict[str, int]:
+    """Triples per named graph of a TriG file, counted by rdflib (an independent parser)."""
+    dataset = rdflib.Dataset()
+    dataset.parse(trig, format="trig")
+    return {
+        str(g.identifier): len(g)
+        for g in dataset.graphs()
+        if len(g) and str(g.identifier) != str(rdflib.graph.DATASET_DEFAULT_GRAPH_ID)
+    }
+
+
+def edit_release(dist: Path, change: Callable[[str], str]) -> None:
+    trig = dist / "defkg.trig"
+    trig.write_text(change(trig.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+
+def test_publish_loads_every_graph_with_the_same_triples(oxigraph: str, release: Path) -> None:
+    store = RemoteStore(oxigraph)
+    report = publish_release(release, store, BASE)
+
+    expected = counts_in_file(release / "defkg.trig")
+    assert set(expected) == {
+        G + n for n in ("ontology", "entities", "report-a", "report-b", "inferred", "shapes")
+    }
+    in_store = counts_in_store(oxigraph)
+    assert in_store.pop(G + "publication") > 0
+    assert in_store == expected
+    assert sorted(report.replaced) == sorted(expected)
+    assert report.triples == sum(expected.values())
+    # Literals with quotes, accents and language tags arrive intact.
+    assert raw_ask(
+        oxigraph,
+        "ASK { GRAPH <https://w3id.org/defkg/graph/report-a> "
+        '{ ?s ?p "about \\"quotes\\" and été"@fr } }',
+    )
+
+
+def test_republish_replaces_only_changed_graphs_and_deletes_vanished_ones(
+    oxigraph: str, release: Path
+) -> None:
+    store = RemoteStore(oxigraph)
+    publish_release(release, store, BASE)
+
+    again = publish_release(release, store, BASE)
+    assert again.replaced == [] and again.deleted == []
+    assert len(again.unchanged) == 6
+
+    # A marker written behind defkg's back shows which graphs the next publication rewrites.
+    marker = "<urn:marker> <urn:marker> <urn:marker>"
+    for name in ("entities", "report-a", "shapes"):
+        store.put_graph(G + name, store.get_graph(G + name) + (marker + " .\n").encode("utf-8"))
+
+    edit_release(release, lambda t: t.replace('"fact A"@en', '"fact A, revised"@en'))
+    edit_release(
+        release,
+        lambda t: t.replace(
+            "<https://w3id.org/defkg/graph/report-b> {\n"
+            '    kg:fact-b rdfs:label "fact B"@en .\n}\n',
+            "",
+        ),
+    )
+    report = publish_release(release, store, BASE)
+
+    assert report.replaced == [G + "report-a"]
+    assert report.deleted == [G + "report-b"]
+    assert G + "report-b" not in store.stored_graphs()
+    assert raw_ask(oxigraph, f'ASK {{ GRAPH <{G}report-a> {{ ?s ?p "fact A, revised"@en }} }}')
+    assert not raw_ask(oxigraph, f"ASK {{ GRAPH <{G}report-a> {{ {marker} }} }}")
+    for untouched in ("entities", "shapes"):
+        assert raw_ask(oxigraph, f"ASK {{ GRAPH <{G}{untouched}> {{ {marker} }} }}"), untouched
+
+    forced = publish_release(release, store, BASE, force=True)
+    assert len(forced.replaced) == 5
+    assert not raw_ask(oxigraph, f"ASK {{ GRAPH ?g {{ {marker} }} }}")
+
+
+def test_blank_node_labels_do_not_make_a_graph_look_changed(tmp_path: Path) -> None:
+    first = tmp_path / "one"
+    second = tmp_path / "two"
+    for dist in (first, second):
+        dist.mkdir()
+    (first / "defkg.trig").write_text(RELEASE, encoding="utf-8")
+    relabelled = RELEASE.replace(
+        "sh:property [ sh:path rdfs:label ; sh:minCount 1 ] .",
+        "sh:property _:p9 .\n    _:p9 sh:minCount 1 ; sh:path rdfs:label .",
+    )
+    assert relabelled != RELEASE
+    (second / "defkg.trig").write_text(relabelled, encoding="utf-8")
+    assert read_release(first)[G + "shapes"].sha256 == read_release(second)[G + "shapes"].sha256
+
+
+def test_publish_refuses_a_release_that_does_not_match_its_checksums(
+    oxigraph: str, release: Path
+) -> None:
+    (release / "SHA256SUMS").write_text("0" * 64 + "  defkg.trig\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["publish", "--to", oxigraph, "--dist", str(release)])
+    assert result.exit_code == 2
+    assert "SHA-256 does not match" in result.output
+    assert "Traceback" not in result.output
+
+
+# --- errors a user sees ----------------------------------------------------------------------
+
+
+def test_publish_cli_reports_progress_and_summary(oxigraph: str, release: Path) -> None:
+    result = CliRunner().invoke(main, ["publish", "--to", oxigraph, "--dist", str(release)])
+    assert result.exit_code == 0, result.output
+    assert f"put {G}report-a (2 triples)" in result.output
+    total = sum(counts_in_file(release / "defkg.trig").values())
+    assert f"6 graph(s) replaced, 0 unchanged, 0 deleted ({total} triples in the release)" in (
+        result.output
+    )
+
+
+def test_unreachable_store_is_a_clear_error(release: Path) -> None:
+    port = free_port()  # nothing listens there
+    result = CliRunner().invoke(
+        main, ["publish", "--to", f"http://127.0.0.1:{port}/query", "--dist", str(release)]
+    )
+    assert result.exit_code == 2
+    assert f"cannot reach the store at http://127.0.0.1:{port}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_http_error_names_status_and_quotes_the_body(oxigraph: str, release: Path) -> None:
+    # The query endpoint is not a Graph Store endpoint: the server refuses the PUT.
+    result = CliRunner().invoke(
+        main, ["publish", "--to", oxigraph, "--gsp", oxigraph, "--dist", str(release)]
+    )
+    assert result.exit_code == 2
+    assert f"the store at {oxigraph}?graph=" in result.output
+    assert "answered 4" in result.output  # a 4xx status with its reason
+    assert "Traceback" not in result.output
+
+
+def test_missing_release_and_unknown_gsp_endpoint(oxigraph: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["publish", "--to", oxigraph, "--dist", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no release here" in result.output
+
+    (tmp_path / "defkg.trig").write_text(RELEASE, encoding="utf-8")
+    other = oxigraph.replace("/query", "/sparql")
+    result = CliRunner().invoke(main, ["publish", "--to", other, "--dist", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "give it with --gsp" in result.output
+
+
+def test_gsp_url_is_derived_only_for_oxigraphs_layout() -> None:
+    assert derive_gsp_url("http://h:7878/query") == "http://h:7878/store"
+    assert derive_gsp_url("http://h/ds/sparql") is None
+
+
+# --- querying through the remote store -------------------------------------------------------
+
+
+def test_queries_see_the_same_default_graph_as_the_embedded_store(
+    oxigraph: str, release: Path
+) -> None:
+    publish_release(release, RemoteStore(oxigraph), BASE)
+    store = RemoteStore(oxigraph, inferred_graph=G + "inferred", shapes_graph=G + "shapes")
+
+    assert store.graph_names() == sorted(counts_in_file(release / "defkg.trig"))
+    # Default graph: sources + entities + ontology; not the inferences, not the shapes.
+    labels = {
+        str(r["l"])
+        for r in store.select(
+            "SELECT ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+        )
+    }
+    assert labels == {"mission", "Kazakhstan", "UNIFIL", "fact A", "fact B"}
+    assert not store.ask("ASK { ?s a <http://www.w3.org/2000/01/rdf-schema#Resource> }")
+    assert store.ask("ASK { ?s a <http://www.w3.org/2000/01/rdf-schema#Resource> }", inferred=True)
+    assert not store.ask("ASK { ?s a <http://www.w3.org/ns/shacl#NodeShape> }")
+    # Named graphs stay reachable with GRAPH.
+    assert store.ask(
+        f"ASK {{ GRAPH <{G}shapes> {{ ?s a <http://www.w3.org/ns/shacl#NodeShape> }} }}"
+    )
+    described = store.construct("DESCRIBE <https://w3id.org/defkg/id/kazakhstan>")
+    assert len(described) == 2
+
+
+def test_public_query_stops_at_the_byte_cap(oxigraph: str, release: Path) -> None:
+    publish_release(release, RemoteStore(oxigraph), BASE)
+    store = RemoteStore(oxigraph)
+    full = list(
+        store.query("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=10, max_bytes=1_000_000)
+    )
+    assert len(full) == sum(counts_in_store(oxigraph).values())
+    with pytest.raises(RemoteResultTooLarge):
+        list(store.query("SELECT * WHERE { GRAPH ?g { ?s ?p ?o } }", timeout=10, max_bytes=500))
+
+
+class _Trickle(BaseHTTPRequestHandler):
+    """A SPARQL endpoint that starts answering at once and then sends one byte a second."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.end_headers()
+        try:
+            for byte in b'{"head":{"vars":["x"]},"results":{"bindings":[]}}':
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(1)
+        except OSError:
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_public_query_stops_at_the_deadline_even_when_bytes_keep_coming() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Trickle)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        store = RemoteStore(f"http://127.0.0.1:{server.server_address[1]}/query")
+        started = time.monotonic()
+        with pytest.raises(RemoteTimeout):
+            list(store.query("SELECT * {}", timeout=1.5, max_bytes=1_000_000))
+        assert time.monotonic() - started < 5
+    finally:
+        server.shutdown()
+
+
+def test_store_errors_carry_the_status(oxigraph: str) -> None:
+    with pytest.raises(RemoteStoreError) as caught:
+        RemoteStore(oxigraph).select("SELECT nonsense")
+    assert caught.value.status == 400
+    assert "400" in str(caught.value)
