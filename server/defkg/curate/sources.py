@@ -251,7 +251,7 @@ def source_turtle(info: SourceInfo, text: str, iris: IriScheme) -> str:
     props.append(f'    defkg:sha256 "{info.sha256}" .')
     lines += props
     lines.append("")
-    for ref, rdf_type in ((info.publisher, "schema:Organization"), (info.place, "schema:Place")):
+    for ref, rdf_type in ((info.publisher, "defkg:Organization"), (info.place, "defkg:Place")):
         if ref is not None and ref.new:
             lines.append("# Minted from the name given to add-source; move it to data/entities.ttl")
             lines.append("# and link Wikidata once verified (docs/curating.md).")
