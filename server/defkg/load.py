@@ -94,7 +94,7 @@ def _project_files(folder: Path, patterns: tuple[str, ...], what: str) -> list[P
     """The files of one project folder, sorted; an error when the folder is missing or empty."""
     if not folder.is_dir():
         raise InputError(f"{folder}: the {what} folder is missing (expected {folder}/)")
-    found = sorted({p for pattern in patterns for p in folder.glob(pattern) if p.is_file()})
+    found = sorted({p for pattern in patterns for p in folder.glob(pattern) if not p.is_dir()})
     if not found:
         kinds = " or ".join(p.removeprefix("*") for p in patterns)
         raise InputError(f"{folder}: the {what} folder holds no {kinds} file")
@@ -253,12 +253,14 @@ def scan_subject_lines(text: str, base: str = "") -> dict[Node, int]:
                 lowered = token.lower()
                 if lowered in _DIRECTIVES:
                     j, base = _read_directive(text, j, lowered, prefixes, base)
-                    at_start = True
+                    line += text.count("\n", i, j)
                     i = j
                     continue
                 if lowered != "graph":
+                    rest = text[j : j + 200].lstrip()
                     iri = _expand(token, prefixes, base)
-                    if iri is not None and iri not in lines:
+                    # a TriG graph label (followed by "{") is not a subject
+                    if iri is not None and iri not in lines and not rest.startswith("{"):
                         lines[iri] = line
                     at_start = False
             line += text.count("\n", i, j)
