@@ -6,6 +6,7 @@ second); the release is a small TriG written here, so these tests do not wait fo
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import subprocess
@@ -385,3 +386,44 @@ def test_store_errors_carry_the_status(oxigraph: str) -> None:
         RemoteStore(oxigraph).select("SELECT nonsense")
     assert caught.value.status == 400
     assert "400" in str(caught.value)
+
+
+class _NeedsPassword(BaseHTTPRequestHandler):
+    """A SPARQL endpoint that answers only with the right Basic credentials."""
+
+    expected = "Basic " + base64.b64encode(b"reader:s3cret:x").decode()
+
+    def do_POST(self) -> None:
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        if self.headers.get("Authorization") != self.expected:
+            self.send_response(401)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            self.wfile.write(b"who are you?")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/sparql-results+json")
+        self.end_headers()
+        if form["query"][0].startswith("SELECT"):  # defkg listing the graphs
+            self.wfile.write(b'{"head":{"vars":["g"]},"results":{"bindings":[]}}')
+        else:
+            self.wfile.write(b'{"head":{},"boolean":true}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_credentials_in_the_url_are_sent_and_never_shown() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NeedsPassword)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        assert RemoteStore(f"http://reader:s3cret%3Ax@127.0.0.1:{port}/query").ask("ASK {}")
+        with pytest.raises(RemoteStoreError) as caught:
+            RemoteStore(f"http://reader:wrong@127.0.0.1:{port}/query").ask("ASK {}")
+        assert caught.value.status == 401
+        assert "who are you?" in str(caught.value)
+        assert "wrong" not in str(caught.value)
+    finally:
+        server.shutdown()

@@ -10,6 +10,7 @@ and the few Graph Store operations :mod:`defkg.gsp` needs to publish a release g
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import json
@@ -79,6 +80,22 @@ def derive_gsp_url(query_url: str) -> str | None:
 def is_remote(store_setting: str) -> bool:
     """True when ``Settings.store`` names a remote endpoint rather than the embedded store."""
     return store_setting.startswith(("http://", "https://"))
+
+
+def split_credentials(url: str) -> tuple[str, str | None]:
+    """The URL without its ``user:password@`` part, and that part as a Basic auth header."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url, None
+    user = urllib.parse.unquote(parts.username)
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    clean = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return clean, f"Basic {token}"
 
 
 def _excerpt(body: bytes) -> str:
@@ -174,15 +191,23 @@ class RemoteStore:
     _layout: DatasetLayout | None = field(default=None, repr=False)
     _layout_time: float = field(default=0.0, repr=False)
     _layout_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _auth: dict[str, str | None] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if not is_remote(self.query_url):
             raise RemoteStoreError(
                 f"the remote store must be an http(s) URL of a SPARQL endpoint: {self.query_url!r}"
             )
+        self._headers = {"User-Agent": self.user_agent}
+        # Credentials may ride in the URL (https://user:password@host/…): they become a Basic
+        # Authorization header and are stripped from the URL so no message ever shows them.
+        self.query_url, query_auth = split_credentials(self.query_url)
+        gsp_auth = None
         if self.gsp_url is None:
             self.gsp_url = derive_gsp_url(self.query_url)
-        self._headers = {"User-Agent": self.user_agent}
+        else:
+            self.gsp_url, gsp_auth = split_credentials(self.gsp_url)
+        self._auth = {self.query_url: query_auth, self.gsp_url or "": gsp_auth or query_auth}
 
     # --- plain HTTP ---------------------------------------------------------------------------
 
@@ -199,6 +224,10 @@ class RemoteStore:
         """Send one request; raise RemoteStoreError with status and body excerpt on failure."""
         timeout = timeout or self.timeout
         parts = urllib.parse.urlsplit(url)
+        endpoint = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        auth = self._auth.get(endpoint)
+        if auth:
+            headers = {**(headers or {}), "Authorization": auth}
         connection_class = (
             http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         )
