@@ -1,5 +1,259 @@
-"""Blueprint: downloads (to be written; see docs/architecture.md)."""
+"""Blueprint: the release files at ``/download/<file>``, and what the pages say about them.
 
-from flask import Blueprint
+:func:`release_info` reads a release directory once (its ``SHA256SUMS``, file sizes, the
+release date and licence from ``void.ttl``) and gives every view the same ETag and
+Last-Modified. :func:`release_file` is the only way a request name becomes a path: it must be
+the exact name of a regular file directly inside the release directory, so no spelling of
+``../`` (plain, percent-encoded, absolute, backslashed) can reach anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, request, send_file
+from flask.typing import ResponseReturnValue
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF
+
+from defkg.config import Settings
+from defkg.iris import DCAT, VOID
 
 blueprint = Blueprint("downloads", __name__)
+
+#: Media types of the release files, by suffix (longest suffix first wins).
+MEDIA_TYPES = {
+    ".trig": "application/trig",
+    ".nq": "application/n-quads",
+    ".ttl": "text/turtle",
+    ".nt": "application/n-triples",
+    ".jsonld": "application/ld+json",
+    ".rdf": "application/rdf+xml",
+    ".json": "application/json",
+    ".csv": "text/csv",
+    ".txt": "text/plain",
+    ".gz": "application/gzip",
+}
+
+#: What each release file is, for the home page.
+DESCRIPTIONS = {
+    "defkg.trig": "every named graph (TriG)",
+    "defkg.nq": "every named graph (N-Quads)",
+    "defkg.ttl": "the asserted view: sources, entities, ontology (Turtle)",
+    "defkg.nt": "the asserted view (N-Triples)",
+    "defkg.jsonld": "the asserted view (JSON-LD)",
+    "void.ttl": "VoID and DCAT description of the dataset",
+    "validation-report.ttl": "SHACL validation report",
+    "SHA256SUMS": "SHA-256 checksums of every file",
+}
+
+
+@dataclass
+class ReleaseFile:
+    """One file of the release as the home page lists it."""
+
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+    description: str
+
+
+@dataclass
+class ReleaseInfo:
+    """What the web layer needs to know about the release it serves."""
+
+    directory: Path
+    checksums: dict[str, str]  #: file name -> SHA-256, from SHA256SUMS
+    tag: str  #: a short digest of SHA256SUMS: changes whenever any file changes
+    modified: datetime  #: the release date (for Last-Modified)
+    version: str | None
+    license: str | None
+    void: Graph = field(default_factory=Graph)
+    files: list[ReleaseFile] = field(default_factory=list)
+
+
+def media_type_for(name: str) -> str:
+    """The media type of a release file name (``application/octet-stream`` if unknown)."""
+    if name == "SHA256SUMS":
+        return "text/plain; charset=utf-8"
+    for suffix, media_type in MEDIA_TYPES.items():
+        if name.endswith(suffix):
+            return media_type
+    return "application/octet-stream"
+
+
+def parse_checksums(text: str) -> dict[str, str]:
+    """``sha256sum`` output (``<hex>  <name>`` or ``<hex> *<name>``) → ``{name: hex}``."""
+    sums = {}
+    for line in text.splitlines():
+        digest, _, name = line.strip().partition(" ")
+        name = name.strip().lstrip("*")
+        if len(digest) == 64 and name:
+            sums[name] = digest.lower()
+    return sums
+
+
+def _release_date(void: Graph, sums_path: Path) -> datetime:
+    """The newest ``dcterms:modified``/``issued`` date in the VoID, else SHA256SUMS's mtime."""
+    dates = []
+    for prop in (DCTERMS.modified, DCTERMS.issued):
+        for value in void.objects(None, prop):
+            if isinstance(value, Literal):
+                try:
+                    parsed = datetime.fromisoformat(str(value)[:19])
+                except ValueError:
+                    continue
+                dates.append(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    if dates:
+        return max(dates)
+    return datetime.fromtimestamp(int(sums_path.stat().st_mtime), tz=UTC)
+
+
+def read_release(directory: Path) -> ReleaseInfo:
+    """Read a release directory. Raises ``FileNotFoundError`` when it has no SHA256SUMS."""
+    sums_path = directory / "SHA256SUMS"
+    raw = sums_path.read_bytes()
+    checksums = parse_checksums(raw.decode("utf-8", "replace"))
+    void = Graph()
+    if (directory / "void.ttl").is_file():
+        void.parse(directory / "void.ttl", format="turtle")
+    version = None
+    license_ = None
+    for dataset in sorted(void.subjects(RDF.type, VOID.Dataset)):
+        version = version or _str(
+            void.value(dataset, URIRef("http://www.w3.org/2002/07/owl#versionInfo"))
+        )
+        license_ = license_ or _str(void.value(dataset, DCTERMS.license))
+    for release in sorted(void.subjects(RDF.type, DCAT.Dataset)):
+        license_ = license_ or _str(void.value(release, DCTERMS.license))
+    files = []
+    for name in sorted({*checksums, "SHA256SUMS"}):
+        path = directory / name
+        if path.is_file():
+            files.append(
+                ReleaseFile(
+                    name=name,
+                    size=path.stat().st_size,
+                    sha256=checksums.get(name, ""),
+                    media_type=media_type_for(name).split(";")[0],
+                    description=DESCRIPTIONS.get(name.removesuffix(".gz"), "")
+                    + (" — gzip" if name.endswith(".gz") else ""),
+                )
+            )
+    return ReleaseInfo(
+        directory=directory,
+        checksums=checksums,
+        tag=hashlib.sha256(raw).hexdigest()[:20],
+        modified=_release_date(void, sums_path),
+        version=version,
+        license=license_,
+        void=void,
+        files=files,
+    )
+
+
+def _str(node: object) -> str | None:
+    return str(node) if node is not None else None
+
+
+def release_dir(settings: Settings) -> Path:
+    """The release directory the app serves: the Publication's, else ``settings.dist``."""
+    publication = current_app.extensions.get("defkg")
+    for name in ("release", "release_dir", "dist"):
+        value = getattr(publication, name, None)
+        if isinstance(value, Path | str):
+            return Path(value)
+    return settings.dist
+
+
+def current_settings() -> Settings:
+    """The app's settings (the Publication's, else the factory's config)."""
+    publication = current_app.extensions.get("defkg")
+    settings = getattr(publication, "settings", None)
+    return settings if isinstance(settings, Settings) else current_app.config["DEFKG_SETTINGS"]
+
+
+def release_info() -> ReleaseInfo | None:
+    """The served release, read once and re-read when its SHA256SUMS changes; None if absent."""
+    directory = release_dir(current_settings())
+    sums = directory / "SHA256SUMS"
+    try:
+        stat = sums.stat()
+    except OSError:
+        return None
+    key = (str(directory), stat.st_mtime_ns, stat.st_size)
+    cache = current_app.extensions.setdefault("defkg.release_info", {})
+    if cache.get("key") != key:
+        cache["info"] = read_release(directory)
+        cache["key"] = key
+    return cache["info"]
+
+
+def release_file(directory: Path, name: str) -> Path | None:
+    """The file ``name`` inside ``directory``, or None unless it is exactly the name of a
+    regular file listed directly in it (no separators, no dot-files, no symlinks out)."""
+    if not name or "/" in name or "\\" in name or "\x00" in name or name.startswith("."):
+        return None
+    try:
+        listed = {entry.name for entry in directory.iterdir()}
+    except OSError:
+        return None
+    if name not in listed:
+        return None
+    path = directory / name
+    if path.is_symlink() or not path.is_file():
+        return None
+    return path
+
+
+def accepts_gzip(header: str | None) -> bool:
+    """True when an ``Accept-Encoding`` header allows gzip (``gzip;q=0`` does not)."""
+    for entry in (header or "").split(","):
+        coding, _, params = entry.strip().partition(";")
+        if coding.strip().lower() in ("gzip", "*"):
+            q = (
+                params.strip().removeprefix("q=").strip()
+                if params.strip().startswith("q=")
+                else "1"
+            )
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
+
+
+@blueprint.get("/download/<path:name>")
+def download(name: str) -> ResponseReturnValue:
+    """A release file as an attachment; the ``.gz`` twin with ``Content-Encoding: gzip`` when
+    the client accepts it; ETag from SHA256SUMS; 404 for anything not in the release."""
+    info = release_info()
+    if info is None:
+        abort(404, description="No release has been published yet: run `defkg build`.")
+    path = release_file(info.directory, name)
+    if path is None:
+        abort(404, description=f"There is no release file named {name!r}.")
+    encoded = None
+    if not name.endswith(".gz") and accepts_gzip(request.headers.get("Accept-Encoding")):
+        encoded = release_file(info.directory, name + ".gz")
+    source = encoded or path
+    digest = info.checksums.get(source.name) or hashlib.sha256(source.read_bytes()).hexdigest()
+    response = send_file(
+        source,
+        mimetype=media_type_for(name),
+        as_attachment=True,
+        download_name=name,
+        etag=digest,
+        last_modified=info.modified,
+        max_age=3600,
+        conditional=True,
+    )
+    if encoded is not None:
+        response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.cache_control.public = True
+    return response

@@ -1,5 +1,429 @@
-"""Blueprint: resources (to be written; see docs/architecture.md)."""
+"""Blueprint: every minted IRI dereferences — HTML pages for people, RDF documents for machines.
 
-from flask import Blueprint
+``GET {iri}`` (``/id/…``, ``/ontology…``, ``/graph/…``, ``/shapes/…``, ``/dataset…``) chooses
+a format by the ``Accept`` header (``defkg.web.negotiation``) and answers **303 See Other** to
+the document URL ``{iri}.{ext}``; a document URL answers 200 in its fixed format. Both carry
+``Link: rel="alternate"`` to every format, ``Vary: Accept``, ``Cache-Control``, and an ETag
+and Last-Modified taken from the release, so conditional requests get 304. Also here: the home
+page ``/``, the VoID at ``/.well-known/void``, the JSON-LD context at ``/context.jsonld``, and
+the context processor that gives the query UI (``query.html``) its examples and prefixes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import RDFS
+
+from defkg.config import Settings
+from defkg.errors import DefkgError
+from defkg.iris import DOCUMENT_EXTENSIONS, IriScheme
+from defkg.web import describe as d
+from defkg.web.downloads import ReleaseInfo, current_settings, release_info
+from defkg.web.negotiation import choose, offered_list
 
 blueprint = Blueprint("resources", __name__)
+
+#: Media type of each document format, in the server's order of preference (HTML first: a
+#: client that accepts anything is most often a browser or a person with curl).
+MEDIA_TYPES: dict[str, str] = {
+    "html": "text/html",
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+}
+assert tuple(MEDIA_TYPES) == DOCUMENT_EXTENSIONS
+
+#: The top-level path segments under which the dataset mints IRIs.
+MINTED_ROOTS = ("id", "ontology", "graph", "shapes", "dataset")
+
+CACHE_CONTROL = "public, max-age=3600"
+
+
+# --- plain functions -------------------------------------------------------------------------
+
+
+def split_document_path(path: str) -> tuple[str, str | None]:
+    """``/id/x.ttl`` → (``/id/x``, ``ttl``); ``/id/x`` → (``/id/x``, None).
+
+    Slugs never contain dots, but versions do (``/dataset/0.1.0``): only a known extension
+    after the last dot makes a document URL.
+    """
+    stem, dot, ext = path.rpartition(".")
+    if dot and ext in MEDIA_TYPES and stem and not stem.endswith("/"):
+        return stem, ext
+    return path, None
+
+
+def alternates(path: str) -> str:
+    """The ``Link`` header value naming every document URL of the resource at ``path``."""
+    links = [
+        f'<{quote(path)}.{ext}>; rel="alternate"; type="{t}"' for ext, t in MEDIA_TYPES.items()
+    ]
+    return ", ".join(links)
+
+
+def load_context(settings: Settings) -> dict[str, Any]:
+    """The published JSON-LD context (``ontology/context.jsonld``), or one made of the
+    dataset's prefixes when the project has none."""
+    path = settings.ontology_dir / "context.jsonld"
+    if path.is_file():
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict) and isinstance(loaded.get("@context"), dict | list):
+                return loaded
+        except ValueError:
+            pass  # a broken context file must not break the pages; fall back to prefixes
+    return {"@context": dict(settings.iris.prefixes())}
+
+
+def _sorted_triples(graph: Graph) -> list[tuple]:
+    return sorted(graph, key=lambda t: tuple(n.n3() for n in t))
+
+
+def serialize(graph: Graph, ext: str, context: dict[str, Any], scheme: IriScheme) -> bytes:
+    """``graph`` in the format of ``ext``; the same graph always gives the same bytes.
+
+    JSON-LD is compacted (pyld) with the published context, inlined so the document stands
+    alone; its nodes are ordered by ``@id``.
+    """
+    if ext == "nt":
+        lines = sorted({f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in graph})
+        return "".join(lines).encode("utf-8")
+    ordered = Graph()
+    for prefix, namespace in scheme.prefixes().items():
+        ordered.bind(prefix, namespace, replace=True)
+    for triple in _sorted_triples(graph):
+        ordered.add(triple)
+    if ext == "ttl":
+        return ordered.serialize(format="turtle").encode("utf-8")
+    if ext == "rdf":
+        return ordered.serialize(format="pretty-xml").encode("utf-8")
+    if ext == "jsonld":
+        from pyld import jsonld
+
+        expanded = json.loads(ordered.serialize(format="json-ld"))
+        compacted = jsonld.compact(expanded, context)
+        nodes = compacted.get("@graph")
+        if isinstance(nodes, list):
+            nodes.sort(key=lambda n: str(n.get("@id", "")))
+        return (json.dumps(compacted, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    raise ValueError(f"no serialisation for {ext!r}")
+
+
+@dataclass
+class Publication:
+    """What a view needs: settings, store, release (through the app's Publication)."""
+
+    settings: Settings
+    store: d.Store
+    release: ReleaseInfo | None
+
+    @property
+    def scheme(self) -> IriScheme:
+        return self.settings.iris
+
+
+def publication() -> Publication:
+    """The store and release the app serves (``app.extensions["defkg"]``)."""
+    published = current_app.extensions["defkg"]
+    return Publication(current_settings(), published.store, release_info())
+
+
+def void_description(void: Graph, iri: URIRef) -> Graph:
+    """The VoID/DCAT triples about ``iri`` (with its blank nodes), from the release's VoID."""
+    out = Graph()
+    todo, seen = [iri], set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p, o in void.predicate_objects(node):
+            out.add((node, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
+    for s, p in void.subject_predicates(iri):
+        if isinstance(s, URIRef):
+            out.add((s, p, iri))
+    return out
+
+
+def sparql_link(iri: str) -> str:
+    """The query UI, opened on a CONSTRUCT of the resource's description."""
+    query = f"DESCRIBE <{iri}>"
+    return "/sparql?" + "edit=" + quote(query, safe="")
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+
+def _validators(response: Response, release: ReleaseInfo | None, variant: str) -> Response:
+    """ETag and Last-Modified from the release, then 304 if the request's copy is current."""
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.vary.add("Accept")
+    if release is not None:
+        response.set_etag(f"{release.tag}-{variant}")
+        response.last_modified = release.modified
+        response.make_conditional(request)
+    return response
+
+
+def error_page(status: int, title: str, message: str, ext: str = "html") -> Response:
+    """An error as HTML for a page request, plain text otherwise; never a stack trace."""
+    if ext == "html":
+        body = render_template("error.html", status=status, title=title, message=message)
+        response = Response(body, status=status, mimetype="text/html")
+    else:
+        response = Response(f"{status} {title}: {message}\n", status=status, mimetype="text/plain")
+    response.vary.add("Accept")
+    return response
+
+
+def _wanted_ext(accept: str | None) -> str | None:
+    chosen = choose(accept, list(MEDIA_TYPES.values()))
+    if chosen is None:
+        return None
+    return next(ext for ext, t in MEDIA_TYPES.items() if t == chosen)
+
+
+def _exists(pub: Publication, iri: URIRef) -> bool:
+    if pub.release is not None and (iri, None, None) in pub.release.void:
+        return True
+    return d.exists(pub.store, iri, pub.scheme)
+
+
+def dereference(path: str) -> ResponseReturnValue:
+    """The view behind every minted IRI and every document URL."""
+    pub = publication()
+    stem, ext = split_document_path(path)
+    iri = pub.scheme.iri_for_path(stem)
+    link = alternates(stem)
+    if ext is None:
+        wanted = _wanted_ext(request.headers.get("Accept"))
+        if wanted is None:
+            response = error_page(
+                406,
+                "Not Acceptable",
+                f"{iri} is available as {offered_list(MEDIA_TYPES.values())}.",
+                ext="txt",
+            )
+            response.headers["Link"] = link
+            return response
+    try:
+        found = d.is_safe_iri(str(iri)) and _exists(pub, iri)
+    except DefkgError as error:
+        return error_page(503, "Store unavailable", str(error), ext or "html")
+    if not found:
+        response = error_page(
+            404, "Not found", f"The dataset has nothing about {iri}.", ext or wanted or "html"
+        )
+        return response
+    if ext is None:
+        response = Response(status=303)
+        response.headers["Location"] = quote(f"{stem}.{wanted}")
+        response.headers["Link"] = link
+        return _validators(response, pub.release, "see-" + wanted)
+    try:
+        body = render_document(pub, iri, ext)
+    except DefkgError as error:
+        return error_page(503, "Store unavailable", str(error), ext)
+    mimetype = MEDIA_TYPES[ext]
+    response = Response(body, mimetype=mimetype)
+    if ext != "html":
+        response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
+    response.headers["Link"] = link + f', <{quote(str(iri), safe=":/#?=&")}>; rel="canonical"'
+    response.headers["Content-Location"] = quote(f"{stem}.{ext}")
+    return _validators(response, pub.release, ext)
+
+
+def description_of(pub: Publication, iri: URIRef) -> Graph:
+    """The RDF of ``iri``: from the store, plus what the release's VoID says about it."""
+    graph = d.describe(pub.store, iri, pub.scheme)
+    if pub.release is not None:
+        extra = void_description(pub.release.void, iri)
+        if len(extra):
+            graph += extra
+            mentioned = {n for t in extra for n in t if isinstance(n, URIRef)}
+            graph += pub.store.construct(d.labels_query(mentioned, pub.scheme))
+            for s, p, o in pub.release.void.triples((None, RDFS.label, None)):
+                if s in mentioned:
+                    graph.add((s, p, o))
+    return graph
+
+
+def render_document(pub: Publication, iri: URIRef, ext: str) -> bytes | str:
+    """The document of ``iri`` in format ``ext``."""
+    graph = description_of(pub, iri)
+    if ext != "html":
+        return serialize(graph, ext, load_context(pub.settings), pub.scheme)
+    scheme = pub.scheme
+    page = d.build_page(graph, iri, scheme)
+    path = scheme.path_for_iri(str(iri)) or "/"
+    context: dict[str, Any] = {
+        "page": page,
+        "path": path,
+        "formats": [(ext, f"{path}.{ext}") for ext in MEDIA_TYPES if ext != "html"],
+        "sparql_link": sparql_link(str(iri)),
+        "term": None,
+        "ontology": None,
+        "members": None,
+        "kind": _kind(scheme, iri),
+    }
+    if context["kind"] == "term":
+        context["term"] = d.term_info(pub.store, graph, iri, scheme)
+    elif context["kind"] == "ontology":
+        context["ontology"] = d.ontology_index(pub.store, scheme)
+    elif context["kind"] == "graph" and str(iri) in pub.store.graph_names():
+        context["members"] = d.graph_members(pub.store, iri, scheme)
+    return render_template("resource.html", **context)
+
+
+def _kind(scheme: IriScheme, iri: URIRef) -> str:
+    text = str(iri)
+    if iri == scheme.ontology:
+        return "ontology"
+    if text.startswith(str(scheme.vocab)) and not re.fullmatch(
+        r"\d+(\.\d+)*", text.rsplit("/")[-1]
+    ):
+        return "term"
+    if text.startswith(str(scheme.graphs)):
+        return "graph"
+    if text.startswith(str(scheme.shapes)):
+        return "shape"
+    if text.startswith(str(scheme.dataset)):
+        return "dataset"
+    return "resource"
+
+
+# --- views -----------------------------------------------------------------------------------
+
+
+@blueprint.get("/ontology")
+@blueprint.get("/dataset")
+@blueprint.get("/ontology.<any(html,ttl,jsonld,nt,rdf):ext>")
+@blueprint.get("/dataset.<any(html,ttl,jsonld,nt,rdf):ext>")
+@blueprint.get("/<any(id,ontology,graph,shapes,dataset):root>/<path:rest>")
+def resource(root: str | None = None, rest: str | None = None, ext: str | None = None) -> Any:
+    """Any minted IRI or document URL (see :func:`dereference`)."""
+    return dereference(request.path)
+
+
+@blueprint.get("/")
+def home() -> ResponseReturnValue:
+    """What the dataset is, its counts, the release files, the VoID, the entry points."""
+    pub = publication()
+    scheme = pub.scheme
+    try:
+        classes = d.class_counts(pub.store, scheme)
+        graphs = d.graph_counts(pub.store, scheme)
+        counts = d.dataset_counts(pub.store, scheme)
+    except DefkgError as error:
+        return error_page(503, "Store unavailable", str(error))
+    release = pub.release
+    conforms = None
+    if release is not None:
+        report = release.directory / "validation-report.ttl"
+        if report.is_file():
+            text = report.read_text(encoding="utf-8")
+            match = re.search(r"sh:conforms\s+(true|false)", text)
+            conforms = match.group(1) == "true" if match else None
+    description = None
+    if release is not None:
+        ds = URIRef(str(scheme.dataset))
+        graph = void_description(release.void, ds)
+        page = d.build_page(graph, ds, scheme)
+        description = page.descriptions[0] if page.descriptions else None
+    body = render_template(
+        "home.html",
+        classes=classes,
+        graphs=graphs,
+        counts=counts,
+        release=release,
+        conforms=conforms,
+        description=description,
+        dataset_path=scheme.path_for_iri(str(scheme.dataset)),
+        ontology_path=scheme.path_for_iri(str(scheme.ontology)),
+    )
+    response = Response(body, mimetype="text/html")
+    return _validators(response, release, "home")
+
+
+@blueprint.get("/.well-known/void")
+def well_known_void() -> ResponseReturnValue:
+    """The release's VoID, in the RDF format the client prefers (Turtle by default)."""
+    pub = publication()
+    offered = [t for e, t in MEDIA_TYPES.items() if e != "html"]
+    chosen = choose(request.headers.get("Accept"), offered)
+    if chosen is None:
+        return error_page(
+            406, "Not Acceptable", f"VoID is available as {offered_list(offered)}.", "txt"
+        )
+    if pub.release is None:
+        return error_page(404, "Not found", "No release has been published yet.", "txt")
+    ext = next(e for e, t in MEDIA_TYPES.items() if t == chosen)
+    body = serialize(pub.release.void, ext, load_context(pub.settings), pub.scheme)
+    response = Response(body, mimetype=chosen)
+    response.headers["Content-Type"] = f"{chosen}; charset=utf-8"
+    return _validators(response, pub.release, "void-" + ext)
+
+
+@blueprint.get("/context.jsonld")
+def context() -> ResponseReturnValue:
+    """The JSON-LD context every JSON-LD document of the dataset is compacted with."""
+    settings = current_settings()
+    body = json.dumps(load_context(settings), ensure_ascii=False, indent=2) + "\n"
+    response = Response(body, mimetype="application/ld+json")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return _validators(response, release_info(), "context")
+
+
+# --- the query UI's examples -------------------------------------------------------------------
+
+
+@dataclass
+class Example:
+    """One competency query as the query UI offers it."""
+
+    name: str  #: the file stem, ``cq01-…``
+    question: str  #: the first comment line
+    query: str
+    inferred: bool  #: needs the OWL RL inferences
+
+
+def load_examples(queries_dir: Path) -> list[Example]:
+    """The project's ``queries/*.rq``: the first comment line is the question; a query that
+    mentions inference in its comments (``# uses inferences`` / ``# inferred``) runs against
+    the graph with inferences."""
+    examples = []
+    for path in sorted(queries_dir.glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        comments = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
+        question = comments[0] if comments else path.stem
+        inferred = any(re.search(r"\binferen|\binferred\b", c, re.I) for c in comments)
+        examples.append(Example(path.stem, question, text, inferred))
+    return examples
+
+
+@blueprint.app_context_processor
+def query_ui_context() -> dict[str, Any]:
+    """Gives every template ``query_ui()``: the prefixes and examples of the query editor."""
+
+    def query_ui() -> dict[str, Any]:
+        settings = current_settings()
+        return {
+            "prefixes": settings.iris.prefixes(),
+            "examples": [asdict(e) for e in load_examples(settings.queries_dir)],
+            "initial": request.args.get("edit", ""),
+        }
+
+    return {"query_ui": query_ui}
