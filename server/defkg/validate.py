@@ -20,6 +20,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from defkg.config import Settings
+from defkg.curate.hints import hint_lines
 from defkg.load import Project
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -147,6 +148,7 @@ def format_findings(outcome: ValidationOutcome) -> str:
             current = finding.file
             lines.append(f"{finding.file or '(no file)'}:")
         lines.append("  " + finding.format())
+        lines.extend("      " + hint for hint in hint_lines(finding))  # curate.hints hook
     counts = defaultdict(int)
     for finding in outcome.findings:
         counts[finding.severity] += 1
