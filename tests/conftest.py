@@ -14,6 +14,164 @@ def project_root() -> Path:
     return PROJECT_ROOT
 
 
+# --- a running `defkg serve` (owner: the SPARQL endpoint) --------------------------------------
+
+import hashlib  # noqa: E402
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+#: How many filler triples the fixture release has: enough for row caps and slow cross products.
+FIXTURE_FILLER = 300
+
+_FIXTURE_TRIG = """\
+@prefix defkg: <https://w3id.org/defkg/ontology/> .
+@prefix kg: <https://w3id.org/defkg/id/> .
+@prefix graph: <https://w3id.org/defkg/graph/> .
+@prefix dksh: <https://w3id.org/defkg/shapes/> .
+@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+
+graph:ontology {
+  defkg:Country a owl:Class ; rdfs:label "country"@en ; rdfs:subClassOf defkg:Place .
+  defkg:Place a owl:Class ; rdfs:label "place"@en .
+}
+graph:entities {
+  kg:kazakhstan a defkg:Country ; rdfs:label "Kazakhstan"@en , "Қазақстан"@kk .
+  kg:lebanon a defkg:Country ; rdfs:label "Lebanon"@en .
+}
+graph:kz-mod-2023-12-27 {
+  kg:kz-mod-2023-12-27 rdfs:label "Press briefing, 27 December 2023"@en .
+  kg:unifil-deployment defkg:place kg:lebanon ; defkg:numericValue 139 ;
+    rdfs:comment "a \\"quoted\\", multi-line\\nvalue\\twith a tab"@en .
+%(filler)s
+}
+graph:inferred {
+  kg:kazakhstan a defkg:Place .
+  kg:lebanon a defkg:Place .
+}
+graph:shapes {
+  dksh:CountryShape a sh:NodeShape ; sh:targetClass defkg:Country .
+}
+"""
+
+
+def write_fixture_release(dist: Path) -> Path:
+    """A small release (defkg.trig + SHA256SUMS) with every kind of named graph the build makes."""
+    dist.mkdir(parents=True, exist_ok=True)
+    filler = "\n".join(f"  kg:item-{n} defkg:index {n} ." for n in range(1, FIXTURE_FILLER + 1))
+    trig = (_FIXTURE_TRIG % {"filler": filler}).encode("utf-8")
+    (dist / "defkg.trig").write_bytes(trig)
+    (dist / "SHA256SUMS").write_text(f"{hashlib.sha256(trig).hexdigest()}  defkg.trig\n")
+    return dist
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class ServerProcess:
+    """A `defkg serve` subprocess; ``url`` ends with '/', ``log`` reads what it wrote so far."""
+
+    def __init__(self, dist: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log_path = log_path
+        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DEFKG_")}
+        full_env.update(env or {})
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from defkg.cli import main; main()",
+                "serve",
+                "--dist",
+                str(dist),
+                "--port",
+                str(self.port),
+            ],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=full_env,
+            cwd=dist.parent,
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"defkg serve exited early:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.url + "healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"defkg serve did not become ready:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def start_server(dist: Path, log_path: Path, env: dict[str, str] | None = None) -> ServerProcess:
+    server = ServerProcess(dist, log_path, env)
+    try:
+        server.wait_ready()
+    except Exception:
+        server.stop()
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small hand-written release, for tests that need known data (counts, odd literals)."""
+    return write_fixture_release(tmp_path_factory.mktemp("fixture-release") / "dist")
+
+
+@pytest.fixture(scope="session")
+def sparql_server(
+    fixture_release: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """`defkg serve` over the fixture release with the default limits."""
+    server = start_server(fixture_release, tmp_path_factory.mktemp("logs") / "sparql-server.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Base URL (ending in '/') of `defkg serve` over the real release (the build's
+    ``built_release`` fixture when it exists, else the fixture release)."""
+    try:
+        dist = request.getfixturevalue("built_release")
+    except pytest.FixtureLookupError:
+        dist = request.getfixturevalue("fixture_release")
+    server = start_server(Path(dist), tmp_path_factory.mktemp("logs") / "live-server.log")
+    yield server.url
+    server.stop()
+
+
 # --- the build (owner: defkg build / validate / query) ------------------------------------------
 
 TINY_ONTOLOGY = """\
@@ -126,3 +284,72 @@ def built_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("built-release") / "dist"
     return build(Settings(root=PROJECT_ROOT, dist=out), quiet=True)
+
+
+class Answer:
+    """An HTTP answer: status, headers (case-insensitive) and body."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers.items()}
+        self.body = body
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8")
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+def http_fetch(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str] | None = None,
+    data: bytes | None = None,
+    timeout: float = 30.0,
+) -> Answer:
+    """One real HTTP request; never raises for an error status."""
+    import urllib.error
+
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            return Answer(response.status, dict(response.headers), response.read())
+    except urllib.error.HTTPError as error:
+        return Answer(error.code, dict(error.headers), error.read())
+
+
+class RecordingListener:
+    """A TCP listener that records every connection it receives (and answers nothing)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def recording_listener() -> Iterator[RecordingListener]:
+    listener = RecordingListener()
+    yield listener
+    listener.close()

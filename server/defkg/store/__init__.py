@@ -43,16 +43,25 @@ def open_store(settings: Settings) -> Store:
     """Open the store ``settings.store`` names: "embedded" (the default) or a remote URL."""
     from defkg.errors import DefkgError
 
+    iris = settings.iris
     if settings.store == "embedded":
         from defkg.store.embedded import EmbeddedStore, prepare_store
 
-        iris = settings.iris
         return EmbeddedStore(
             prepare_store(settings.dist),
             inferred_graph=str(iris.inferred_graph),
             shapes_graph=str(iris.shapes_graph),
         )
+    from defkg.store.remote import RemoteStore, is_remote
+
+    if is_remote(settings.store):
+        return RemoteStore(
+            settings.store,
+            settings.store_gsp,
+            timeout=max(settings.query_timeout, 30.0),
+            inferred_graph=str(iris.inferred_graph),
+            shapes_graph=str(iris.shapes_graph),
+        )
     raise DefkgError(
-        f"store {settings.store!r}: only the embedded store is implemented so far "
-        "(the remote store is issue 6's second part)"
+        f"store {settings.store!r}: use 'embedded' or the http(s) URL of a SPARQL endpoint"
     )

@@ -39,6 +39,9 @@ GRAPH_TYPES: dict[str, ox.RdfFormat] = {
 }
 
 
+_COMPACT = (",", ":")
+
+
 class ResultTooLarge(Exception):
     """A result exceeds the row or byte cap; the message says which cap and its value."""
 
@@ -135,7 +138,8 @@ def serialize_solutions(
     out = _CappedBuffer(max_bytes)
     rows = 0
     if fmt == "json":
-        out.write(json.dumps({"head": {"vars": names}})[:-1] + ',"results":{"bindings":[')
+        head = json.dumps({"head": {"vars": names}}, separators=_COMPACT)
+        out.write(head[:-1] + ',"results":{"bindings":[')
         for solution in solutions:
             rows += 1
             if rows > max_rows:
@@ -143,7 +147,8 @@ def serialize_solutions(
             binding = {
                 name: _json_term(solution[name]) for name in names if solution[name] is not None
             }
-            out.write(("," if rows > 1 else "") + json.dumps(binding, ensure_ascii=False))
+            text = json.dumps(binding, ensure_ascii=False, separators=_COMPACT)
+            out.write(("," if rows > 1 else "") + text)
         out.write("]}}")
     elif fmt == "xml":
         out.write(

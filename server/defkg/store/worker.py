@@ -14,10 +14,22 @@ import pyoxigraph as ox
 from defkg.store.embedded import execute
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker if the web process dies (a query may never return)."""
+    try:
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the worker still exits when its pipe closes
+
+
 def main(conn: Connection, store_path: str, prefixes: dict[str, str]) -> None:
     """Serve jobs from ``conn`` until it closes; the parent kills us when a query overruns."""
     # Ctrl-C goes to the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
     store = ox.Store.read_only(store_path)
     conn.send("ready")
     while True:

@@ -44,7 +44,7 @@ class QueryTimeout(Exception):
         self.seconds = seconds
 
 
-@dataclass
+@dataclass(eq=False)  # identity semantics: workers live in a set
 class _Worker:
     process: BaseProcess
     conn: Connection

@@ -44,8 +44,15 @@ class Publication:
     @cached_property
     def executor(self):  # -> defkg.web.executor.QueryPool
         """The pool that runs untrusted queries within the limits (started on first query)."""
+        from defkg.store.remote import RemoteQueryRunner, RemoteStore
         from defkg.web.executor import QueryPool
 
+        if isinstance(self.store, RemoteStore):
+            return RemoteQueryRunner(
+                self.store,
+                max_concurrent=self.settings.max_concurrent_queries,
+                prefixes=self.settings.iris.prefixes(),
+            )
         return QueryPool(
             self.store.path,
             size=self.settings.workers,
