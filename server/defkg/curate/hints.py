@@ -103,8 +103,6 @@ def hint_lines(finding: Finding) -> list[str]:
         what = f"the value {value} of {path} is not {arg}"
         example = _EXAMPLES.get(arg or "", f"a literal typed {arg}")
         fix = f"write it as {example}"
-        if value and re.fullmatch(r'"[\d.,]+"', value) and arg in ("xsd:integer", "xsd:decimal"):
-            fix = f"remove the quotes and any commas: {value.strip(chr(34)).replace(',', '')}"
     elif kind == "class":
         what = f"the value {value} of {path} is not a {arg}"
         fix = f"point {path} at a {arg}, or declare  {value} a {arg} .  where it is defined"
@@ -140,6 +138,10 @@ def hint_lines(finding: Finding) -> list[str]:
     elif kind == "shape":
         what = f"the value {value} of {path} does not have what it needs"
         fix = f"look at the findings for {value} itself (they say which property it lacks)"
+    if value and re.fullmatch(r'"[\d.,]+"(?:\^\^xsd:string)?', value):
+        # The commonest slip: a figure typed as a string ("500") instead of a number.
+        number = value.split('"')[1].replace(",", "")
+        fix = f"write the number without quotes (and without commas): {number}"
     lines = []
     if what and kind != "custom":
         lines.append(f"means: {what}")
