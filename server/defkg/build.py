@@ -12,7 +12,7 @@ from defkg.config import Settings
 from defkg.errors import ValidationFailed
 from defkg.load import Project, load_project
 from defkg.publish import publish
-from defkg.reason import infer
+from defkg.reason import infer_by_graph, union_graph
 from defkg.validate import ValidationOutcome, format_findings, validate
 
 T = TypeVar("T")
@@ -64,12 +64,15 @@ def _checked(settings: Settings, progress: Progress):
             f"{len(p.shapes)} shape triples"
         ),
     )
-    inferred = progress.stage(
-        "reason", lambda: infer(project, settings), lambda g: f"{len(g)} inferred triples"
+    parts = progress.stage(
+        "reason",
+        lambda: infer_by_graph(project, settings),
+        lambda p: f"{sum(len(t) for t in p.values())} inferred triples",
     )
+    inferred = union_graph(parts, settings)
     outcome = progress.stage(
         "validate",
-        lambda: validate(project, inferred, settings),
+        lambda: validate(project, inferred, settings, inferred_by_graph=parts),
         lambda o: _counts(o),
     )
     if not outcome.conforms:

@@ -39,12 +39,19 @@ _REFLEXIVE_TRIVIA = {
     OWL.equivalentProperty,
 }
 _TOP = {OWL.Thing, RDFS.Resource}
+#: datasets we link to and do not describe
+_EXTERNAL = ("http://www.wikidata.org/entity/", "https://www.wikidata.org/entity/")
 
 
 def infer(project: Project, settings: Settings) -> Graph:
     """Only what OWL RL adds beyond the asserted triples, minus trivia (see :func:`is_trivial`)."""
+    return union_graph(infer_by_graph(project, settings), settings)
+
+
+def union_graph(parts: dict[URIRef, list[Triple]], settings: Settings) -> Graph:
+    """One graph of the inferences of every pass (what :func:`infer` returns)."""
     inferred = Graph()
-    for triples in infer_by_graph(project, settings).values():
+    for triples in parts.values():
         for triple in triples:
             inferred.add(triple)
     for prefix, namespace in settings.iris.prefixes().items():
@@ -104,13 +111,28 @@ def _source_additions(
 
 
 def closure_additions(graph: Graph) -> set[Triple]:
-    """The non-trivial triples the OWL RL closure adds to ``graph`` (``graph`` is not changed)."""
+    """The non-trivial triples the OWL RL closure adds to ``graph`` (``graph`` is not changed).
+
+    Links to other datasets (``owl:sameAs`` to an IRI another dataset mints, such as a Wikidata
+    item) stay out of the reasoning: through them the closure would restate every fact about
+    our entities about Wikidata's items, which are not ours to describe.
+    """
     work = Graph()
-    work += graph
+    for triple in graph:
+        if not is_external_link(triple):
+            work.add(triple)
     owlrl.DeductiveClosure(
         owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
     ).expand(work)
     return {t for t in work if t not in graph and not is_trivial(t)}
+
+
+def is_external_link(triple: Triple) -> bool:
+    """True for ``owl:sameAs`` from one of our IRIs to another dataset's IRI (or back)."""
+    s, p, o = triple
+    if p != OWL.sameAs or not isinstance(o, URIRef) or not isinstance(s, URIRef):
+        return False
+    return str(s).startswith(_EXTERNAL) or str(o).startswith(_EXTERNAL)
 
 
 def triple_key(triple: Triple) -> tuple[str, str, str]:

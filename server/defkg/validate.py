@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import pyshacl
 from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
+from rdflib.plugins.sparql import prepareQuery
 from rdflib.term import Node
 
 from defkg.config import Settings
@@ -81,43 +83,49 @@ class ValidationOutcome:
         return [f for f in self.findings if f.severity == "Violation"]
 
 
-def validate(project: Project, inferred: Graph, settings: Settings) -> ValidationOutcome:
-    """Validate asserted + inferred against the shapes, pass by pass; see the module docstring."""
+def validate(
+    project: Project,
+    inferred: Graph,
+    settings: Settings,
+    *,
+    inferred_by_graph: dict[URIRef, list[tuple[Node, Node, Node]]] | None = None,
+) -> ValidationOutcome:
+    """Validate asserted + inferred against the shapes, pass by pass; see the module docstring.
+
+    ``inferred_by_graph`` (from :func:`defkg.reason.infer_by_graph`) says which pass drew each
+    inference; without it an inference joins the pass of every graph that mentions its subject.
+    """
     iris = settings.iris
     base_names = [n for n in (iris.ontology_graph, iris.graph("entities")) if n in project.files]
     sources = [n for n in sorted(project.files) if n not in base_names]
-    by_subject: dict[Node, list[tuple[Node, Node, Node]]] = defaultdict(list)
-    for triple in inferred:
-        by_subject[triple[0]].append(triple)
+    parts = inferred_by_graph or _split_by_subject(project, inferred, base_names, sources)
 
-    base = Graph()
+    base = _PreparedQueryGraph()
     for name in base_names:
         base += project.graph(name)
-    base_nodes = _nodes(base)
-    _add_inferred(base, base_nodes, by_subject)
+    for triple in parts.get(iris.ontology_graph, ()):
+        base.add(triple)
 
     namer = _Namer(settings)
     report = Graph()
     findings: dict[tuple, Finding] = {}
-    passes: list[tuple[Graph, list[URIRef], set[Node]]] = [(base, base_names, base_nodes)]
-    for source in sources:
-        graph = Graph()
-        graph += base
-        asserted = project.graph(source)
-        graph += asserted
-        nodes = _nodes(asserted)
-        _add_inferred(graph, nodes, by_subject)
-        passes.append((graph, [source], {t[0] for t in asserted}))
-
-    for graph, names, owned in passes:
+    for names in [base_names] + [[source] for source in sources]:
+        if names == base_names:
+            graph = base
+        else:
+            graph = _PreparedQueryGraph()
+            graph += base
+            graph += project.graph(names[0])
+            for triple in parts.get(names[0], ()):
+                graph.add(triple)
         shapes = Graph()
         shapes += project.shapes  # pyshacl adds RDFS axioms to the shapes graph it is given
         _conforms, results, _text = pyshacl.validate(
             graph, shacl_graph=shapes, inference="none", inplace=True
         )
-        for result in results.subjects(RDF.type, SH.ValidationResult):
-            focus = results.value(result, SH.focusNode)
-            if focus is None or (focus not in owned and names != base_names):
+        # the base's own results come first; a source pass adds only what is new in it
+        for result in sorted(results.subjects(RDF.type, SH.ValidationResult), key=str):
+            if results.value(result, SH.focusNode) is None:
                 continue
             finding = _finding(results, result, graph, project, names, namer)
             key = (finding.focus_text, finding.path, finding.value, finding.message, finding.shape)
@@ -135,6 +143,59 @@ def validate(project: Project, inferred: Graph, settings: Settings) -> Validatio
     for prefix, namespace in iris.prefixes().items():
         report.bind(prefix, namespace, replace=True)
     return ValidationOutcome(conforms, ordered, report)
+
+
+def _split_by_subject(
+    project: Project, inferred: Graph, base_names: list[URIRef], sources: list[URIRef]
+) -> dict[URIRef, list[tuple[Node, Node, Node]]]:
+    """Inferences by graph when the reasoner's own split is not at hand."""
+    by_subject: dict[Node, list[tuple[Node, Node, Node]]] = defaultdict(list)
+    for triple in inferred:
+        by_subject[triple[0]].append(triple)
+    parts: dict[URIRef, list[tuple[Node, Node, Node]]] = {}
+    groups = [(base_names[0] if base_names else None, base_names)]
+    groups += [(source, [source]) for source in sources]
+    for key, names in groups:
+        if key is None:
+            continue
+        nodes: set[Node] = set()
+        for name in names:
+            nodes |= _nodes(project.graph(name))
+        parts[key] = [t for node in nodes for t in by_subject.get(node, ())]
+    return parts
+
+
+class _PreparedQueryGraph(Graph):
+    """A Graph that parses each SPARQL query once.
+
+    pyshacl runs a SPARQL-based constraint once per focus node with the same text; rdflib
+    would parse that text every time, which is most of the validation time.
+    """
+
+    _prepared: ClassVar[dict[tuple[str, frozenset], object]] = {}
+
+    def query(  # type: ignore[override]
+        self,
+        query_object,
+        processor="sparql",
+        result="sparql",
+        initNs=None,
+        initBindings=None,
+        use_store_provided=True,
+        **kwargs,
+    ):
+        if isinstance(query_object, str) and processor == "sparql" and not initNs:
+            namespaces = dict(self.namespaces())
+            key = (query_object, frozenset(namespaces.items()))
+            prepared = self._prepared.get(key)
+            if prepared is None:
+                prepared = prepareQuery(query_object, initNs=namespaces)
+                if len(self._prepared) < 1000:
+                    self._prepared[key] = prepared
+            query_object = prepared
+        return super().query(
+            query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs
+        )
 
 
 def format_findings(outcome: ValidationOutcome) -> str:
@@ -166,12 +227,6 @@ def _nodes(graph: Graph) -> set[Node]:
     return nodes
 
 
-def _add_inferred(graph: Graph, nodes: set[Node], by_subject: dict) -> None:
-    for node in nodes:
-        for triple in by_subject.get(node, ()):
-            graph.add(triple)
-
-
 def _copy_result(source: Graph, node: Node, target: Graph) -> None:
     """Copy a result and the blank nodes it refers to (paths, property shapes)."""
     todo, done = [node], set()
@@ -198,7 +253,8 @@ class _Namer:
         if isinstance(node, URIRef):
             for prefix, namespace in self.prefixes:
                 local = str(node)[len(namespace) :]
-                if str(node).startswith(namespace) and local and "/" not in local:
+                # "/" is kept for people to read (kg:source/s3); this is not Turtle output
+                if str(node).startswith(namespace) and local and " " not in local:
                     return f"{prefix}:{local}"
             return f"<{node}>"
         if isinstance(node, Literal):
@@ -248,7 +304,7 @@ def _finding(
         focus=focus,
         focus_label=_label(data, focus),
         path=namer.path(results, path_node) if path_node is not None else None,
-        value=_value_text(value, data, namer) if value is not None else None,
+        value=_value_text(value, data, namer) if value not in (None, focus) else None,
         message="; ".join(messages) or (namer.term(component) if component else "fails"),
         shape=_shape_name(results, result, project, namer),
         file=file,
@@ -296,14 +352,26 @@ def _owner(node: Node, data: Graph, limit: int = 20) -> Node:
 def _locate(
     focus: Node, data: Graph, project: Project, names: list[URIRef]
 ) -> tuple[Path | None, int | None]:
-    """The file and line where ``focus`` (or the subject holding it) is written."""
+    """The file and line where ``focus`` (or the subject holding it) is written.
+
+    The files of the pass come first; a node that is never a subject (typed only by an
+    inference, say) is located where a subject refers to it.
+    """
+    own = [project.files[n] for n in names if n in project.files]
+    files = own + [p for p in sorted(project.subject_lines) if p not in own]
     owner = _owner(focus, data)
-    candidates = [project.files[n] for n in names if n in project.files]
-    for path in candidates + sorted(project.subject_lines):
+    for path in files:
         line = project.subject_lines.get(path, {}).get(owner)
         if line is not None:
             return path, line
-    return (candidates[0] if candidates else None), None
+    for name in names + sorted(project.files):
+        if name not in project.files:
+            continue
+        for subject in sorted(project.graph(name).subjects(None, owner), key=str):
+            line = project.subject_lines.get(project.files[name], {}).get(_owner(subject, data))
+            if line is not None:
+                return project.files[name], line
+    return (own[0] if own else None), None
 
 
 def _shape_name(results: Graph, result: Node, project: Project, namer: _Namer) -> str:
