@@ -25,9 +25,20 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 _INTEGER_TYPES = {
     XSD + name
     for name in (
-        "integer nonNegativeInteger positiveInteger nonPositiveInteger negativeInteger "
-        "long int short byte unsignedLong unsignedInt unsignedShort unsignedByte"
-    ).split()
+        "integer",
+        "nonNegativeInteger",
+        "positiveInteger",
+        "nonPositiveInteger",
+        "negativeInteger",
+        "long",
+        "int",
+        "short",
+        "byte",
+        "unsignedLong",
+        "unsignedInt",
+        "unsignedShort",
+        "unsignedByte",
+    )
 }
 
 Value = str | int | Decimal | bool

@@ -11,6 +11,7 @@ import owlrl
 import pytest
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
+
 from reasoned_graph import PROJECT_ROOT
 
 DEFKG = Namespace("https://w3id.org/defkg/ontology/")
