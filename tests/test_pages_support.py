@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.client
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,6 +24,7 @@ VOID_TTL = """\
 @prefix owl: <http://www.w3.org/2002/07/owl#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix sd: <http://www.w3.org/ns/sparql-service-description#> .
 
 <https://w3id.org/defkg/dataset> a void:Dataset , dcat:Dataset ;
     rdfs:label "defkg test dataset"@en ;
@@ -30,7 +32,16 @@ VOID_TTL = """\
     dcterms:license <http://creativecommons.org/publicdomain/zero/1.0/> ;
     owl:versionInfo "0.0.1" ;
     void:uriSpace "https://w3id.org/defkg/" ;
-    dcat:hasVersion <https://w3id.org/defkg/dataset/0.0.1> .
+    dcterms:hasVersion <https://w3id.org/defkg/dataset/0.0.1> ;
+    void:subset <https://w3id.org/defkg/dataset#graph-entities> ,
+        <https://w3id.org/defkg/dataset#graph-shapes> ,
+        <https://w3id.org/defkg/dataset#graph-kz-mod-2023-12-27> .
+<https://w3id.org/defkg/dataset#graph-entities> a void:Dataset ; void:triples 17 ;
+    sd:name <https://w3id.org/defkg/graph/entities> .
+<https://w3id.org/defkg/dataset#graph-shapes> a void:Dataset ; void:triples 8 ;
+    sd:name <https://w3id.org/defkg/graph/shapes> .
+<https://w3id.org/defkg/dataset#graph-kz-mod-2023-12-27> a void:Dataset ; void:triples 42 ;
+    sd:name <https://w3id.org/defkg/graph/kz-mod-2023-12-27> .
 <https://w3id.org/defkg/dataset/0.0.1> a dcat:Dataset ;
     rdfs:label "defkg 0.0.1"@en ;
     dcterms:issued "2023-12-28"^^xsd:date ;
@@ -84,7 +95,24 @@ def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") 
         connection.request(method, path or "/", headers=headers or {})
         response = connection.getresponse()
         body = response.read()
-        names = {k.lower(): v for k, v in response.getheaders()}
+        names: dict[str, str] = {}
+        for name, value in response.getheaders():
+            # Repeated headers (two Vary lines) read as one comma-separated value.
+            key = name.lower()
+            names[key] = f"{names[key]}, {value}" if key in names else value
         return Answer(response.status, names, body)
     finally:
         connection.close()
+
+
+def serve(dist: Path, log_dir: Path, root: Path | None = None) -> Iterator[str]:
+    """Run `defkg serve` over the release in ``dist`` (with ``root`` as the project, for the
+    query UI's examples and the JSON-LD context) and yield its base URL, ending in '/'."""
+    from conftest import start_server
+
+    env = {"DEFKG_ROOT": str(root)} if root is not None else None
+    server = start_server(dist, log_dir / "server.log", env)
+    try:
+        yield server.url
+    finally:
+        server.stop()

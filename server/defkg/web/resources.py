@@ -25,7 +25,7 @@ from rdflib.namespace import RDFS
 
 from defkg.config import Settings
 from defkg.errors import DefkgError
-from defkg.iris import DOCUMENT_EXTENSIONS, IriScheme
+from defkg.iris import DOCUMENT_EXTENSIONS, SD, IriScheme
 from defkg.web import describe as d
 from defkg.web.downloads import ReleaseInfo, current_settings, release_info
 from defkg.web.negotiation import choose, offered_list
@@ -155,6 +155,9 @@ def void_description(void: Graph, iri: URIRef) -> Graph:
     for s, p in void.subject_predicates(iri):
         if isinstance(s, URIRef):
             out.add((s, p, iri))
+            if p == SD.name:
+                # the VoID subset that stands for a named graph: its statistics describe it
+                out += void.triples((s, None, None))
     return out
 
 
@@ -401,14 +404,24 @@ class Example:
 
 
 def load_examples(queries_dir: Path) -> list[Example]:
-    """The project's ``queries/*.rq``: the first comment line is the question; a query that
-    mentions inference in its comments (``# uses inferences`` / ``# inferred``) runs against
-    the graph with inferences."""
+    """The project's ``queries/*.rq`` in name order.
+
+    The question is the first comment line, continued over the next comment lines until one
+    ends with ``?`` (``# cq05: How many …`` / ``# established, …?``), without its ``cqNN:``
+    label. A query whose comments say it relies on inference ("inferred", "by inference")
+    runs against ``/sparql/inferred``.
+    """
     examples = []
     for path in sorted(queries_dir.glob("*.rq")):
         text = path.read_text(encoding="utf-8")
         comments = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
-        question = comments[0] if comments else path.stem
+        question_lines: list[str] = []
+        for line in comments:
+            question_lines.append(line)
+            if line.endswith("?") or len(question_lines) == 3:
+                break
+        question = " ".join(question_lines) or path.stem
+        question = re.sub(r"^[a-z]+\d+\s*:\s*", "", question, flags=re.I)
         inferred = any(re.search(r"\binferen|\binferred\b", c, re.I) for c in comments)
         examples.append(Example(path.stem, question, text, inferred))
     return examples
