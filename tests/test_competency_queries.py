@@ -1,0 +1,289 @@
+"""Every competency question's query, run on the reasoned graph, gives the expected answer.
+
+The expected answers are those of shared/competency-questions.md: values with their bounds
+("over 200" is a lower bound, not 200), units, currencies, dates and Wikidata IRIs. Each query
+runs over the union of all graphs (asserted + OWL RL inferences) in pyoxigraph, the way the
+published endpoint answers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+
+from reasoned_graph import query_file, select_values
+
+KG = "https://w3id.org/defkg/id/"
+DEFKG = "https://w3id.org/defkg/ontology/"
+WD = "http://www.wikidata.org/entity/"
+EXACTLY, MORE_THAN = DEFKG + "exactly", DEFKG + "moreThan"
+
+Rows = list[dict[str, object]]
+
+QUESTIONS = {
+    "cq01": "Who reported the 2023 results, in what role, at which event, where and when?",
+    "cq02": "Who instructed the extension of Kazakhstan's peacekeeping in 2023?",
+    "cq03": "In which UN missions did Kazakhstan serve in 2023, and in what capacity?",
+    "cq04": "Which UN mission is Kazakhstan planning to join, where, and when?",
+    "cq05": "How many military personnel have served in the Kazakh peacekeeping unit since it "
+    "was established, and how many of them were women?",
+    "cq06": "How many Kazakh military personnel are in peacekeeping operations now?",
+    "cq07": "How many international exercises did the ministry organise inside Kazakhstan in "
+    "2023, and in how many exercises and competitions abroad did Kazakh personnel take part?",
+    "cq08": "Which disaster-response operations did the military carry out in 2023, and where?",
+    "cq09": "What did the Zhambyl Region rescue achieve?",
+    "cq10": "What resources did the July 2023 Abai firefighting operation use?",
+    "cq11": "What support measures exist for conscripts and soldiers leaving service?",
+    "cq12": "How many conscripts received deferred payments, and for what total?",
+    "cq13": "Which stated figures are internally inconsistent?",
+    "cq14": "How did military athletes do in 2023?",
+    "cq15": "How many army athletes will represent Kazakhstan at the Paris Olympic Games, and "
+    "which Games are those?",
+    "cq16": "For any fact above: which sentence of which source states it, and who said it?",
+    "cq17": "Which entities in the graph are the same as Wikidata items, and which?",
+}
+
+
+def answer(cq: str) -> Rows:
+    return select_values(query_file(cq).read_text(encoding="utf-8"))
+
+
+def only(rows: Rows) -> dict[str, object]:
+    assert len(rows) == 1, f"expected one row, got {len(rows)}: {rows}"
+    return rows[0]
+
+
+# --- the expected answers, one function per question ---------------------------------------
+
+
+def check_cq01(rows: Rows) -> None:
+    row = only(rows)
+    assert row["speaker"] == KG + "sultan-kamaletdinov"
+    assert row["speakerName"] == "Sultan Kamaletdinov"
+    assert row["rankLabel"] == "Lieutenant-General"
+    assert row["postLabel"] == "Deputy Minister of Defence of Kazakhstan"
+    assert row["briefingDate"] == "2023-12-26"
+    assert row["venue"] == KG + "central-communications-service"
+    assert row["venueLabel"] == "Central Communications Service"
+    assert row["publisher"] == KG + "ministry-of-defence-of-kazakhstan-press-office"
+    assert row["published"] == "2023-12-27"
+    assert row["dateline"] == KG + "astana"
+
+
+def check_cq02(rows: Rows) -> None:
+    row = only(rows)
+    assert row["name"] == "Kassym-Jomart Tokayev"
+    assert row["item"] == WD + "Q200881"
+    assert row["postLabel"] == "President of Kazakhstan"
+
+
+def check_cq03(rows: Rows) -> None:
+    got = {(r["acronym"], r["placeItem"], r["kind"], r["capacityLabel"]) for r in rows}
+    assert got == {
+        ("UNIFIL", WD + "Q822", DEFKG + "ContingentRotation", "national contingent"),
+        ("MINURSO", WD + "Q6250", DEFKG + "StaffOfficerDeployment", "staff officer"),
+        ("MINUSCA", WD + "Q929", DEFKG + "StaffOfficerDeployment", "staff officer"),
+        ("MONUSCO", WD + "Q974", DEFKG + "StaffOfficerDeployment", "staff officer"),
+    }
+    assert len(rows) == 4
+
+
+def check_cq04(rows: Rows) -> None:
+    row = only(rows)
+    assert row["acronym"] == "UNDOF"
+    assert row["placeItem"] == WD + "Q83210"
+    assert row["year"] == "2024"
+    assert row["briefingDate"] == "2023-12-26"
+    assert row["phrase"] == "next year"
+
+
+def check_cq05(rows: Rows) -> None:
+    row = only(rows)
+    assert (row["total"], row["totalBound"]) == (607, EXACTLY)
+    assert (row["women"], row["womenBound"]) == (7, EXACTLY)
+    assert row["spanEnd"] == "2023-12-26"
+    assert row["unit"] == KG + "kazbat"
+
+
+def check_cq06(rows: Rows) -> None:
+    row = only(rows)
+    assert (row["personnel"], row["bound"], row["asOf"]) == (19, EXACTLY, "2023-12-26")
+
+
+def check_cq07(rows: Rows) -> None:
+    row = only(rows)
+    assert (row["hosted"], row["hostedBound"]) == (6, EXACTLY)
+    assert row["organizer"] == KG + "ministry-of-defence-of-kazakhstan"
+    assert (row["abroad"], row["abroadBound"]) == (24, EXACTLY)
+    assert row["abroadKindLabel"] == "military exercise or competition"
+
+
+def check_cq08(rows: Rows) -> None:
+    got = {(r["kind"], r["placeItem"], r["period"]) for r in rows}
+    assert got == {
+        (DEFKG + "RescueOperation", WD + "Q486657", "2023"),
+        (DEFKG + "FirefightingOperation", WD + "Q111279364", "2023-07"),
+    }
+    assert {r["hazardLabel"] for r in rows} == {"snow entrapment", "wildfire"}
+
+
+def check_cq09(rows: Rows) -> None:
+    got = {(r["value"], r["bound"], r["isLowerBound"], r["counted"]) for r in rows}
+    assert got == {
+        (30, EXACTLY, False, KG + "equipment"),
+        (200, MORE_THAN, True, KG + "people"),
+    }
+
+
+def check_cq10(rows: Rows) -> None:
+    by_value = {r["value"]: r for r in rows}
+    assert set(by_value) == {400, 500, 8}
+    water, personnel, helicopters = by_value[400], by_value[500], by_value[8]
+    assert (water["bound"], water["isLowerBound"]) == (MORE_THAN, True)
+    assert water["unit"] == "http://qudt.org/vocab/unit/TONNE"
+    assert water["substance"] == KG + "water"
+    assert water["providedBy"] == KG + "army-aviation-of-kazakhstan"
+    assert (personnel["bound"], personnel["counted"]) == (MORE_THAN, KG + "military-personnel")
+    assert (helicopters["bound"], helicopters["countedItem"]) == (EXACTLY, WD + "Q34486")
+
+
+def check_cq11(rows: Rows) -> None:
+    by_kind = {r["kind"].removeprefix(DEFKG): r for r in rows}  # type: ignore[union-attr]
+    # The deferred payments are a support measure too; their figures are cq12's.
+    assert set(by_kind) == {
+        "UniversityPlacementAllocation",
+        "CreditHoliday",
+        "EducationBenefit",
+        "DeferredPayment",
+    }
+    placements = by_kind["UniversityPlacementAllocation"]
+    assert (placements["value"], placements["bound"]) == (3000, EXACTLY)
+    assert placements["countedLabel"] == "free university placement"
+    assert placements["beneficiaryLabel"] == "soldier transitioning to the reserve"
+    assert placements["organizer"] == KG + "government-of-kazakhstan"
+    credit = by_kind["CreditHoliday"]
+    assert credit["counterpartyLabel"] == "second-tier bank"
+    assert credit["status"] == DEFKG + "underNegotiation"
+    assert by_kind["EducationBenefit"]["beneficiaryLabel"] == "person who has served"
+
+
+def check_cq12(rows: Rows) -> None:
+    assert {(r["recipients"], r["recipientsBound"]) for r in rows} == {(5000, MORE_THAN)}
+    totals = {(r["amount"], r["currency"], r["currencyCode"]) for r in rows}
+    assert totals == {(1800000, WD + "Q173751", "KZT"), (4000000, WD + "Q4917", "USD")}
+
+
+def check_cq13(rows: Rows) -> None:
+    assert len({r["finding"] for r in rows}) == 1
+    flagged = {(r["value"], r["currencyCode"]) for r in rows if r["value"] is not None}
+    assert flagged == {(1800000, "KZT"), (4000000, "USD")}
+    explanation = str(rows[0]["explanation"])
+    assert "450" in explanation and "480" in explanation
+    assert rows[0]["sentence"] == KG + "kz-mod-2023-12-27/s12"
+
+
+def check_cq14(rows: Rows) -> None:
+    row = only(rows)
+    assert (row["events"], row["eventsBound"]) == (143, EXACTLY)
+    assert (row["gold"], row["silver"], row["bronze"]) == (171, 82, 87)
+    assert row["medals"] == 340
+
+
+def check_cq15(rows: Rows) -> None:
+    row = only(rows)
+    assert (row["athletes"], row["bound"]) == (36, EXACTLY)
+    assert row["gamesItem"] == WD + "Q995653"
+    assert row["gamesLabel"] == "2024 Summer Olympics"
+    assert row["cityItem"] == WD + "Q90"
+    assert row["year"] == "2024"
+
+
+def check_cq16(rows: Rows) -> None:
+    text = (query_file("cq16").parent.parent / "data" / "kz-mod-2023-12-27.txt").read_text(
+        encoding="utf-8"
+    )
+    every_fact = select_values(
+        "SELECT DISTINCT ?fact WHERE { ?fact a <https://w3id.org/defkg/ontology/Fact> }"
+    )
+    # one row per fact, and every fact of the graph (activities, counts, figures) has one
+    assert len({r["fact"] for r in rows}) == len(rows) == len(every_fact) > 30
+    for row in rows:
+        assert text[row["start"] : row["end"]] == row["exact"], row["fact"]  # type: ignore[misc]
+        assert row["source"] == KG + "kz-mod-2023-12-27"
+        assert row["published"] == "2023-12-27"
+        assert row["publisher"] == KG + "ministry-of-defence-of-kazakhstan-press-office"
+        assert row["speakerName"] == "Sultan Kamaletdinov"
+    by_fact = {r["fact"]: r for r in rows}
+    saved = by_fact[KG + "kz-2023-zhambyl-people-saved"]
+    assert saved["sentence"] == KG + "kz-mod-2023-12-27/s8"
+    assert "saved over 200 people in the Zhambyl Region" in str(saved["exact"])
+
+
+#: shared/wikidata-qids.md: every entity the article mentions, with its verified item.
+EXPECTED_LINKS = {
+    KG + "kazakhstan": "Q232",
+    KG + "astana": "Q1520",
+    KG + "kassym-jomart-tokayev": "Q200881",
+    KG + "president-of-kazakhstan": "Q5256775",
+    KG + "united-nations": "Q1065",
+    KG + "unifil": "Q160805",
+    KG + "lebanon": "Q822",
+    KG + "western-sahara": "Q6250",
+    KG + "central-african-republic": "Q929",
+    KG + "democratic-republic-of-the-congo": "Q974",
+    KG + "golan-heights": "Q83210",
+    KG + "abai-region": "Q111279364",
+    KG + "zhambyl-region": "Q486657",
+    KG + "paris-2024": "Q995653",
+    KG + "paris": "Q90",
+    KG + "kazakhstani-tenge": "Q173751",
+    KG + "united-states-dollar": "Q4917",
+    KG + "helicopter": "Q34486",
+    "http://qudt.org/vocab/unit/TONNE": "Q191118",
+    KG + "wildfire": "Q169950",
+    KG + "gold-medal": "Q406039",
+    KG + "silver-medal": "Q847956",
+    KG + "bronze-medal": "Q873364",
+}
+
+
+def check_cq17(rows: Rows) -> None:
+    got = {r["entity"]: r["item"] for r in rows}
+    assert got == {entity: WD + qid for entity, qid in EXPECTED_LINKS.items()}
+    assert len(rows) == len(EXPECTED_LINKS)  # one label, one item per entity
+
+
+CHECKS: dict[str, Callable[[Rows], None]] = {
+    name.removeprefix("check_"): fn for name, fn in globals().items() if name.startswith("check_")
+}
+
+
+@pytest.mark.parametrize("cq", sorted(QUESTIONS))
+def test_competency_query_gives_the_expected_answer(cq: str) -> None:
+    CHECKS[cq](answer(cq))
+
+
+@pytest.mark.parametrize("cq", sorted(QUESTIONS))
+def test_query_file_opens_with_its_question(cq: str) -> None:
+    lines = query_file(cq).read_text(encoding="utf-8").splitlines()
+    header = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        header.append(line.lstrip("#").strip())
+    assert " ".join(header).startswith(f"{cq}: {QUESTIONS[cq]}")
+
+
+def test_every_question_has_a_check() -> None:
+    assert set(CHECKS) == set(QUESTIONS)
+
+
+def test_answers_use_typed_numbers_not_strings() -> None:
+    # select_values turns xsd:integer/decimal into int/Decimal; a count stored as a string
+    # would come back as str and fail the comparisons above, but say so plainly here too.
+    for row in answer("cq10") + answer("cq12"):
+        for key in ("value", "amount", "recipients"):
+            if key in row:
+                assert isinstance(row[key], int | Decimal), (key, row[key])
