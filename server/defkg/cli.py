@@ -254,3 +254,36 @@ def query_command(
     settings = make_settings(dist=dist, base=base)
     answer = run_query(read_query(query), settings, output_format=output_format, inferred=inferred)
     click.echo(answer.rstrip("\n"))
+
+
+@main.command("preview")
+@root_option
+@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
+@click.option(
+    "--dist",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where each good release is published (default: dist/).",
+)
+@click.option(
+    "--interval", type=float, default=1.0, show_default=True, help="Seconds between checks."
+)
+@base_option
+@reports_errors
+def preview_command(
+    root: Path | None,
+    host: str | None,
+    port: int | None,
+    dist: Path | None,
+    interval: float,
+    base: str | None,
+) -> None:
+    """Rebuild when data/, ontology/ or shapes/ change; serve the last good release."""
+    from defkg.preview import Preview
+
+    settings = make_settings(root=root, host=host, port=port, dist=dist, base=base)
+    try:
+        Preview(settings, interval=interval).run()
+    except KeyboardInterrupt:
+        click.echo("defkg preview: stopped", err=True)
