@@ -15,7 +15,11 @@ from defkg.store.embedded import execute
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to kill this worker if the web process dies (a query may never return)."""
+    """Ask Linux to kill this worker if the web process dies (a query may never return).
+
+    Linux ties this signal to the parent *thread*: the pool starts every worker from one
+    long-lived thread for that reason.
+    """
     try:
         import ctypes
 

@@ -70,6 +70,7 @@ class QueryPool:
         self._start_lock = threading.Lock()
         self._closed = False
         self._all: set[_Worker] = set()
+        self._spawn_requests: queue.SimpleQueue[bool | None] = queue.SimpleQueue()
         self._all_lock = threading.Lock()
 
     # --- worker lifecycle ---------------------------------------------------------------
@@ -98,15 +99,24 @@ class QueryPool:
             self._all.add(worker)
         return worker
 
-    def _replace_later(self) -> None:
-        """Start a replacement worker in the background and add it to the idle ones."""
+    def _spawner(self) -> None:
+        """Start workers on request, for the life of the pool.
 
-        def start() -> None:
+        Every worker is started from this one long-lived thread because Linux delivers a
+        worker's parent-death signal when the *thread* that created it exits (see
+        ``defkg.store.worker``): a worker started from a short-lived thread would be killed
+        as soon as that thread ended.
+        """
+        while True:
+            if self._spawn_requests.get() is None:
+                return
             worker = self._spawn()
             if worker is not None:
                 self._idle.put(worker)
 
-        threading.Thread(target=start, name="defkg-worker-restart", daemon=True).start()
+    def _replace_later(self) -> None:
+        """Start a replacement worker in the background; it joins the idle ones when ready."""
+        self._spawn_requests.put(True)
 
     def _stop(self, worker: _Worker) -> None:
         worker.process.kill()
@@ -115,20 +125,26 @@ class QueryPool:
         with self._all_lock:
             self._all.discard(worker)
 
-    def start(self) -> None:
-        """Start the workers (done lazily by the first query; call it to pay the cost early)."""
+    def start(self, wait: float = 60.0) -> None:
+        """Start the workers and wait up to ``wait`` s for them to open the store.
+
+        Done lazily by the first query; call it at start-up to pay the cost early.
+        """
         with self._start_lock:
             if self._started:
                 return
             self._started = True
+            threading.Thread(target=self._spawner, name="defkg-worker-spawner", daemon=True).start()
             for _ in range(self.size):
-                worker = self._spawn()
-                if worker is not None:
-                    self._idle.put(worker)
+                self._spawn_requests.put(True)
+            deadline = time.monotonic() + wait
+            while self.alive() < self.size and time.monotonic() < deadline:
+                time.sleep(0.02)
 
     def close(self) -> None:
         """Stop every worker."""
         self._closed = True
+        self._spawn_requests.put(None)
         with self._all_lock:
             workers = list(self._all)
         for worker in workers:
