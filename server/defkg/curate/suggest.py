@@ -89,6 +89,7 @@ _COUNT_STOP_WORDS = """
     does who whom which that this these those including include includes such as than per
     were while whereas but or nor so yet he she it they we you i his her its their our my
     serve served serving hosted engaged received receive set reported said noted over under
+    remain remained remains helped help took take came went left fled joined arrived continue
     about around each every across between among through throughout within without"""
 _COUNT_STOP = frozenset(_COUNT_STOP_WORDS.split())
 _RANK_TITLES = (
@@ -344,6 +345,8 @@ def _statement_date(text: str, published: dt.date) -> tuple[dt.date, str]:
             before = text[max(0, mention.start - 30) : mention.start].lower()
             event = next((w for w in _EVENT_WORDS if after.lstrip().startswith(w)), None)
             event = event or next((w for w in _EVENT_WORDS if f"{w} on" in before), None)
+            said = re.search(r"\b(said|stated|announced|reported|told \w+)\s+on\s*$", before)
+            event = event or (f"statement ({said.group(1)} on that day)" if said else None)
             day = dt.date.fromisoformat(mention.value)
             if event and day <= published and (published - day).days <= 31:
                 return day, (
@@ -410,6 +413,7 @@ _MASS_NOUNS = frozenset(
 def _is_head_noun(word: str) -> bool:
     """A plural ("helicopters") or a noun that is counted as is ("personnel", "water")."""
     plural = len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+    plural = plural or (len(word) > 4 and word.endswith("men"))  # servicemen, firemen
     return plural or word in _MASS_NOUNS
 
 
@@ -434,7 +438,11 @@ def _counted_phrase(text: str, pos: int, after_unit: bool) -> tuple[str | None, 
         word = m.group(1)
         nxt = _PHRASE_WORD.match(text, m.end())
         if word in {"of", "and"}:
-            if words and nxt and nxt.group(1) not in _COUNT_STOP:
+            # "pieces of equipment", "exercises and competitions"; not "personnel and six".
+            joins = nxt is not None and nxt.group(1) not in _COUNT_STOP
+            if joins and word == "and":
+                joins = _is_head_noun(nxt.group(1)) and nxt.group(1) not in _UNITS_WORDS
+            if words and joins:
                 words += [word, nxt.group(1)]
                 i = nxt.end()
                 if _is_head_noun(nxt.group(1)) and not _continues(text, i):
@@ -539,7 +547,9 @@ def _find_entities(sentence: Sentence, known: list[KnownEntity]) -> list[EntityM
         for name in entity.names:
             short = len(name) <= 3
             needle = re.escape(name if short else _normalise(name))
-            for m in re.finditer(rf"(?<!\w){needle}(?!\w)", text if short else folded):
+            # A lower-case name is a kind ("helicopter"): match its plural too.
+            plural = "(?:s|es)?" if name[:1].islower() else ""
+            for m in re.finditer(rf"(?<!\w){needle}{plural}(?!\w)", text if short else folded):
                 hits.append((m.start(), m.end(), entity, name))
     hits.sort(key=lambda h: (h[0], -(h[1] - h[0]), h[2].iri))
     mentions: list[EntityMention] = []
