@@ -39,7 +39,7 @@ class Progress:
 
 def check(settings: Settings, *, quiet: bool = False) -> ValidationOutcome:
     """Load, reason and validate; write nothing. Raise ValidationFailed on a violation."""
-    _project, _inferred, outcome = _checked(settings, Progress(quiet))
+    _project, _inferred, outcome = _checked(settings, Progress(quiet), write_cache=False)
     return outcome
 
 
@@ -55,7 +55,7 @@ def build(settings: Settings, *, quiet: bool = False) -> Path:
     return release
 
 
-def _checked(settings: Settings, progress: Progress):
+def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True):
     project: Project = progress.stage(
         "load",
         lambda: load_project(settings),
@@ -66,7 +66,7 @@ def _checked(settings: Settings, progress: Progress):
     )
     parts = progress.stage(
         "reason",
-        lambda: infer_by_graph(project, settings),
+        lambda: infer_by_graph(project, settings, write_cache=write_cache),
         lambda p: f"{sum(len(t) for t in p.values())} inferred triples",
     )
     inferred = union_graph(parts, settings)

@@ -59,15 +59,18 @@ def union_graph(parts: dict[URIRef, list[Triple]], settings: Settings) -> Graph:
     return inferred
 
 
-def infer_by_graph(project: Project, settings: Settings) -> dict[URIRef, list[Triple]]:
+def infer_by_graph(
+    project: Project, settings: Settings, *, write_cache: bool = True
+) -> dict[URIRef, list[Triple]]:
     """The inferences, by the graph whose pass drew them (the base passes under the ontology).
 
-    Nothing asserted in any graph is returned, and no triple appears under two graphs.
+    Nothing asserted in any graph is returned, and no triple appears under two graphs. With
+    ``write_cache=False`` the cache is read but never written (for `defkg validate`).
     """
     iris = settings.iris
     base_names = [n for n in (iris.ontology_graph, iris.graph("entities")) if n in project.files]
     sources = [n for n in sorted(project.files) if n not in base_names]
-    cache = ReasoningCache(settings, project)
+    cache = ReasoningCache(settings, project, writable=write_cache)
 
     base = Graph()
     for name in base_names:
@@ -162,8 +165,9 @@ def is_trivial(triple: Triple) -> bool:
 class ReasoningCache:
     """Per-pass results on disk, keyed by a hash of every input the pass depends on."""
 
-    def __init__(self, settings: Settings, project: Project) -> None:
+    def __init__(self, settings: Settings, project: Project, *, writable: bool = True) -> None:
         self.folder = cache_dir(settings) / "reason"
+        self.writable = writable
         iris = settings.iris
         digest = hashlib.sha256(f"defkg {__version__}\n{settings.base}\n".encode())
         base_files = [project.files.get(iris.graph("entities"))]
@@ -194,6 +198,8 @@ class ReasoningCache:
 
     def put(self, part: str, triples: Iterable[Triple]) -> None:
         """Store one pass's additions; a cache that cannot be written only costs time."""
+        if not self.writable:
+            return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / (self.key(part) + ".pickle")
