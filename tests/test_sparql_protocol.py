@@ -1,0 +1,280 @@
+"""The protocol's plain functions: request parsing, query checks, dataset rules, format choice,
+and the result serialisers (checked against pyoxigraph's own writers)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from defkg.store.results import (
+    ResultTooLarge,
+    serialize_boolean,
+    serialize_solutions,
+    serialize_triples,
+)
+from defkg.web.protocol import (
+    ProtocolError,
+    ProtocolRequest,
+    analyse_query,
+    check_services,
+    choose_types,
+    parse_request,
+    query_form,
+    resolve_dataset,
+    service_allowed,
+)
+
+WIKIDATA = "https://query.wikidata.org/sparql"
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+
+
+def parse(method: str = "GET", content_type: str | None = None, args=None, form=None, body=b""):
+    return parse_request(method, content_type, args or {}, form or {}, body, max_query_length=100)
+
+
+# --- parse_request -------------------------------------------------------------------------
+
+
+def test_get_without_query_means_service_description() -> None:
+    assert parse() is None
+
+
+def test_parameters_are_collected_from_the_right_place() -> None:
+    request = parse(
+        args={"query": ["ASK {}"], "default-graph-uri": ["g:a", "g:b"], "format": ["csv"]}
+    )
+    assert request == ProtocolRequest("ASK {}", ("g:a", "g:b"), (), "csv")
+    form = parse("POST", "application/x-www-form-urlencoded", form={"query": ["ASK {}"]})
+    assert form.query == "ASK {}"
+    direct = parse(
+        "POST",
+        "application/sparql-query; charset=UTF-8",
+        args={"named-graph-uri": ["g:n"]},
+        body="ASK { ?s ?p 'é' }".encode(),
+    )
+    assert direct.query == "ASK { ?s ?p 'é' }" and direct.named_graph_uris == ("g:n",)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "words"),
+    [
+        ({"args": {"query": ["ASK {}", "ASK {}"]}}, 400, "2 queries"),
+        ({"method": "POST", "content_type": FORM}, 400, "no 'query'"),
+        ({"method": "POST", "content_type": "application/json"}, 415, "application/json"),
+        ({"method": "POST"}, 415, "unsupported content type none"),
+        ({"args": {"update": ["CLEAR ALL"]}}, 403, "read-only"),
+        ({"method": "POST", "content_type": "application/sparql-update"}, 403, "read-only"),
+        ({"method": "POST", "content_type": FORM, "form": {"update": ["CLEAR ALL"]}}, 403, "only"),
+        ({"args": {"query": ["#" + "x" * 120]}}, 400, "limit is 100"),
+        ({"args": {"query": ["   "]}}, 400, "empty"),
+        ({"method": "POST", "content_type": DIRECT, "body": b"\xff"}, 400, "not UTF-8"),
+        ({"method": "PUT"}, 405, "PUT"),
+    ],
+)
+def test_refusals(kwargs: dict, status: int, words: str) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        parse(**kwargs)
+    assert caught.value.status == status
+    assert words in caught.value.message
+
+
+# --- looking into queries -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "form"),
+    [
+        ("SELECT * {}", "SELECT"),
+        (
+            "# a comment with SELECT\nPREFIX a: <http://x/#> BASE <http://y/>\n  construct {} {}",
+            "CONSTRUCT",
+        ),
+        ("prefix : <http://x/> DESCRIBE :a", "DESCRIBE"),
+        ("ASK{}", "ASK"),
+        ("PREFIX ex: <http://x/> INSERT DATA {}", "INSERT"),
+        ("", None),
+    ],
+)
+def test_query_form(query: str, form: str | None) -> None:
+    assert query_form(query) == form
+
+
+def test_services_are_found_in_sub_queries_with_prefixes_and_base() -> None:
+    facts = analyse_query(
+        "BASE <http://base.example/> PREFIX w: <https://query.wikidata.org/>\n"
+        "SELECT * WHERE { { SELECT * { SERVICE SILENT w:sparql { ?s ?p ?o } } }\n"
+        "  OPTIONAL { SERVICE <relative> { ?a ?b ?c } } }"
+    )
+    assert facts.services == (WIKIDATA, "http://base.example/relative")
+    assert not facts.variable_service
+    with pytest.raises(ProtocolError, match=r"SERVICE <http://base\.example/relative>"):
+        check_services(facts, [WIKIDATA])
+
+
+def test_service_with_a_variable_is_flagged() -> None:
+    facts = analyse_query("SELECT * WHERE { SERVICE ?endpoint { ?s ?p ?o } }")
+    assert facts.variable_service
+    with pytest.raises(ProtocolError, match="variable") as caught:
+        check_services(facts, [WIKIDATA])
+    assert caught.value.status == 403
+
+
+def test_from_clauses_are_resolved() -> None:
+    facts = analyse_query(
+        "PREFIX g: <https://w3id.org/defkg/graph/> SELECT * FROM g:entities FROM NAMED g:shapes {}"
+    )
+    assert facts.from_graphs == ("https://w3id.org/defkg/graph/entities",)
+    assert facts.from_named_graphs == ("https://w3id.org/defkg/graph/shapes",)
+    assert facts.has_dataset_clause
+
+
+def test_queries_without_from_or_service_skip_the_full_parse() -> None:
+    # Not valid SPARQL, but it mentions neither word, so only the cheap form scan runs;
+    # the store reports the syntax error later with its own position.
+    facts = analyse_query("SELECT * WHERE { ?s ?p }")
+    assert facts.form == "SELECT" and facts.services == () and not facts.has_dataset_clause
+
+
+def test_an_unparseable_query_needing_the_check_is_400_with_position() -> None:
+    with pytest.raises(ProtocolError, match=r"line 1, column \d+") as caught:
+        analyse_query("SELECT * WHERE { SERVICE <http://x/> { ?s ?p } }")
+    assert caught.value.status == 400
+
+
+def test_updates_sent_as_queries_are_named() -> None:
+    with pytest.raises(ProtocolError, match="SPARQL Update"):
+        analyse_query("DELETE WHERE { ?s ?p ?o }")
+
+
+@pytest.mark.parametrize(
+    ("iri", "allowed"),
+    [
+        (WIKIDATA, True),
+        (WIKIDATA + "x", False),
+        ("https://query.wikidata.org/sparql@evil.example/", False),
+        ("http://query.wikidata.org/sparql", False),
+        ("https://local.example/a/b", True),
+        ("https://local.example.evil/", False),
+    ],
+)
+def test_service_allow_list(iri: str, allowed: bool) -> None:
+    assert service_allowed(iri, [WIKIDATA, "https://local.example/"]) is allowed
+
+
+# --- dataset ---------------------------------------------------------------------------------
+
+GRAPHS = ["g:entities", "g:inferred", "g:ontology", "g:shapes", "g:src"]
+DEFAULT = ("g:entities", "g:ontology", "g:src")
+
+
+def test_dataset_rules() -> None:
+    plain = analyse_query("SELECT * {}")
+    assert resolve_dataset(ProtocolRequest("q"), plain, GRAPHS, DEFAULT) == (DEFAULT, tuple(GRAPHS))
+    by_parameter = ProtocolRequest("q", ("g:src",), ())
+    assert resolve_dataset(by_parameter, plain, GRAPHS, DEFAULT) == (("g:src",), ())
+    with_from = analyse_query("SELECT * FROM <g:shapes> {}")
+    assert resolve_dataset(ProtocolRequest("q"), with_from, GRAPHS, DEFAULT) == (None, None)
+    # Parameters win over FROM, so FROM is then not even checked.
+    assert resolve_dataset(by_parameter, with_from, GRAPHS, DEFAULT) == (("g:src",), ())
+    with pytest.raises(ProtocolError, match=r"unknown graph <g:nope> in FROM NAMED"):
+        resolve_dataset(
+            ProtocolRequest("q"), analyse_query("SELECT * FROM NAMED <g:nope> {}"), GRAPHS, DEFAULT
+        )
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def test_choose_types() -> None:
+    assert choose_types(None, None, None) == ("application/sparql-results+json", "text/turtle")
+    assert choose_types("application/json", None, "SELECT") == (
+        "application/sparql-results+json",
+        "application/ld+json",
+    )
+    assert choose_types("text/plain", None, "CONSTRUCT")[1] == "application/n-triples"
+    assert choose_types("image/png", "tsv", "SELECT")[0] == "text/tab-separated-values"
+    with pytest.raises(ProtocolError) as caught:
+        choose_types(None, "csv", "CONSTRUCT")
+    assert caught.value.status == 406
+
+
+# --- serialisers agree with pyoxigraph's -----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tricky_store() -> ox.Store:
+    store = ox.Store()
+    s = ox.NamedNode("http://example.org/s?a=1&b='2'")
+    p = ox.NamedNode("http://example.org/p")
+    for o in [
+        ox.Literal('plain, with "quotes"\nand a newline\tand a tab'),
+        ox.Literal("Қазақстан", language="kk"),
+        ox.Literal("139", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")),
+        ox.Literal("<b>&amp;</b>"),
+        ox.BlankNode("b0"),
+        ox.NamedNode("http://example.org/o"),
+    ]:
+        store.add(ox.Quad(s, p, o))
+    return store
+
+
+SOLUTIONS_QUERY = "SELECT ?s ?o ?unbound WHERE { ?s ?p ?o OPTIONAL { ?s <urn:none> ?unbound } }"
+
+
+@pytest.mark.parametrize(
+    ("fmt", "oxformat"),
+    [
+        ("json", ox.QueryResultsFormat.JSON),
+        ("xml", ox.QueryResultsFormat.XML),
+        ("tsv", ox.QueryResultsFormat.TSV),
+    ],
+)
+def test_solutions_parse_back_to_what_pyoxigraph_writes(
+    tricky_store: ox.Store, fmt: str, oxformat: ox.QueryResultsFormat
+) -> None:
+    ours = serialize_solutions(
+        tricky_store.query(SOLUTIONS_QUERY), fmt, max_rows=100, max_bytes=100_000
+    )
+    theirs = tricky_store.query(SOLUTIONS_QUERY).serialize(format=oxformat)
+
+    def rows(data: bytes) -> list[tuple]:
+        parsed = ox.parse_query_results(data, format=oxformat)
+        names = [v.value for v in parsed.variables]
+        return sorted(tuple(str(r[n]) for n in names) for r in parsed)
+
+    assert rows(ours) == rows(theirs)
+    assert len(rows(ours)) == 6
+
+
+def test_csv_matches_pyoxigraph_byte_for_byte(tricky_store: ox.Store) -> None:
+    query = SOLUTIONS_QUERY + " ORDER BY STR(?o)"
+    ours = serialize_solutions(tricky_store.query(query), "csv", max_rows=100, max_bytes=100_000)
+    theirs = tricky_store.query(query).serialize(format=ox.QueryResultsFormat.CSV)
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("value", [True, False])
+@pytest.mark.parametrize(
+    ("fmt", "oxformat"),
+    [("json", ox.QueryResultsFormat.JSON), ("xml", ox.QueryResultsFormat.XML)],
+)
+def test_booleans_parse_back(value: bool, fmt: str, oxformat: ox.QueryResultsFormat) -> None:
+    parsed = ox.parse_query_results(serialize_boolean(value, fmt), format=oxformat)
+    assert bool(parsed) is value
+
+
+def test_caps_raise_instead_of_truncating(tricky_store: ox.Store) -> None:
+    with pytest.raises(ResultTooLarge, match="5 rows"):
+        serialize_solutions(
+            tricky_store.query(SOLUTIONS_QUERY), "json", max_rows=5, max_bytes=10**6
+        )
+    with pytest.raises(ResultTooLarge, match="200 bytes"):
+        serialize_solutions(tricky_store.query(SOLUTIONS_QUERY), "tsv", max_rows=100, max_bytes=200)
+    triples = tricky_store.query("CONSTRUCT WHERE { ?s ?p ?o }")
+    with pytest.raises(ResultTooLarge, match="5 triples"):
+        serialize_triples(triples, ox.RdfFormat.TURTLE, max_rows=5, max_bytes=10**6)
+    exactly = serialize_solutions(
+        tricky_store.query(SOLUTIONS_QUERY), "json", max_rows=6, max_bytes=10**6
+    )
+    assert exactly.count(b'"s":') == 6
