@@ -487,6 +487,7 @@ class Quote:
     publisher: Value | None
     speakers: list[Value]
     facts: list[Value]
+    primary: bool = True  #: the resource itself (or one of its figures) is derived from it
 
 
 @dataclass
@@ -595,30 +596,39 @@ def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
 
 
 def build_quotes(graph: Graph, iri: URIRef, scheme: IriScheme) -> list[Quote]:
-    """The Source panel: each sentence anchor a fact on the page derives from (the resource,
-    the figures it points to, the facts pointing at it), with every figure of those facts that
-    the sentence states marked, its position, article, publisher and speakers."""
+    """The Source panel: each sentence anchor a fact on the page derives from, with its figures
+    marked, its position, article, publisher and speakers.
+
+    Primary quotes (first) are the sentences the resource itself or its own figures come from,
+    or the resource when it is an anchor; the others are the sentences of the facts it links to
+    or that link to it. A primary quote names the speakers and figures of the primary facts
+    only, so an interpretation attributed to the curators does not blur who said the fact.
+    """
+    own = {iri, *(o for o in graph.objects(iri, None) if is_figure(graph, o, scheme))}
     facts: dict[Node, list[Node]] = {}
     for fact, anchor in graph.subject_objects(PROV.wasDerivedFrom):
         facts.setdefault(anchor, []).append(fact)
-    if (iri, RDF.type, OA.SpecificResource) in graph or graph.value(iri, OA.hasSource):
+    is_anchor = (iri, RDF.type, OA.SpecificResource) in graph or graph.value(iri, OA.hasSource)
+    if is_anchor:
         facts.setdefault(iri, [])
     quotes = []
-    for anchor in sorted(facts, key=lambda a: (a != iri, _anchor_order(str(a)))):
+    for anchor, derived in facts.items():
         exact, start, end = None, None, None
-        for selector in graph.objects(anchor, OA.hasSelector):
+        for selector in sorted(graph.objects(anchor, OA.hasSelector)):
             exact = exact or graph.value(selector, OA.exact)
             start = start if start is not None else graph.value(selector, OA.start)
             end = end if end is not None else graph.value(selector, OA.end)
         if exact is None:
             continue
+        primary = anchor == iri or any(f in own for f in derived)
+        named = [f for f in derived if f in own] if primary and anchor != iri else derived
         spellings: list[str] = []
-        for fact in facts[anchor]:
+        for fact in named:
             for figure in [fact, *graph.objects(fact, scheme.vocab.quantity)]:
                 if is_figure(graph, figure, scheme):
                     spellings += number_spellings(graph.value(figure, scheme.vocab.numericValue))
         article = graph.value(anchor, OA.hasSource)
-        speakers = {w for f in facts[anchor] for w in graph.objects(f, PROV.wasAttributedTo)}
+        speakers = {w for f in named for w in graph.objects(f, PROV.wasAttributedTo)}
         published = graph.value(article, SCHEMA.datePublished) if article is not None else None
         publisher = graph.value(article, SCHEMA.publisher) if article is not None else None
         quotes.append(
@@ -631,9 +641,11 @@ def build_quotes(graph: Graph, iri: URIRef, scheme: IriScheme) -> list[Quote]:
                 published=format_literal(published) if isinstance(published, Literal) else None,
                 publisher=value_of(graph, publisher, scheme) if publisher is not None else None,
                 speakers=_values_sorted(value_of(graph, w, scheme) for w in speakers),
-                facts=_values_sorted(value_of(graph, f, scheme) for f in facts[anchor]),
+                facts=_values_sorted(value_of(graph, f, scheme) for f in derived),
+                primary=primary,
             )
         )
+    quotes.sort(key=lambda q: (not q.primary, _anchor_order(q.anchor.iri or "")))
     return quotes
 
 

@@ -348,7 +348,8 @@ def home() -> ResponseReturnValue:
         description = page.descriptions[0] if page.descriptions else None
     body = render_template(
         "home.html",
-        classes=classes,
+        own_classes=[c for c in classes if str(c.value.iri).startswith(str(scheme.vocab))],
+        other_classes=[c for c in classes if not str(c.value.iri).startswith(str(scheme.vocab))],
         graphs=graphs,
         counts=counts,
         release=release,

@@ -209,9 +209,11 @@
   // A link such as /sparql#cq05-… opens that example; /sparql?edit=… arrives pre-filled.
   var wanted = decodeURIComponent(location.hash.slice(1));
   var chosen = examples.filter(function (e) { return e.name === wanted; })[0];
+  refresh();
   if (chosen) {
     editor.value = chosen.query;
     inferred.checked = chosen.inferred;
+    refresh();
+    run();
   }
-  refresh();
 })();
