@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from defkg.cli import main
 from defkg.curate.sources import split_sentences
 from defkg.iris import OA, SCHEMA, IriScheme
 
-SEED = Path(__file__).resolve().parent.parent / "data" / "kz-mod-2023-12-27.txt"
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "data" / "kz-mod-2023-12-27.txt"
 KG = Namespace(IriScheme().base + "id/")
+DEFKG = Namespace(IriScheme().base + "ontology/")
 
 
 def run_add(root: Path, file: Path, *extra: str) -> tuple[int, str]:
@@ -213,3 +216,40 @@ def test_refuses_a_slug_that_would_overwrite_a_file(project: Path) -> None:
 def test_refuses_bad_or_reserved_slugs(project: Path, slug: str) -> None:
     code, output = run_add(project, SEED, "--slug", slug)
     assert_refused(project, code, output, repr(slug))
+
+
+# --- the curator's guide, followed from a clean copy of the project ---------------------------
+
+
+def test_the_curating_guide_walkthrough(tmp_path: Path) -> None:
+    """docs/curating.md section 6: add a second report with no Python change; build publishes
+    it in its own named graph."""
+    from curating_guide import guide_block, guide_command
+
+    root = tmp_path / "project"
+    for folder in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / folder, root / folder)
+    args = guide_command("add-source")
+    args[1] = str(ROOT / args[1])  # the report's path is relative to the repository
+    runner = CliRunner()
+    added = runner.invoke(main, [*args, "--root", str(root)])
+    assert added.exit_code == 0, added.output
+    slug = args[args.index("--slug") + 1]
+    ttl = root / "data" / f"{slug}.ttl"
+    with ttl.open("a", encoding="utf-8") as handle:
+        handle.write("\n" + guide_block("facts"))
+    assert guide_command("build") == ["build"]
+    built = runner.invoke(main, ["build", "--root", str(root), "--out", str(tmp_path / "dist")])
+    assert built.exit_code == 0, built.output
+    release = Dataset()
+    release.parse(tmp_path / "dist" / "defkg.trig", format="trig")
+    graph = release.graph(URIRef(f"https://w3id.org/defkg/graph/{slug}"))
+    operation = KG["sample-2024-flood-relief"]
+    assert (operation, RDF.type, DEFKG.DisasterResponseOperation) in graph
+    assert (KG[slug], RDF.type, SCHEMA.NewsArticle) in graph
+    assert graph.value(KG["sample-2024-flood-personnel"], DEFKG.bound) == DEFKG.moreThan
+    anchors = set(graph.subjects(OA.hasSource, KG[slug]))
+    assert len(anchors) == 4
+    # The seed's graph is still there, and the new facts are only in the new graph.
+    seed = release.graph(URIRef("https://w3id.org/defkg/graph/kz-mod-2023-12-27"))
+    assert len(seed) > 0 and (operation, None, None) not in seed

@@ -221,3 +221,19 @@ def test_cli_names_an_unknown_source(seed_project: Path) -> None:
     result = CliRunner().invoke(main, ["suggest", "no-such-report", "--root", str(seed_project)])
     assert result.exit_code == 2
     assert "no such source" in result.output and "kz-mod-2023-12-27" in result.output
+
+
+def test_the_guides_sample_report() -> None:
+    """What docs/curating.md section 6 says suggest finds in the fictional sample."""
+    text = (ROOT / "tests" / "fixtures" / "curating" / "sample-flood-relief.txt").read_text("utf-8")
+    found = suggest(text, "sample", dt.date(2024, 3, 15), [])
+    assert [(f.label, f.value, f.bound, f.unit) for f in found.figures] == [
+        ("More than 120 military personnel", 120, "moreThan", None),
+        ("six helicopters", 6, "exactly", None),
+        ("at least 350 residents", 350, "atLeast", None),
+        ("40 tonnes of drinking water", 40, "exactly", "TONNE"),
+        ("45 servicemen", 45, "exactly", None),
+    ]
+    assert found.reference == dt.date(2024, 3, 14)  # "said on March 14", not the article's date
+    dates = {(d.text, d.value) for d in found.dates}
+    assert {("March", "2024-03"), ("March 14", "2024-03-14"), ("Presently", "2024-03-14")} <= dates
