@@ -103,6 +103,8 @@ def add_source_command(
     click.echo(f"  {added.sentences} sentences: cite them as src:s1 … src:s{added.sentences}")
     for ref in added.new_entities:
         click.echo(f"  new entity <{ref.iri}> ({ref.label}): move it to data/entities.ttl")
+    if place is None:
+        click.echo("  no --place: add schema:locationCreated (the dateline place) to the document")
     click.echo(f"next: defkg suggest {added.slug}   (what to model, sentence by sentence)")
 
 
