@@ -1,0 +1,131 @@
+"""The synthetic-corpus generator of the benchmarks: its corpora build, conform and vary.
+
+One tiny corpus (three reports, without the real article so that this test depends only on the
+ontology, shapes and entities) is generated and built once for the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+import rdflib
+from rdflib.namespace import RDF
+
+from defkg.build import build
+from defkg.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
+DEFKG = rdflib.Namespace("https://w3id.org/defkg/ontology/")
+KG = rdflib.Namespace("https://w3id.org/defkg/id/")
+OWL_SAME_AS = rdflib.OWL.sameAs
+
+
+def load_generator() -> ModuleType:
+    """benchmarks/ is not a package: load generate.py by path."""
+    spec = importlib.util.spec_from_file_location(
+        "defkg_bench_generate", REPO / "benchmarks" / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+generate = load_generator()
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus") / "project"
+    generate.generate(root, 3, include_real=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_release(tiny_corpus: Path) -> Path:
+    """The tiny corpus built by `defkg build` (which refuses to publish a non-conforming graph)."""
+    settings = Settings(root=tiny_corpus, dist=tiny_corpus / "dist")
+    return build(settings, quiet=True)
+
+
+def report_files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "data").glob("*.ttl") if p.name != "entities.ttl")
+
+
+def test_generated_corpus_builds_and_conforms_to_the_shapes(tiny_release: Path) -> None:
+    report = rdflib.Graph().parse(tiny_release / "validation-report.ttl")
+    conforms = list(report.objects(None, rdflib.URIRef("http://www.w3.org/ns/shacl#conforms")))
+    assert [c.toPython() for c in conforms] == [True]
+    dataset = rdflib.Dataset()
+    dataset.parse(tiny_release / "defkg.trig", format="trig")
+    graphs = {str(g.identifier) for g in dataset.graphs() if len(g)}
+    for path in report_files(tiny_release.parent):
+        assert f"https://w3id.org/defkg/graph/{path.stem}" in graphs
+
+
+def test_every_quote_matches_its_offsets_in_the_text_file(tiny_corpus: Path) -> None:
+    files = report_files(tiny_corpus)
+    assert len(files) == 3
+    for path in files:
+        text = path.with_suffix(".txt").read_text(encoding="utf-8")
+        graph = rdflib.Graph().parse(path)
+        anchors = list(graph.subjects(RDF.type, OA.SpecificResource))
+        assert len(anchors) >= 13, path
+        for anchor in anchors:
+            quote = position = None
+            for selector in graph.objects(anchor, OA.hasSelector):
+                if (selector, RDF.type, OA.TextQuoteSelector) in graph:
+                    quote = str(graph.value(selector, OA.exact))
+                else:
+                    start = int(graph.value(selector, OA.start))
+                    end = int(graph.value(selector, OA.end))
+                    position = text[start:end]
+            assert quote is not None and quote == position, (path.name, anchor)
+        # Every fact cites one of this report's own sentences.
+        cited = set(graph.objects(None, rdflib.URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")))
+        assert cited and cited <= set(anchors)
+
+
+def test_generation_is_deterministic(tmp_path: Path) -> None:
+    def digest(root: Path) -> dict[str, str]:
+        return {
+            str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*"))
+            if p.is_file()
+        }
+
+    generate.generate(tmp_path / "a", 5, include_real=False)
+    generate.generate(tmp_path / "b", 5, include_real=False)
+    assert digest(tmp_path / "a") == digest(tmp_path / "b")
+    generate.generate(tmp_path / "c", 5, seed=2, include_real=False)
+    assert digest(tmp_path / "a") != digest(tmp_path / "c")
+
+
+def test_reports_vary_in_country_year_missions_and_figures(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    slugs = generate.generate(root, 40, include_real=False)
+    assert len(set(slugs)) == 40
+    graph = rdflib.Graph()
+    for path in report_files(root):
+        graph.parse(path)
+    countries = set(graph.objects(None, DEFKG.participant)) & {
+        KG[c.slug] for c in generate.make_countries()
+    }
+    years = {str(y) for y in graph.objects(None, DEFKG.period) if len(str(y)) == 4}
+    missions = set(graph.objects(None, DEFKG.mission))
+    values = {int(v) for v in graph.objects(None, DEFKG.numericValue)}
+    assert len(countries) == 16
+    assert len(years) >= 3
+    assert missions == {KG[m.slug] for m in generate.MISSIONS}
+    assert len(values) > 100
+    # The missions the reports link carry the real entities' verified Wikidata links.
+    entities = rdflib.Graph().parse(root / "data" / "entities.ttl")
+    linked = {m for m in missions if entities.value(m, OWL_SAME_AS) is not None}
+    assert KG.unifil in linked
