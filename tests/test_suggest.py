@@ -139,6 +139,8 @@ def test_relative_dates_depend_on_the_source_date(
         ("Up to 2.5 million people fled.", 2_500_000, "atMost", None, "people"),
         ("No fewer than 1,250 cadets graduated.", 1250, "atLeast", None, "cadets"),
         ("It cost 3.75 tenge.", Decimal("3.75"), "exactly", "KZT", None),
+        ("Readiness rose by over 15% this year.", 15, "moreThan", "PERCENT", None),
+        ("Some 40 per cent of units trained.", 40, "approximately", "PERCENT", "units"),
     ],
 )
 def test_figure_rules(

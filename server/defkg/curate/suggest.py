@@ -107,11 +107,13 @@ _SENTENCE_START_TEXT = """
     On To For With From By Over More Efforts Military Presently Currently Today Yesterday As
     After Before When While However Also And But Other Some Many All Each Every No Yes"""
 _SENTENCE_START_WORDS = frozenset(_SENTENCE_START_TEXT.split())
-_CONNECTORS = frozenset({"of", "the", "and", "for", "de", "in"})
-_NOT_NAMES = frozenset(set(m.capitalize() for m in _MONTHS) | {"Monday", "Tuesday",
-    "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"})  # fmt: skip
-_EVENT_WORDS = ("briefing", "press conference", "conference", "meeting", "session",
-                "interview", "speech", "statement", "address")  # fmt: skip
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_NOT_NAMES = frozenset({m.capitalize() for m in _MONTHS} | set(_WEEKDAYS))
+#: Words naming the event at which statements were made ("a Dec. 26 briefing").
+_EVENT_WORDS = (
+    "briefing", "press conference", "conference", "meeting", "session", "interview", "speech",
+    "statement", "address",
+)  # fmt: skip
 
 # --- what suggest finds ------------------------------------------------------------------------
 
@@ -378,6 +380,7 @@ _FIGURE = re.compile(
     re.I,
 )  # fmt: skip
 _PHRASE_WORD = re.compile(r"\s+([a-z][a-z-]*)")
+_PERCENT = re.compile(r"\s?%|\s+per\s?cent\b|\s+percent\b", re.I)
 
 
 def _number_value(token: str) -> int | Decimal:
@@ -470,8 +473,6 @@ def _find_figures(sentence: Sentence, dates: list[DateMention]) -> list[Figure]:
         low = token.lower()
         if low == "one" and re.match(r"\s+(?:of|another|and only)\b", text[e_num:]):
             continue
-        if re.match(r"\s*(?:%|per\s?cent)", text[m.end() :]) and not m["unit"]:
-            pass  # a percentage is still a figure; kept as a plain number
         value = _number_value(token)
         if m["scale"]:
             value = Decimal(value) * _SCALES[m["scale"].lower()]
@@ -489,6 +490,9 @@ def _find_figures(sentence: Sentence, dates: list[DateMention]) -> list[Figure]:
         end = m.end()
         if m["unit"] and not unit:
             end = m.end("currency") if m["currency"] else (m.end("scale") if m["scale"] else e_num)
+        percent = _PERCENT.match(text, end) if not (unit or currency) else None
+        if percent:
+            unit, end = "PERCENT", percent.end()
         bound = BOUND_WORDS[m["bound"].lower()] if m["bound"] else "exactly"
         counted, phrase_end = (None, end) if currency else _counted_phrase(text, end, bool(unit))
         label = " ".join(text[start:phrase_end].split())
