@@ -136,11 +136,12 @@ def description_query(iri: str, scheme: IriScheme) -> str:
     nodes pointing at it, their ``prov:wasDerivedFrom`` anchor with its source and selectors and
     their ``prov:wasAttributedTo`` speaker. Labels come from :func:`labels_query`.
     """
-    inferred = scheme.inferred_graph
+    x = f"<{iri}>"
+    asserted = f"FILTER(?g != <{scheme.inferred_graph}>)"
     return f"""{_prefix_block(scheme)}
 CONSTRUCT {{
-  ?x ?p ?o .
-  ?s ?ip ?x .
+  {x} ?p ?o .
+  ?s ?ip {x} .
   ?d ?dp ?do .
   ?dd ?ddp ?ddo .
   ?f prov:wasDerivedFrom ?a .
@@ -150,34 +151,34 @@ CONSTRUCT {{
   ?doc ?docp ?doco .
 }}
 WHERE {{
-  VALUES ?x {{ <{iri}> }}
-  {{ GRAPH ?g {{ ?x ?p ?o }} FILTER(?g != <{inferred}>) }}
+  {{ GRAPH ?g {{ {x} ?p ?o }} {asserted} }}
   UNION
-  {{ GRAPH ?g {{ ?s ?ip ?x }} FILTER(?g != <{inferred}> && ?ip != rdf:type) }}
+  {{ GRAPH ?g {{ ?s ?ip {x} }} FILTER(?ip != rdf:type) {asserted} }}
   UNION
   {{
-    GRAPH ?g {{
-      ?x ?dlink ?d .
-      FILTER(isBlank(?d) || EXISTS {{ ?d a ?dt FILTER(?dt IN (defkg:Quantity,
-             defkg:MonetaryAmount, time:Interval, time:Instant)) }})
-      ?d ?dp ?do .
-      OPTIONAL {{ ?do ?ddp ?ddo . FILTER(isBlank(?do)) BIND(?do AS ?dd) }}
-    }}
-    FILTER(?g != <{inferred}>)
+    GRAPH ?g {{ {x} ?dlink ?d . ?d ?dp ?do . }}
+    {asserted}
+    FILTER(isBlank(?d) || EXISTS {{ GRAPH ?gt {{ ?d a ?dt }}
+           FILTER(?dt IN (defkg:Quantity, defkg:MonetaryAmount, time:Interval, time:Instant)) }})
+    OPTIONAL {{ GRAPH ?g {{ ?do ?ddp ?ddo }} FILTER(isBlank(?do)) BIND(?do AS ?dd) }}
   }}
   UNION
   {{
-    {{ VALUES ?f {{ <{iri}> }} }}
-    UNION {{ GRAPH ?g1 {{ ?x ?fp ?f }} FILTER(isIRI(?f) && ?g1 != <{inferred}>) }}
-    UNION {{ GRAPH ?g1 {{ ?f ?fp ?x }} FILTER(?fp != rdf:type && ?g1 != <{inferred}>) }}
-    GRAPH ?g2 {{ ?f prov:wasDerivedFrom|prov:wasAttributedTo ?any }}
-    FILTER(?g2 != <{inferred}>)
-    OPTIONAL {{ GRAPH ?g3 {{ ?f prov:wasAttributedTo ?who }} }}
-    OPTIONAL {{
-      GRAPH ?g4 {{ ?f prov:wasDerivedFrom ?a . OPTIONAL {{ ?a ?ap ?ao }} }}
-      OPTIONAL {{ GRAPH ?g5 {{ ?a oa:hasSelector ?sel . ?sel ?selp ?selo }} }}
+    {{
+      SELECT DISTINCT ?f WHERE {{
+        {{ BIND({x} AS ?f) }}
+        UNION {{ GRAPH ?g {{ {x} ?fp ?f }} FILTER(isIRI(?f)) {asserted} }}
+        UNION {{ GRAPH ?g {{ ?f ?fp {x} }} FILTER(?fp != rdf:type) {asserted} }}
+      }}
+    }}
+    {{ GRAPH ?g3 {{ ?f prov:wasAttributedTo ?who }} }}
+    UNION
+    {{
+      GRAPH ?g4 {{ ?f prov:wasDerivedFrom ?a }}
+      OPTIONAL {{ GRAPH ?g5 {{ ?a ?ap ?ao }} }}
+      OPTIONAL {{ GRAPH ?g6 {{ ?a oa:hasSelector ?sel . ?sel ?selp ?selo }} }}
       OPTIONAL {{
-        GRAPH ?g6 {{ ?a oa:hasSource ?doc . ?doc ?docp ?doco }}
+        GRAPH ?g7 {{ ?a oa:hasSource ?doc . ?doc ?docp ?doco }}
         FILTER(?docp IN (rdf:type, schema:datePublished, schema:publisher, schema:headline))
       }}
     }}

@@ -150,7 +150,9 @@ def void_description(void: Graph, iri: URIRef) -> Graph:
         seen.add(node)
         for p, o in void.predicate_objects(node):
             out.add((node, p, o))
-            if isinstance(o, BNode):
+            # blank nodes and the IRI's own hash resources (``dataset#dist-…``) are part of
+            # its document: a client cannot ask for a fragment separately
+            if isinstance(o, BNode) or str(o).startswith(f"{iri}#"):
                 todo.append(o)
     for s, p in void.subject_predicates(iri):
         if isinstance(s, URIRef):
