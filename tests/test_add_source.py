@@ -11,7 +11,7 @@ from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, XSD
 
 from defkg.cli import main
-from defkg.curate.sources import split_sentences
+from defkg.curate.sources import FACTS_MARKER, split_sentences
 from defkg.iris import OA, SCHEMA, IriScheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,3 +253,24 @@ def test_the_curating_guide_walkthrough(tmp_path: Path) -> None:
     # The seed's graph is still there, and the new facts are only in the new graph.
     seed = release.graph(URIRef("https://w3id.org/defkg/graph/kz-mod-2023-12-27"))
     assert len(seed) > 0 and (operation, None, None) not in seed
+
+
+def test_the_seeds_file_begins_with_exactly_what_add_source_writes(project: Path) -> None:
+    """The seed's document node and anchors are add-source's output; its facts follow."""
+    seed_ttl = ROOT / "data" / "kz-mod-2023-12-27.ttl"
+    if not seed_ttl.exists():
+        pytest.skip("the seed's Turtle file is not written yet")
+    code, output = run_add(
+        project,
+        SEED,
+        "--title",
+        "Kazakhstan extended the scope of its peacekeeping missions in 2023",
+        "--publisher",
+        "kg:ministry-of-defence-of-kazakhstan-press-office",
+        "--place",
+        "kg:astana",
+    )
+    assert code == 0, output
+    generated = (project / "data" / "kz-mod-2023-12-27.ttl").read_text(encoding="utf-8")
+    assert generated.endswith(FACTS_MARKER + "\n")
+    assert seed_ttl.read_text(encoding="utf-8").startswith(generated)

@@ -200,10 +200,8 @@ def anchors_turtle(slug: str, sentences: list[Sentence], iris: IriScheme) -> str
             f"    oa:hasSource kg:{slug} ;\n"
             f"    oa:hasSelector src:s{s.n}-quote, src:s{s.n}-position .\n"
             f"src:s{s.n}-quote a oa:TextQuoteSelector ;\n"
-            f'    rdfs:label "sentence {s.n}, quote"@en ;\n'
             f"    oa:exact {turtle_string(s.exact)} .\n"
             f"src:s{s.n}-position a oa:TextPositionSelector ;\n"
-            f'    rdfs:label "sentence {s.n}, position"@en ;\n'
             f"    oa:start {s.start} ;\n"
             f"    oa:end {s.end} .\n"
         )
