@@ -390,7 +390,7 @@ class AddedSource:
     new_entities: tuple[EntityRef, ...]
 
 
-def _write_atomically(pairs: list[tuple[Path, str]]) -> None:
+def write_atomically(pairs: list[tuple[Path, str]]) -> None:
     """Write every file or none: each goes to a hidden temp file first, then is renamed."""
     temps: list[tuple[Path, Path]] = []
     done: list[Path] = []
@@ -477,6 +477,6 @@ def add_source(
     )
     turtle = source_turtle(info, text, iris)
     text_file, turtle_file = data_dir / f"{slug}.txt", data_dir / f"{slug}.ttl"
-    _write_atomically([(text_file, text), (turtle_file, turtle)])
+    write_atomically([(text_file, text), (turtle_file, turtle)])
     new = tuple(r for r in (publisher_ref, place_ref) if r is not None and r.new)
     return AddedSource(slug, text_file, turtle_file, len(split_sentences(text)), new)

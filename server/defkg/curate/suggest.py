@@ -890,6 +890,6 @@ def write_draft(path: Path, content: str) -> None:
     """Write a draft file, refusing to overwrite a project file or an existing draft."""
     if path.exists():
         raise DefkgError(f"{path} exists already; choose another --out (a draft never overwrites)")
-    from defkg.curate.sources import _write_atomically
+    from defkg.curate.sources import write_atomically
 
-    _write_atomically([(path, content)])
+    write_atomically([(path, content)])
