@@ -41,3 +41,22 @@ def test_real_release_checksums_and_void(built_release: Path) -> None:
 def test_real_release_has_no_violation(built_release: Path) -> None:
     report = Graph().parse(built_release / "validation-report.ttl")
     assert (None, SH.resultSeverity, SH.Violation) not in report
+
+
+def test_real_jsonld_is_the_asserted_view(built_release: Path) -> None:
+    import json
+
+    from pyld import jsonld
+
+    trig = Dataset().parse(built_release / "defkg.trig", format="trig")
+    view = Graph()
+    for graph in trig.graphs():
+        if str(graph.identifier).startswith(G) and graph.identifier not in (
+            URIRef(G + "inferred"),
+            URIRef(G + "shapes"),
+        ):
+            view += graph
+    document = json.loads((built_release / "defkg.jsonld").read_text(encoding="utf-8"))
+    quads = jsonld.to_rdf(document, {"format": "application/n-quads"})
+    assert isomorphic(Graph().parse(data=quads, format="nt"), view)
+    assert isomorphic(Graph().parse(built_release / "defkg.nt", format="nt"), view)

@@ -86,7 +86,7 @@ def release_contents(
     files["defkg.nt"] = "".join(sorted({_nt_row(t) for t in asserted})).encode("utf-8")
     files["defkg.trig"] = write_trig(graphs, prefixes)
     files["defkg.ttl"] = write_turtle(asserted, prefixes)
-    files["defkg.jsonld"] = jsonld_bytes(files["defkg.nt"], load_context(settings))
+    files["defkg.jsonld"] = jsonld_bytes(asserted, load_context(settings))
     for name in DUMPS:
         files[name + ".gz"] = gzip.compress(files[name], compresslevel=9, mtime=0)
     files[REPORT] = report_bytes(outcome.report, settings)
@@ -214,16 +214,65 @@ def load_context(settings: Settings) -> dict:
     return {"@context": context["@context"]}
 
 
-def jsonld_bytes(ntriples: bytes, context: dict) -> bytes:
-    """The asserted view as compacted JSON-LD with the context inline."""
+def jsonld_bytes(triples: list[Triple], context: dict, chunk: int = 500) -> bytes:
+    """The asserted view as compacted JSON-LD with the context inline.
+
+    The expanded form is built here, node by node in sorted order (pyld's N-Quads reader is
+    quadratic), and pyld compacts it in chunks of nodes: each node compacts on its own, so the
+    result is the same as one call, in time linear in the size of the graph.
+    """
+    nodes = expanded_nodes(triples)
+    compacted: list = []
     try:
-        expanded = jsonld.from_rdf(ntriples.decode("utf-8"), {"format": "application/n-quads"})
-        compacted = jsonld.compact(expanded, context, {"documentLoader": _no_remote})
+        for start in range(0, len(nodes), chunk):
+            part = jsonld.compact(
+                nodes[start : start + chunk],
+                context,
+                {"documentLoader": _no_remote, "graph": True},
+            )
+            compacted.extend(part.get("@graph", []))
     except jsonld.JsonLdError as error:
         raise InputError(f"ontology/context.jsonld: cannot compact with it: {error}") from None
-    return (json.dumps(compacted, indent=1, ensure_ascii=False, sort_keys=True) + "\n").encode(
-        "utf-8"
-    )
+    document = {"@context": context["@context"], "@graph": compacted}
+    text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True)
+    return (text + "\n").encode("utf-8")
+
+
+def expanded_nodes(triples: list[Triple]) -> list[dict]:
+    """JSON-LD expanded node objects for ``triples`` (RDF to JSON-LD without native types)."""
+    by_subject: dict[Node, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for s, p, o in triples:
+        if p == RDF.type and not isinstance(o, Literal):
+            by_subject[s]["@type"].append(_node_id(o))
+        else:
+            by_subject[s][str(p)].append(_expanded_value(o))
+    nodes = []
+    for subject in sorted(by_subject, key=lambda n: (isinstance(n, BNode), n.n3())):
+        node: dict = {"@id": _node_id(subject)}
+        for key in sorted(by_subject[subject]):
+            values = by_subject[subject][key]
+            node[key] = sorted(values) if key == "@type" else sorted(values, key=_value_key)
+        nodes.append(node)
+    return nodes
+
+
+def _node_id(node: Node) -> str:
+    return f"_:{node}" if isinstance(node, BNode) else str(node)
+
+
+def _expanded_value(term: Node) -> dict:
+    if not isinstance(term, Literal):
+        return {"@id": _node_id(term)}
+    value: dict = {"@value": str(term)}
+    if term.language:
+        value["@language"] = term.language
+    elif term.datatype is not None and term.datatype != XSD.string:
+        value["@type"] = str(term.datatype)
+    return value
+
+
+def _value_key(value: dict) -> tuple:
+    return tuple(sorted(value.items()))
 
 
 def _no_remote(url: str, options: dict | None = None) -> dict:
