@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
+import rdflib.compare
 from click.testing import CliRunner
 
 from defkg.cli import main
@@ -427,3 +428,84 @@ def test_credentials_in_the_url_are_sent_and_never_shown() -> None:
         assert "wrong" not in str(caught.value)
     finally:
         server.shutdown()
+
+
+# --- `defkg serve --store URL`: the same endpoint and pages from the remote store -------------
+
+PREFIXES = """\
+PREFIX defkg: <https://w3id.org/defkg/ontology/>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+"""
+
+#: Competency questions over the real release, each answered in a fixed order.
+COMPETENCY_QUERIES = {
+    "cq17 Wikidata links": PREFIXES
+    + """
+        SELECT ?entity ?item WHERE {
+            ?entity owl:sameAs ?item .
+            FILTER STRSTARTS(STR(?item), "http://www.wikidata.org/entity/")
+        } ORDER BY ?entity ?item""",
+    "cq10 firefighting resources": PREFIXES
+    + """
+        SELECT ?label ?value ?bound WHERE {
+            ?operation a defkg:FirefightingOperation ; defkg:resourceUsed ?q .
+            ?q rdfs:label ?label ; defkg:numericValue ?value ; defkg:bound ?bound .
+        } ORDER BY ?value ?label""",
+    "cq03 missions": PREFIXES
+    + """
+        SELECT ?mission ?label WHERE {
+            ?deployment defkg:mission ?mission .
+            ?mission rdfs:label ?label . FILTER (LANG(?label) = "en")
+        } ORDER BY ?mission""",
+    "named graphs": """
+        SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g""",
+}
+
+
+def sparql_json(base_url: str, query: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        base_url + "sparql",
+        data=urllib.parse.urlencode({"query": query}).encode(),
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_serve_from_the_remote_store_answers_like_the_embedded_store(
+    oxigraph: str, built_release: Path, live_server: str, tmp_path: Path
+) -> None:
+    from conftest import start_server
+
+    publish_release(built_release, RemoteStore(oxigraph), BASE)
+    remote = start_server(built_release, tmp_path / "remote-serve.log", {"DEFKG_STORE": oxigraph})
+    try:
+        for name, query in COMPETENCY_QUERIES.items():
+            status, body = sparql_json(remote.url, query)
+            assert status == 200, (name, body[:500])
+            rows = json.loads(body)["results"]["bindings"]
+            embedded_status, embedded_body = sparql_json(live_server, query)
+            assert embedded_status == 200, (name, embedded_body[:500])
+            assert rows, name
+            assert rows == json.loads(embedded_body)["results"]["bindings"], name
+
+        # A page is rendered from the remote store as from the embedded one.
+        pages = []
+        for base_url in (remote.url, live_server):
+            with urllib.request.urlopen(base_url + "id/kazakhstan.ttl", timeout=60) as response:
+                pages.append(rdflib.Graph().parse(data=response.read(), format="turtle"))
+        assert len(pages[0]) > 0
+        assert rdflib.compare.isomorphic(pages[0], pages[1])
+
+        # Our limits stay in front of the remote store: SERVICE outside the allow-list is refused
+        # exactly as the embedded endpoint refuses it, without reaching the store.
+        service = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+        refused = sparql_json(remote.url, service)
+        assert refused[0] == sparql_json(live_server, service)[0]
+        assert 400 <= refused[0] < 500
+    finally:
+        remote.stop()

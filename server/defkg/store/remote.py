@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.term import BNode, Literal, Node, URIRef
+from rdflib.term import Node
 
 from defkg.errors import DefkgError
 
@@ -101,18 +101,6 @@ def split_credentials(url: str) -> tuple[str, str | None]:
 def _excerpt(body: bytes) -> str:
     text = body[:_ERROR_EXCERPT].decode("utf-8", "replace").strip()
     return text + ("…" if len(body) > _ERROR_EXCERPT else "")
-
-
-def node_from_json(term: dict[str, str]) -> Node:
-    """One RDF term of the SPARQL 1.1 JSON results format as an rdflib node."""
-    kind = term["type"]
-    if kind == "uri":
-        return URIRef(term["value"])
-    if kind == "bnode":
-        return BNode(term["value"])
-    if kind in ("literal", "typed-literal"):
-        return Literal(term["value"], lang=term.get("xml:lang"), datatype=term.get("datatype"))
-    raise ValueError(f"unknown RDF term type {kind!r} in SPARQL JSON results")
 
 
 @dataclass
@@ -330,13 +318,19 @@ class RemoteStore:
         return layout.default_graphs(inferred), tuple(layout.graph_names)
 
     def select(self, sparql: str, *, inferred: bool = False) -> list[dict[str, Node]]:
-        """Run a SELECT query; each row maps variable names to rdflib nodes (unbound: absent)."""
+        """Run a SELECT query; each row maps variable names to rdflib nodes (unbound: absent).
+
+        Terms go through the embedded store's converter, so both stores hand the pages the
+        very same rdflib terms (a plain literal is an explicit xsd:string in both).
+        """
+        from defkg.store.embedded import to_rdflib
+
         body = self._read_all(sparql, SPARQL_JSON, "a SELECT query", self.dataset(inferred))
-        data = json.loads(body)
-        return [
-            {name: node_from_json(term) for name, term in binding.items()}
-            for binding in data["results"]["bindings"]
-        ]
+        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+        if not isinstance(result, ox.QuerySolutions):
+            raise RemoteStoreError(f"the store at {self.query_url} answered a SELECT with no rows")
+        names = [v.value for v in result.variables]
+        return [{n: to_rdflib(row[n]) for n in names if row[n] is not None} for row in result]
 
     def ask(self, sparql: str, *, inferred: bool = False) -> bool:
         """Run an ASK query."""
@@ -345,9 +339,12 @@ class RemoteStore:
 
     def construct(self, sparql: str, *, inferred: bool = False) -> rdflib.Graph:
         """Run a CONSTRUCT or DESCRIBE query; the triples come back as an rdflib Graph."""
+        from defkg.store.embedded import to_rdflib
+
         body = self._read_all(sparql, N_TRIPLES, "a CONSTRUCT query", self.dataset(inferred))
         graph = rdflib.Graph()
-        graph.parse(data=body, format="nt")
+        for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
+            graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
         return graph
 
     def graph_names(self) -> list[str]:
