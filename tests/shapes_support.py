@@ -1,0 +1,151 @@
+"""Helpers the shape tests and the mutation tests share: load, reason, validate, read results.
+
+The real knowledge graph is validated the way the build does it: ontology + every data file +
+what the OWL RL closure adds (defkg.reason.closure_additions), then pyshacl with no inference
+of its own. Loading and reasoning the unmutated graph happen once per test session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pyshacl
+from rdflib import RDF, Graph, Namespace, URIRef
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from defkg.reason import closure_additions
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DKSH = Namespace("https://w3id.org/defkg/shapes/")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One sh:ValidationResult, reduced to what the tests compare."""
+
+    severity: Node | None
+    focus: Node | None
+    path: Node | None
+    value: Node | None
+    shape: Node | None
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{_short(self.severity)} {_short(self.shape)} focus={self.focus} "
+            f"path={self.path} value={self.value}: {self.message}"
+        )
+
+
+def _short(node: Node | None) -> str:
+    text = str(node)
+    for prefix in (str(SH), str(DKSH)):
+        text = text.removeprefix(prefix)
+    return text
+
+
+def load_shapes(shapes_dir: Path = PROJECT_ROOT / "shapes") -> Graph:
+    """Every ``*.ttl`` file of ``shapes_dir`` parsed into one graph."""
+    graph = Graph()
+    for path in sorted(shapes_dir.glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def load_ontology(root: Path = PROJECT_ROOT) -> Graph:
+    """Every ``ontology/*.ttl`` file parsed into one graph."""
+    graph = Graph()
+    for path in sorted((root / "ontology").glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def load_asserted(root: Path = PROJECT_ROOT) -> Graph:
+    """Ontology plus every ``data/*.ttl`` file, as one graph (what the build asserts)."""
+    graph = load_ontology(root)
+    for path in sorted((root / "data").glob("*.ttl")):
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def with_inferences(asserted: Graph) -> Graph:
+    """``asserted`` plus the non-trivial OWL RL inferences the build adds (a new graph)."""
+    graph = Graph()
+    graph += asserted
+    for triple in closure_additions(asserted):
+        graph.add(triple)
+    return graph
+
+
+@cache
+def real_asserted() -> Graph:
+    """The real asserted graph, parsed once; callers must copy it before changing it."""
+    return load_asserted()
+
+
+@cache
+def real_reasoned() -> Graph:
+    """The real graph with its OWL RL inferences, computed once; never change it."""
+    return with_inferences(real_asserted())
+
+
+@cache
+def real_shapes() -> Graph:
+    return load_shapes()
+
+
+def validate(
+    data: Graph,
+    shapes: Graph,
+    ontology: Graph | None = None,
+    use_shapes: list[URIRef] | None = None,
+) -> list[Result]:
+    """Run pyshacl as the build does (inference off, SHACL-AF on) and return every result."""
+    _, report, _ = pyshacl.validate(
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        allow_infos=True,
+        use_shapes=[str(s) for s in use_shapes] if use_shapes else None,
+    )
+    return results_of(report)
+
+
+def results_of(report: Graph) -> list[Result]:
+    """Each sh:ValidationResult of a pyshacl report."""
+    return [
+        Result(
+            severity=report.value(r, SH.resultSeverity),
+            focus=report.value(r, SH.focusNode),
+            path=report.value(r, SH.resultPath),
+            value=report.value(r, SH.value),
+            shape=report.value(r, SH.sourceShape),
+            message=" / ".join(sorted(str(m) for m in report.objects(r, SH.resultMessage))),
+        )
+        for r in report.subjects(RDF.type, SH.ValidationResult)
+    ]
+
+
+def shape_family(shapes: Graph, shape: URIRef) -> set[Node]:
+    """``shape`` and, for a node shape, its property shapes: whose results count as its own."""
+    family: set[Node] = {shape}
+    if (shape, SH.path, None) not in shapes:
+        family |= set(shapes.objects(shape, SH.property))
+    return family
+
+
+def results_from(shapes: Graph, shape: URIRef, results: list[Result]) -> list[Result]:
+    """The results ``shape`` (or, for a node shape, one of its property shapes) produced."""
+    family = shape_family(shapes, shape)
+    return [r for r in results if r.shape in family]
+
+
+def describe(results: list[Result]) -> str:
+    """Results as indented lines, for assertion messages."""
+    return "\n".join(f"  {r}" for r in results) or "  (no results)"
