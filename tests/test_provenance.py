@@ -135,7 +135,10 @@ FACTS_WITHOUT_SPEAKER = (
     + """
 SELECT DISTINCT ?fact WHERE {
   ?fact a defkg:Fact .
-  FILTER NOT EXISTS { ?fact prov:wasAttributedTo ?speaker . ?speaker a defkg:Person }
+  FILTER NOT EXISTS {
+    ?fact prov:wasAttributedTo ?speaker .
+    { ?speaker a defkg:Person } UNION { ?speaker a defkg:Organization }
+  }
 }"""
 )
 
