@@ -74,11 +74,14 @@ def _install_cross_cutting(app: Flask, settings: Settings) -> None:
         started = g.get("defkg_started")
         total_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         query_ms = g.get("defkg_query_ms")
+        target = request.full_path.rstrip("?") if request.query_string else request.path
+        if len(target) > 1000:  # a long GET query would otherwise flood the log
+            target = target[:1000] + "…"
         access_log.info(
             '%s "%s %s" %s %.1fms%s',
             request.remote_addr or "-",
             request.method,
-            request.full_path.rstrip("?") if request.query_string else request.path,
+            target,
             response.status_code,
             total_ms,
             f" query={query_ms:.1f}ms" if query_ms is not None else "",
