@@ -15,7 +15,8 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 
-from defkg.curate.sources import split_sentences
+from defkg.curate.sources import FACTS_MARKER, anchors_turtle, split_sentences
+from defkg.iris import IriScheme
 from reasoned_graph import PROJECT_ROOT, loaded_project, reasoned_store, run_select
 
 OA = Namespace("http://www.w3.org/ns/oa#")
@@ -92,6 +93,19 @@ def test_anchors_are_the_sentences_of_the_text(name: URIRef) -> None:
     got = [(str(a).rsplit("/", 1)[1], s, e) for a, _, s, e in anchors(graph)]
     expected = [(f"s{s.n}", s.start, s.end) for s in split_sentences(text)]
     assert got == expected
+
+
+@pytest.mark.parametrize("name", sorted(source_graphs()), ids=lambda n: n.rsplit("/", 1)[-1])
+def test_anchor_section_is_what_add_source_writes(name: URIRef) -> None:
+    # A curator can regenerate the anchors with `defkg add-source` and get the same bytes.
+    path = loaded_project().files[name]
+    slug = path.stem
+    written = path.read_text(encoding="utf-8")
+    start = written.index("# --- Sentence anchors (")
+    section = written[written.index("\n\n", start) + 2 : written.index(FACTS_MARKER)]
+    text = text_of(source_graphs()[name])
+    expected = anchors_turtle(slug, split_sentences(text), IriScheme())
+    assert section.rstrip("\n") == expected.rstrip("\n")  # a blank line precedes the marker
 
 
 @pytest.mark.parametrize("name", sorted(source_graphs()), ids=lambda n: n.rsplit("/", 1)[-1])
