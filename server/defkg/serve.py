@@ -8,6 +8,7 @@ missing and the on-disk store is prepared, so that the web process only opens wh
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -73,7 +74,25 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "loglevel": "warning",
         "preload_app": False,
         "proc_name": "defkg",
+        "worker_exit": _worker_exit,
     }
+
+
+def _worker_exit(server: Any, worker: Any) -> None:
+    """Stop the query workers, then leave without interpreter finalisation.
+
+    Tearing down pyoxigraph's RocksDB handles during finalisation occasionally crashed the
+    web process at shutdown (SIGSEGV in gunicorn's log); nothing is left to flush by then.
+    """
+    app = getattr(worker, "wsgi", None)
+    publication = getattr(app, "extensions", {}).get("defkg")
+    executor = publication.__dict__.get("executor") if publication is not None else None
+    if executor is not None:
+        executor.close()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def serve(settings: Settings) -> None:
