@@ -1,0 +1,164 @@
+"""Mutation tests: break the real knowledge graph one way at a time and watch the shapes object.
+
+Each mutation is a SPARQL Update on a copy of the real asserted graph (ontology + data). The
+mutated graph is reasoned with OWL RL as the build does it, then validated; the test expects a
+result from a named shape, on a named focus node, at the shape's severity. The unmutated graph
+has no Violation. A mutated graph is validated against the expected rule only, to save time
+(the whole graph is validated once, unmutated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
+
+from shapes_support import (
+    DKSH,
+    describe,
+    real_asserted,
+    real_results,
+    real_shapes,
+    shapes_to_run,
+    validate,
+    with_inferences,
+)
+
+KG = "https://w3id.org/defkg/id/"
+PREFIXES = """
+PREFIX defkg: <https://w3id.org/defkg/ontology/>
+PREFIX kg: <https://w3id.org/defkg/id/>
+PREFIX src: <https://w3id.org/defkg/id/kz-mod-2023-12-27/>
+PREFIX wd: <http://www.wikidata.org/entity/>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX schema: <https://schema.org/>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One way to break the data, and the result the shapes must give for it."""
+
+    name: str
+    update: str  #: SPARQL Update on the asserted graph
+    shape: str  #: the dksh: shape expected to object
+    focus: str  #: the kg: node it objects about (local name)
+    severity: URIRef = SH.Violation
+
+
+MUTATIONS = [
+    Mutation(
+        "drop the sentence a fact is derived from",
+        "DELETE DATA { kg:kz-2023-abai-firefighting prov:wasDerivedFrom src:s9 }",
+        "FactProvenance-wasDerivedFrom",
+        "kz-2023-abai-firefighting",
+    ),
+    Mutation(
+        "drop who a figure is attributed to",
+        "DELETE DATA { kg:kz-2023-zhambyl-people-saved prov:wasAttributedTo "
+        "kg:sultan-kamaletdinov }",
+        "FactProvenance-wasAttributedTo",
+        "kz-2023-zhambyl-people-saved",
+    ),
+    Mutation(
+        "turn a count into a string",
+        "DELETE DATA { kg:kz-2023-kazbat-personnel-total defkg:numericValue 607 } ;"
+        ' INSERT DATA { kg:kz-2023-kazbat-personnel-total defkg:numericValue "607" }',
+        "Quantity-numericValue",
+        "kz-2023-kazbat-personnel-total",
+    ),
+    Mutation(
+        "add a second value where only one is allowed",
+        "INSERT DATA { kg:kz-2023-peacekeepers-deployed-count defkg:numericValue 20 }",
+        "Quantity-numericValue",
+        "kz-2023-peacekeepers-deployed-count",
+    ),
+    Mutation(
+        "add a second publication date to the article",
+        'INSERT DATA { kg:kz-mod-2023-12-27 schema:datePublished "2023-12-28"^^xsd:date }',
+        "NewsArticle-datePublished",
+        "kz-mod-2023-12-27",
+    ),
+    Mutation(
+        "write a Wikidata page URL instead of the entity IRI",
+        "DELETE DATA { kg:kazakhstan owl:sameAs wd:Q232 } ;"
+        " INSERT DATA { kg:kazakhstan owl:sameAs <https://www.wikidata.org/wiki/Q232> }",
+        "SameAs-value",
+        "kazakhstan",
+    ),
+    Mutation(
+        "write a QID with a leading zero",
+        "DELETE DATA { kg:paris owl:sameAs wd:Q90 } ;"
+        " INSERT DATA { kg:paris owl:sameAs <http://www.wikidata.org/entity/Q090> }",
+        "SameAs-value",
+        "paris",
+    ),
+    Mutation(
+        "make the women outnumber the personnel they are counted among",
+        "DELETE DATA { kg:kz-2023-kazbat-personnel-women defkg:numericValue 7 } ;"
+        " INSERT DATA { kg:kz-2023-kazbat-personnel-women defkg:numericValue 700 }",
+        "SubsetNotLargerShape",
+        "kz-2023-kazbat-personnel-women",
+    ),
+    Mutation(
+        "shift a sentence's end offset",
+        "DELETE DATA { src:s5-position oa:end 991 } ; INSERT DATA { src:s5-position oa:end 995 }",
+        "AnchorSpanShape",
+        "kz-mod-2023-12-27/s5",
+    ),
+    Mutation(
+        "write a year as a plain string",
+        'DELETE DATA { kg:kz-2023-abai-firefighting defkg:period "2023-07"^^xsd:gYearMonth } ;'
+        ' INSERT DATA { kg:kz-2023-abai-firefighting defkg:period "July 2023" }',
+        "Period-value",
+        "kz-2023-abai-firefighting",
+    ),
+    Mutation(
+        "state 'over 200' as exactly 200",
+        "DELETE DATA { kg:kz-2023-zhambyl-people-saved defkg:bound defkg:moreThan } ;"
+        " INSERT DATA { kg:kz-2023-zhambyl-people-saved defkg:bound defkg:exactly }",
+        "BoundMatchesLabelShape",
+        "kz-2023-zhambyl-people-saved",
+        SH.Warning,
+    ),
+]
+
+
+def touched_nodes(before: Graph, after: Graph) -> set[URIRef]:
+    """Every IRI in a triple the mutation removed or added."""
+    changed = set(before - after) | set(after - before)
+    return {n for triple in changed for n in triple if isinstance(n, URIRef)}
+
+
+def test_unmutated_graph_has_no_violation() -> None:
+    violations = [r for r in real_results() if r.severity == SH.Violation]
+    assert not violations, describe(violations)
+
+
+@pytest.mark.parametrize("mutation", MUTATIONS, ids=[m.name for m in MUTATIONS])
+def test_shapes_catch_the_mutation(mutation: Mutation) -> None:
+    before = real_asserted()
+    after = Graph()
+    after += before
+    after.update(PREFIXES + mutation.update)
+    touched = touched_nodes(before, after)
+    assert touched, f"the mutation changed nothing (has the data changed?): {mutation.update}"
+
+    focus = URIRef(KG + mutation.focus)
+    shape = DKSH[mutation.shape]
+    shapes = real_shapes()
+    results = validate(with_inferences(after), shapes, use_shapes=shapes_to_run(shapes, shape))
+    expected = [
+        r
+        for r in results
+        if r.shape == shape and r.focus == focus and r.severity == mutation.severity
+    ]
+    assert expected, (
+        f"'{mutation.name}' should draw a {mutation.severity} from dksh:{mutation.shape} on "
+        f"kg:{mutation.focus}; got:\n{describe(results)}"
+    )
