@@ -160,7 +160,7 @@ def test_cached_and_uncached_builds_are_identical(
 ) -> None:
     uncached = build(settings_for(tiny_project, tmp_path / "cold" / "dist"), quiet=True)
     cache = tmp_path / "cold" / ".defkg-cache" / "reason"
-    assert len(list(cache.glob("*.pickle"))) == 3  # the base and the two sources
+    assert len(list(cache.glob("*.pickle"))) == 2  # the base, and the two sources in one batch
 
     calls: list[int] = []
     original = defkg.reason.closure_additions
@@ -174,7 +174,7 @@ def test_cached_and_uncached_builds_are_identical(
     assert calls == [], "an unchanged project is not reasoned again"
     assert snapshot(warm) == snapshot(uncached)
 
-    # changing one source re-reasons that source only, and matches a build from scratch
+    # changing one source re-reasons its batch only, and matches a build from scratch
     source = tiny_project / "data" / "report-2.trig"
     source.write_text(source.read_text().replace("Exercise one", "Exercise 1"))
     incremental = build(settings_for(tiny_project, tmp_path / "cold" / "dist3"), quiet=True)

@@ -1,14 +1,16 @@
 """OWL RL reasoning: what owlrl adds to the asserted graphs, as one graph of its own.
 
 owlrl's closure grows faster than linearly with the graph (issue 6: 189 s on 100k triples), so
-the closure is computed per source: once for the ontology and the entities (the "base"), then
-for the base closure plus one source at a time, keeping only what is new. Inferences that need
-two sources at once are therefore not drawn; the sources only link to each other through the
+the closure is computed in passes: once for the ontology and the entities (the "base"), then
+for each batch of a few sources (:func:`source_batches`) over what of the base they can use:
+the schema part of the base closure (minus its annotations) and the entities' triples within
+two links of the batch's nodes. Each pass keeps only what is new. Inferences that need two
+sources of different batches are not drawn; sources only link to each other through the
 entities and the ontology, which every pass sees.
 
-Each source's result is cached in ``.defkg-cache/reason/`` next to the output directory, keyed
-by a hash of everything it depends on, so an unchanged source is not re-reasoned. The cache
-changes only speed: the graph is the same with and without it.
+Each pass's result is cached in ``.defkg-cache/reason/`` next to the output directory, keyed by
+a hash of everything it depends on, so an unchanged batch is not re-reasoned. The cache changes
+only speed: the graph is the same with and without it.
 """
 
 from __future__ import annotations
@@ -59,30 +61,56 @@ def union_graph(parts: dict[URIRef, list[Triple]], settings: Settings) -> Graph:
     return inferred
 
 
+#: sources per reasoning/validation pass, on average: a pass costs its base part plus its sources
+SOURCES_PER_BATCH = 8
+
+
+def base_graph_names(project: Project, settings: Settings) -> list[URIRef]:
+    """The graphs every pass sees: the ontology and the entities."""
+    iris = settings.iris
+    return [n for n in (iris.ontology_graph, iris.graph("entities")) if n in project.files]
+
+
+def source_batches(project: Project, settings: Settings) -> list[list[URIRef]]:
+    """The source graphs in batches, each reasoned and validated in one pass.
+
+    A source's batch depends only on its name and on the number of batches (a power of two,
+    so it changes rarely as the corpus grows): editing a source re-does its batch alone.
+    """
+    base = set(base_graph_names(project, settings))
+    sources = [n for n in sorted(project.files) if n not in base]
+    count = 1
+    while count * SOURCES_PER_BATCH < len(sources):
+        count *= 2
+    buckets: dict[int, list[URIRef]] = {}
+    for name in sources:
+        bucket = int(hashlib.sha256(str(name).encode("utf-8")).hexdigest()[:8], 16) % count
+        buckets.setdefault(bucket, []).append(name)
+    return sorted(buckets.values())
+
+
 def infer_by_graph(
     project: Project, settings: Settings, *, write_cache: bool = True
 ) -> dict[URIRef, list[Triple]]:
-    """The inferences, by the graph whose pass drew them (the base passes under the ontology).
+    """The inferences by pass: under the ontology graph for the base pass, and under the first
+    graph of each batch of :func:`source_batches` for that batch.
 
-    Nothing asserted in any graph is returned, and no triple appears under two graphs. With
+    Nothing asserted in any graph is returned, and no triple appears under two keys. With
     ``write_cache=False`` the cache is read but never written (for `defkg validate`).
     """
     iris = settings.iris
-    base_names = [n for n in (iris.ontology_graph, iris.graph("entities")) if n in project.files]
-    sources = [n for n in sorted(project.files) if n not in base_names]
+    base_names = base_graph_names(project, settings)
     cache = ReasoningCache(settings, project, writable=write_cache)
 
     base = Graph()
     for name in base_names:
         base += project.graph(name)
-    base_new = cache.get("base")
+    base_new = cache.get(["base"])
     if base_new is None:
         base_new = sorted(closure_additions(base), key=triple_key)
-        cache.put("base", base_new)
-    base_closure = Graph()
-    base_closure += base
-    for triple in base_new:
-        base_closure.add(triple)
+        cache.put(["base"], base_new)
+    base_closure = set(base) | set(base_new)
+    context = _BaseContext(project, settings, base_closure)
 
     asserted: set[Triple] = set()
     for name in project.files:
@@ -90,27 +118,75 @@ def infer_by_graph(
 
     result: dict[URIRef, list[Triple]] = {}
     seen: set[Triple] = set()
-    for name, triples in [(iris.ontology_graph, base_new)] + [
-        (source, _source_additions(project, source, base_closure, cache)) for source in sources
-    ]:
+    passes = [(iris.ontology_graph, base_new)]
+    for batch in source_batches(project, settings):
+        passes.append((batch[0], _batch_additions(project, batch, context, cache)))
+    for name, triples in passes:
         kept = [t for t in triples if t not in asserted and t not in seen and not is_trivial(t)]
         seen.update(kept)
         result[name] = kept
     return result
 
 
-def _source_additions(
-    project: Project, source: URIRef, base_closure: Graph, cache: ReasoningCache
+class _BaseContext:
+    """What a batch's pass takes from the base closure: its schema, and nearby entity facts."""
+
+    def __init__(self, project: Project, settings: Settings, closure: set[Triple]) -> None:
+        self.closure = closure
+        entities = settings.iris.graph("entities")
+        individuals = (
+            set(project.graph(entities).subjects()) if entities in project.files else set()
+        )
+        self.schema: list[Triple] = []
+        self.by_subject: dict[Node, list[Triple]] = {}
+        self.by_object: dict[Node, list[Triple]] = {}
+        for triple in sorted(closure, key=triple_key):
+            s, _p, o = triple
+            if s in individuals:
+                self.by_subject.setdefault(s, []).append(triple)
+                self.by_object.setdefault(o, []).append(triple)
+            elif not _is_annotation(triple):
+                self.schema.append(triple)
+
+    def around(self, nodes: set[Node]) -> set[Triple]:
+        """Entity triples about ``nodes``, pointing at them, and about what those point at."""
+        near: set[Triple] = set()
+        for node in nodes:
+            near.update(self.by_subject.get(node, ()))
+            near.update(self.by_object.get(node, ()))
+        second = {t[2] for t in near} | {t[0] for t in near}
+        for node in second - nodes:
+            near.update(self.by_subject.get(node, ()))
+        return near
+
+
+def _is_annotation(triple: Triple) -> bool:
+    # labels, comments and notes of the schema: literals that no OWL RL rule reads
+    _s, p, o = triple
+    return isinstance(o, Literal) and not str(p).startswith(str(OWL)) and p != RDF.first
+
+
+def _batch_additions(
+    project: Project, batch: list[URIRef], context: _BaseContext, cache: ReasoningCache
 ) -> list[Triple]:
-    cached = cache.get(str(source))
+    cached = cache.get([str(name) for name in batch])
     if cached is not None:
         return cached
     graph = Graph()
-    graph += base_closure
-    graph += project.graph(source)
-    additions = sorted(closure_additions(graph), key=triple_key)
-    cache.put(str(source), additions)
-    return additions
+    nodes: set[Node] = set()
+    for name in batch:
+        for triple in project.graph(name):
+            graph.add(triple)
+            nodes.add(triple[0])
+            nodes.add(triple[2])
+    for triple in context.schema:
+        graph.add(triple)
+    for triple in context.around(nodes):
+        graph.add(triple)
+    additions = closure_additions(graph) - context.closure
+    result = sorted(additions, key=triple_key)
+    cache.put([str(name) for name in batch], result)
+    return result
 
 
 def closure_additions(graph: Graph) -> set[Triple]:
@@ -179,15 +255,18 @@ class ReasoningCache:
         self.base_key = digest.hexdigest()
         self.project = project
 
-    def key(self, part: str) -> str:
+    def key(self, parts: list[str]) -> str:
+        """The hash of the base inputs and of each part (a graph name and its file)."""
         digest = hashlib.sha256(self.base_key.encode())
-        digest.update(part.encode())
-        path = self.project.files.get(URIRef(part))
-        if path is not None:
-            _hash_file(digest, path)
+        digest.update(f"batch of {SOURCES_PER_BATCH}\n".encode())
+        for part in parts:
+            digest.update(part.encode() + b"\0")
+            path = self.project.files.get(URIRef(part))
+            if path is not None:
+                _hash_file(digest, path)
         return digest.hexdigest()
 
-    def get(self, part: str) -> list[Triple] | None:
+    def get(self, part: list[str]) -> list[Triple] | None:
         """The cached additions of one pass, or None when absent or unreadable."""
         try:
             with open(self.folder / (self.key(part) + ".pickle"), "rb") as handle:
@@ -196,7 +275,7 @@ class ReasoningCache:
         except (OSError, pickle.PickleError, EOFError, AttributeError):
             return None
 
-    def put(self, part: str, triples: Iterable[Triple]) -> None:
+    def put(self, part: list[str], triples: Iterable[Triple]) -> None:
         """Store one pass's additions; a cache that cannot be written only costs time."""
         if not self.writable:
             return

@@ -1,11 +1,11 @@
 """SHACL validation of the asserted and inferred graphs, with results traced to file and line.
 
-Like reasoning, validation runs per source so that it grows linearly: one pass over the base
-(ontology + entities + their inferences), then one pass per source over the base plus that
-source and the inferences about its nodes. Each pass keeps the results about nodes its own
-graph writes, so a node is reported once, at the file and line where it is written. Shapes that
-compare nodes of two different sources are not checked across sources (the shapes of this
-project do not need that).
+Like reasoning, validation runs in passes so that it grows linearly: one pass over the base
+(ontology + entities + their inferences), then one per batch of sources (the reasoner's
+batches) over the base plus those sources and their inferences. The base's results come first;
+a batch adds the results that are new in it, each located at the file and line where its focus
+node is written. Shapes that compare nodes of sources in different batches are not checked
+across them (the shapes of this project do not need that).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from rdflib.term import Node
 from defkg.config import Settings
 from defkg.curate.hints import hint_lines
 from defkg.load import Project
+from defkg.reason import base_graph_names, source_batches
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -96,9 +97,9 @@ def validate(
     inference; without it an inference joins the pass of every graph that mentions its subject.
     """
     iris = settings.iris
-    base_names = [n for n in (iris.ontology_graph, iris.graph("entities")) if n in project.files]
-    sources = [n for n in sorted(project.files) if n not in base_names]
-    parts = inferred_by_graph or _split_by_subject(project, inferred, base_names, sources)
+    base_names = base_graph_names(project, settings)
+    batches = source_batches(project, settings)
+    parts = inferred_by_graph or _split_by_subject(project, inferred, base_names, batches)
 
     base = _PreparedQueryGraph()
     for name in base_names:
@@ -109,13 +110,14 @@ def validate(
     namer = _Namer(settings)
     report = Graph()
     findings: dict[tuple, Finding] = {}
-    for names in [base_names] + [[source] for source in sources]:
+    for names in [base_names, *batches]:
         if names == base_names:
             graph = base
         else:
             graph = _PreparedQueryGraph()
             graph += base
-            graph += project.graph(names[0])
+            for name in names:
+                graph += project.graph(name)
             for triple in parts.get(names[0], ()):
                 graph.add(triple)
         shapes = Graph()
@@ -146,22 +148,20 @@ def validate(
 
 
 def _split_by_subject(
-    project: Project, inferred: Graph, base_names: list[URIRef], sources: list[URIRef]
+    project: Project, inferred: Graph, base_names: list[URIRef], batches: list[list[URIRef]]
 ) -> dict[URIRef, list[tuple[Node, Node, Node]]]:
-    """Inferences by graph when the reasoner's own split is not at hand."""
+    """Inferences by pass when the reasoner's own split is not at hand: by the nodes of each."""
     by_subject: dict[Node, list[tuple[Node, Node, Node]]] = defaultdict(list)
     for triple in inferred:
         by_subject[triple[0]].append(triple)
     parts: dict[URIRef, list[tuple[Node, Node, Node]]] = {}
-    groups = [(base_names[0] if base_names else None, base_names)]
-    groups += [(source, [source]) for source in sources]
-    for key, names in groups:
-        if key is None:
+    for names in [base_names, *batches]:
+        if not names:
             continue
         nodes: set[Node] = set()
         for name in names:
             nodes |= _nodes(project.graph(name))
-        parts[key] = [t for node in nodes for t in by_subject.get(node, ())]
+        parts[names[0]] = [t for node in nodes for t in by_subject.get(node, ())]
     return parts
 
 
