@@ -1,0 +1,619 @@
+"""Run the benchmarks: build a synthetic corpus, then serve it three ways and load them alike.
+
+For each size: generate the corpus (``generate.py``), time the full build and an incremental
+rebuild after changing one report (wall time and peak memory of the build's process tree), then
+start, on the same data,
+
+* **defkg**: ``defkg serve`` on the embedded on-disk store (its default graph: the asserted
+  graphs);
+* **oxigraph**: ``oxigraph serve-read-only`` over an on-disk store loaded with the release's
+  asserted view (``defkg.nt``, the same triples as defkg's default graph);
+* **rdflib**: the plain Flask + rdflib endpoint of ``rdflib_endpoint.py`` over ``defkg.nt``.
+
+Every query of the competency mix is first asked of all three and the answers are compared
+(fail loudly on any difference); under load every response must be the exact bytes that server
+gave for that query before. Load: a bounded Python client (threads, one keep-alive
+``http.client`` connection each) on loopback, at each concurrency for ``--duration`` seconds.
+
+    python benchmarks/run.py --triples 100000 --work /tmp/defkg-bench
+
+Results: a Markdown summary on stdout and the raw numbers in ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import platform
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402  (benchmarks/ is a folder of scripts, not a package)
+
+#: The defkg command, run by this Python (whatever `defkg` is on PATH).
+DEFKG = [sys.executable, "-c", "from defkg.cli import main; main()"]
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+PREFIXES = """PREFIX defkg: <https://w3id.org/defkg/ontology/>
+PREFIX kg: <https://w3id.org/defkg/id/>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+
+
+class BenchmarkFailed(Exception):
+    """A server answered wrongly or could not be started: the run is void."""
+
+
+# --- processes and memory --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, []))
+    return tree
+
+
+def status_kib(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss_kib(pid: int) -> int:
+    return sum(status_kib(p, "VmRSS") for p in process_tree(pid))
+
+
+def tree_peak_kib(pid: int) -> int:
+    """The sum of each process's own peak RSS (VmHWM): an upper bound of the tree's peak."""
+    return sum(status_kib(p, "VmHWM") for p in process_tree(pid))
+
+
+class RssSampler(threading.Thread):
+    """Samples the RSS of a process tree every 50 ms; ``peak`` is the largest sum seen."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.peak = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            self.peak = max(self.peak, tree_rss_kib(self.pid))
+            self._halt.wait(0.05)
+
+    def stop(self) -> int:
+        self._halt.set()
+        self.join()
+        return self.peak
+
+
+def timed_command(command: list[str], log: Path, cwd: Path | None = None) -> tuple[float, int]:
+    """Run ``command`` to completion; wall seconds and peak RSS (KiB) of its process tree."""
+    with log.open("wb") as out:
+        started = time.monotonic()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
+        sampler = RssSampler(process.pid)
+        sampler.start()
+        code = process.wait()
+        elapsed = time.monotonic() - started
+        peak = sampler.stop()
+    if code != 0:
+        raise BenchmarkFailed(f"{' '.join(command)} failed ({code}); see {log}")
+    return elapsed, peak
+
+
+# --- the three servers -----------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen
+    started: float
+    log: Path
+    startup_seconds: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return "/sparql" if self.name != "oxigraph" else "/query"
+
+    def stop(self) -> int:
+        """Stop the server; returns the peak RSS (KiB) of its process tree, read just before."""
+        peak = tree_peak_kib(self.process.pid)
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        return peak
+
+
+def ask(port: int, path: str, query: str, timeout: float = 300) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(
+            "GET",
+            f"{path}?{urllib.parse.urlencode({'query': query})}",
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def wait_first_answer(server: Server, query: str, limit: float = 900) -> float:
+    """Seconds from the server's start to its first correct-status answer to ``query``."""
+    deadline = server.started + limit
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise BenchmarkFailed(f"{server.name} exited early; see {server.log}")
+        try:
+            status, _ = ask(server.port, server.path, query, timeout=60)
+            if status == 200:
+                return time.monotonic() - server.started
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise BenchmarkFailed(f"{server.name} gave no answer within {limit} s; see {server.log}")
+
+
+def spawn(name: str, command: list[str], log: Path, env: dict[str, str], cwd: Path) -> Server:
+    port = int(command[command.index("--port") + 1]) if "--port" in command else 0
+    out = log.open("wb")
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **env}, cwd=cwd
+    )
+    return Server(name, port, process, started, log)
+
+
+def start_defkg(dist: Path, work: Path, probe: str) -> Server:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEFKG_")}
+    server = spawn(
+        "defkg",
+        [*DEFKG, "serve", "--dist", str(dist), "--port", str(port)],
+        work / "defkg-serve.log",
+        env,
+        dist.parent,
+    )
+    server.port = port
+    server.startup_seconds = wait_first_answer(server, probe)
+    return server
+
+
+def start_oxigraph(nt: Path, work: Path, probe: str) -> Server:
+    location = work / "oxigraph-store"
+    shutil.rmtree(location, ignore_errors=True)
+    load_seconds, _ = timed_command(
+        ["oxigraph", "load", "--location", str(location), "--file", str(nt)],
+        work / "oxigraph-load.log",
+    )
+    port = free_port()
+    server = spawn(
+        "oxigraph",
+        ["oxigraph", "serve-read-only", "--location", str(location), "--bind",
+         f"127.0.0.1:{port}"],
+        work / "oxigraph-serve.log",
+        {},
+        work,
+    )  # fmt: skip
+    server.port = port
+    server.startup_seconds = wait_first_answer(server, probe)
+    server.extra["load_seconds"] = load_seconds
+    return server
+
+
+def start_rdflib(nt: Path, work: Path, probe: str, threads: int) -> Server:
+    port = free_port()
+    server = spawn(
+        "rdflib",
+        [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads), "-w", "1",
+         "-b", f"127.0.0.1:{port}", "--timeout", "600", "--chdir", str(HERE),
+         "rdflib_endpoint:app"],
+        work / "rdflib-serve.log",
+        {"DEFKG_BENCH_DATA": str(nt)},
+        HERE,
+    )  # fmt: skip
+    server.port = port
+    server.startup_seconds = wait_first_answer(server, probe)
+    return server
+
+
+# --- the query mix ---------------------------------------------------------------------------
+
+
+def query_mix(corpus: Path, count: int, seed: int = 7) -> list[tuple[str, str]]:
+    """``count`` (name, query) pairs: the competency questions, parameterised over the corpus."""
+    reports = sorted(p.stem for p in (corpus / "data").glob("*-mod-*.ttl") if "-mod-" in p.stem)
+    synthetic = [
+        r for r in reports if r.split("-mod-")[0] in {c.slug for c in generate.make_countries()}
+    ]
+    if not synthetic:
+        raise BenchmarkFailed(f"{corpus}: no synthetic reports")
+    countries = sorted({r.split("-mod-")[0] for r in synthetic})
+    years = sorted({r.split("-mod-")[1][:4] for r in synthetic})
+    rng = random.Random(seed)
+    templates = {
+        "cq03 missions of a country in a year": """SELECT ?mission ?kind WHERE {{
+  ?d defkg:participant kg:{c} ; defkg:mission ?mission ; a ?kind ;
+     defkg:period "{y}"^^xsd:gYear .
+}} ORDER BY ?mission ?kind""",
+        "cq10 firefighting resources": """SELECT ?op ?label ?value ?bound WHERE {{
+  ?op a defkg:FirefightingOperation ; defkg:agent kg:armed-forces-of-{c} ;
+      defkg:resourceUsed ?q .
+  ?q rdfs:label ?label ; defkg:numericValue ?value ; defkg:bound ?bound .
+}} ORDER BY ?op ?value ?label""",
+        "cq06 personnel in peacekeeping": """SELECT ?fact ?date ?value WHERE {{
+  ?fact a defkg:PersonnelSnapshot ; defkg:organization kg:armed-forces-of-{c} ;
+        defkg:asOf ?date ; defkg:quantity ?q .
+  ?q defkg:numericValue ?value .
+}} ORDER BY ?date ?fact""",
+        "cq16 provenance of a fact": """SELECT ?exact ?doc ?who WHERE {{
+  kg:{r}-people-saved prov:wasDerivedFrom ?a ; prov:wasAttributedTo ?who .
+  ?a oa:hasSource ?doc ; oa:hasSelector ?sel . ?sel oa:exact ?exact .
+}} ORDER BY ?exact""",
+        "cq14 gold medals by year": """SELECT ?year (SUM(?v) AS ?gold) WHERE {{
+  ?p a defkg:SportingParticipation ; defkg:participant kg:armed-forces-of-{c} ;
+     defkg:period ?year ; defkg:medalCount ?m .
+  ?m defkg:countOf kg:gold-medal ; defkg:numericValue ?v .
+}} GROUP BY ?year ORDER BY ?year""",
+        "cq09 largest lower bounds": """SELECT ?q ?v WHERE {{
+  ?q defkg:bound defkg:moreThan ; defkg:numericValue ?v ; defkg:countOf kg:people .
+}} ORDER BY DESC(?v) ?q LIMIT 10""",
+        "cq17 Wikidata links": """SELECT ?entity ?item WHERE {{
+  ?entity owl:sameAs ?item .
+}} ORDER BY ?entity ?item""",
+    }
+    mix = []
+    names = list(templates)
+    for i in range(count):
+        name = names[i % len(names)]
+        query = PREFIXES + templates[name].format(
+            c=rng.choice(countries), y=rng.choice(years), r=rng.choice(synthetic)
+        )
+        mix.append((name, query))
+    return mix
+
+
+def canonical(body: bytes) -> list[dict[str, tuple[str, str, str | None, str | None]]]:
+    """SPARQL JSON rows with plain literals and xsd:string literals treated as equal."""
+    data = json.loads(body)
+    rows = []
+    for binding in data["results"]["bindings"]:
+        row = {}
+        for name, term in binding.items():
+            kind = "literal" if term["type"] == "typed-literal" else term["type"]
+            datatype = term.get("datatype")
+            if datatype == XSD_STRING:
+                datatype = None
+            row[name] = (kind, term["value"], datatype, term.get("xml:lang"))
+        rows.append(row)
+    return rows
+
+
+def check_answers(servers: list[Server], mix: list[tuple[str, str]]) -> dict[str, dict[str, str]]:
+    """Ask every distinct query of the mix of every server; all must give the same rows.
+
+    Returns, per server, the SHA-1 of its exact answer bytes per query (checked under load).
+    """
+    reference: dict[str, dict[str, str]] = {s.name: {} for s in servers}
+    empty = 0
+    for name, query in dict.fromkeys(mix):
+        answers = {}
+        for server in servers:
+            status, body = ask(server.port, server.path, query)
+            if status != 200:
+                raise BenchmarkFailed(f"{server.name} answered {status} to {name}: {body[:300]!r}")
+            answers[server.name] = canonical(body)
+            reference[server.name][query] = hashlib.sha1(body).hexdigest()
+        first = servers[0].name
+        for other, rows in answers.items():
+            if rows != answers[first]:
+                raise BenchmarkFailed(
+                    f"WRONG ANSWER: {other} and {first} differ on {name}:\n{query}\n"
+                    f"{first}: {answers[first][:5]}\n{other}: {rows[:5]}"
+                )
+        empty += not answers[first]
+    if empty > len(dict.fromkeys(mix)) // 2:
+        raise BenchmarkFailed(f"{empty} of the mix's queries have no answer: the mix is wrong")
+    return reference
+
+
+@dataclass
+class LoadResult:
+    server: str
+    concurrency: int
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    errors: list[str]
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def load(
+    server: Server,
+    mix: list[tuple[str, str]],
+    reference: dict[str, str],
+    concurrency: int,
+    duration: float,
+) -> LoadResult:
+    """``concurrency`` clients send the mix back to back for ``duration`` seconds."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + duration
+
+    def client(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+        position = index * (len(mix) // max(concurrency, 1))
+        mine: list[float] = []
+        while time.monotonic() < stop_at:
+            name, query = mix[position % len(mix)]
+            position += 1
+            target = f"{server.path}?{urllib.parse.urlencode({'query': query})}"
+            started = time.perf_counter()
+            try:
+                connection.request(
+                    "GET", target, headers={"Accept": "application/sparql-results+json"}
+                )
+                response = connection.getresponse()
+                body = response.read()
+            except (OSError, http.client.HTTPException) as error:
+                with lock:
+                    errors.append(f"{name}: {error}")
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=600)
+                continue
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status != 200 or hashlib.sha1(body).hexdigest() != reference[query]:
+                with lock:
+                    errors.append(f"{name}: status {response.status}, {len(body)} bytes differ")
+                continue
+            mine.append(elapsed)
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(concurrency)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.monotonic() - started
+    return LoadResult(server.name, concurrency, len(latencies), seconds, latencies, errors)
+
+
+# --- the whole run ---------------------------------------------------------------------------
+
+
+def change_one_report(corpus: Path) -> Path:
+    """Edit one synthetic report's facts (a quantity's label), as a curator would."""
+    report = sorted((corpus / "data").glob("aldoria-mod-*.ttl"))[0]
+    text = report.read_text(encoding="utf-8")
+    marker = "people saved"
+    if marker not in text:
+        raise BenchmarkFailed(f"{report}: nothing to change")
+    report.write_text(text.replace(marker, "people saved (revised)", 1), encoding="utf-8")
+    return report
+
+
+def machine() -> dict[str, str]:
+    def run(command: list[str]) -> str:
+        try:
+            return subprocess.run(command, capture_output=True, text=True).stdout.strip()
+        except OSError:
+            return "?"
+
+    cpu = "?"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    import pyoxigraph
+    import rdflib
+
+    return {
+        "nproc": run(["nproc"]),
+        "cpu": cpu,
+        "memory": run(["free", "-h"]).splitlines()[1] if run(["free", "-h"]) else "?",
+        "python": platform.python_version(),
+        "rdflib": rdflib.__version__,
+        "pyoxigraph": pyoxigraph.__version__,
+        "oxigraph": run(["oxigraph", "--version"]),
+        "kernel": platform.release(),
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+
+
+def run_size(args: argparse.Namespace, triples: int) -> dict:
+    work = args.work / f"{triples}"
+    corpus, dist = work / "corpus", work / "corpus" / "dist"
+    work.mkdir(parents=True, exist_ok=True)
+    reports = generate.report_count_for(triples)
+    result: dict = {"target_triples": triples, "reports": reports}
+    print(f"## {triples:,} triples ({reports} synthetic reports)", file=sys.stderr)
+
+    if not args.skip_build or not (dist / "defkg.trig").is_file():
+        generate.generate(corpus, reports)
+        command = [*DEFKG, "build", "--root", str(corpus), "-q"]
+        seconds, peak = timed_command(command, work / "build-full.log", cwd=corpus)
+        result["build_full"] = {"seconds": seconds, "peak_rss_mib": peak / 1024}
+        print(f"full build {seconds:.1f} s, peak {peak / 1024:.0f} MiB", file=sys.stderr)
+        change_one_report(corpus)
+        seconds, peak = timed_command(command, work / "build-incremental.log", cwd=corpus)
+        result["build_incremental"] = {"seconds": seconds, "peak_rss_mib": peak / 1024}
+        print(f"incremental build {seconds:.1f} s, peak {peak / 1024:.0f} MiB", file=sys.stderr)
+
+    total = sum(1 for line in (dist / "defkg.nq").open("rb") if line.strip())
+    served = sum(1 for line in (dist / "defkg.nt").open("rb") if line.strip())
+    result["release_triples"] = total
+    result["default_graph_triples"] = served
+
+    mix = query_mix(corpus, args.mix_size)
+    probe = mix[-1][1]
+    shutil.rmtree(dist.parent / ".defkg-cache", ignore_errors=True)
+    servers: list[Server] = []
+    try:
+        cold = start_defkg(dist, work, probe)
+        result["defkg_cold_start_seconds"] = cold.startup_seconds
+        cold.stop()
+        servers.append(start_defkg(dist, work, probe))
+        servers.append(start_oxigraph(dist / "defkg.nt", work, probe))
+        servers.append(start_rdflib(dist / "defkg.nt", work, probe, threads=8))
+        result["startup_seconds"] = {s.name: s.startup_seconds for s in servers}
+        result["oxigraph_load_seconds"] = servers[1].extra["load_seconds"]
+        reference = check_answers(servers, mix)
+        result["distinct_queries_checked"] = len(dict.fromkeys(mix))
+        loads = []
+        for concurrency in args.concurrency:
+            for server in servers:
+                duration = args.duration * (2 if server.name == "rdflib" else 1)
+                outcome = load(server, mix, reference[server.name], concurrency, duration)
+                if outcome.errors:
+                    raise BenchmarkFailed(
+                        f"WRONG ANSWER under load from {server.name} (c={concurrency}): "
+                        + "; ".join(outcome.errors[:5])
+                    )
+                loads.append(outcome)
+                print(
+                    f"{server.name:8} c={concurrency}: {outcome.throughput:8.1f} req/s "
+                    f"p50 {outcome.percentile(50):7.1f} ms p99 {outcome.percentile(99):7.1f} ms",
+                    file=sys.stderr,
+                )
+        result["load"] = [
+            {
+                "server": o.server,
+                "concurrency": o.concurrency,
+                "requests": o.requests,
+                "seconds": round(o.seconds, 2),
+                "throughput": round(o.throughput, 1),
+                "p50_ms": round(o.percentile(50), 2),
+                "p99_ms": round(o.percentile(99), 2),
+            }
+            for o in loads
+        ]
+    finally:
+        peaks = {s.name: s.stop() / 1024 for s in servers}
+    result["server_peak_rss_mib"] = peaks
+    return result
+
+
+def markdown(results: list[dict]) -> str:
+    lines = []
+    for r in results:
+        lines.append(
+            f"### {r['release_triples']:,} triples in the release "
+            f"({r['default_graph_triples']:,} in the served default graph; "
+            f"{r['reports']} synthetic reports)\n"
+        )
+        if "build_full" in r:
+            lines.append(
+                f"- build: full {r['build_full']['seconds']:.1f} s "
+                f"(peak {r['build_full']['peak_rss_mib']:.0f} MiB), incremental after one report "
+                f"changed {r['build_incremental']['seconds']:.1f} s "
+                f"(peak {r['build_incremental']['peak_rss_mib']:.0f} MiB)"
+            )
+        starts = ", ".join(f"{k} {v:.2f} s" for k, v in r["startup_seconds"].items())
+        lines.append(
+            f"- start-up to first answer: {starts}; defkg cold (building its on-disk store) "
+            f"{r['defkg_cold_start_seconds']:.2f} s; "
+            f"oxigraph load {r['oxigraph_load_seconds']:.1f} s"
+        )
+        peaks = ", ".join(f"{k} {v:.0f} MiB" for k, v in r["server_peak_rss_mib"].items())
+        lines.append(f"- server peak RSS (sum over each server's processes): {peaks}")
+        lines.append(
+            f"- answers compared on {r['distinct_queries_checked']} distinct queries: equal\n"
+        )
+        lines.append("| server | concurrency | requests | req/s | p50 ms | p99 ms |")
+        lines.append("|---|---|---|---|---|---|")
+        for o in r["load"]:
+            lines.append(
+                f"| {o['server']} | {o['concurrency']} | {o['requests']} | {o['throughput']} | "
+                f"{o['p50_ms']} | {o['p99_ms']} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--triples", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--work", type=Path, default=Path("/tmp/defkg-bench"))
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per load run")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--mix-size", type=int, default=70, help="queries in the mix")
+    parser.add_argument("--skip-build", action="store_true", help="reuse a built corpus")
+    parser.add_argument("--json", type=Path, default=None, help="write the raw results here")
+    args = parser.parse_args(argv)
+    report = {"machine": machine(), "results": []}
+    try:
+        for triples in args.triples:
+            report["results"].append(run_size(args, triples))
+    except BenchmarkFailed as error:
+        print(f"BENCHMARK FAILED: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print("\n".join(f"- {k}: {v}" for k, v in report["machine"].items()) + "\n")
+    print(markdown(report["results"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
