@@ -42,6 +42,7 @@ LIMITS = {
     "DEFKG_MAX_REQUEST_BYTES": "4000",
     "DEFKG_MAX_CONCURRENT_QUERIES": "3",
     "DEFKG_WORKERS": "2",
+    "DEFKG_MAX_QUERY_MEMORY_MB": "150",
 }
 
 
@@ -188,6 +189,18 @@ def test_too_many_bytes_is_refused(limited_server: ServerProcess) -> None:
     assert_refused(query(limited_server, wide), 422, "20,000 bytes")
     narrow = query(limited_server, wide.replace("LIMIT 90", "LIMIT 5"))
     assert narrow.status == 200
+
+
+def test_a_query_that_needs_too_much_memory_is_stopped(limited_server: ServerProcess) -> None:
+    wait_for_workers(limited_server, 2)
+    # Sorting a three-way cross product (27 million rows) must hold them all in memory.
+    hungry = PREFIXES + (
+        "SELECT ?a ?b ?c WHERE { ?a defkg:index ?x . ?b defkg:index ?y . ?c defkg:index ?z } "
+        "ORDER BY ?x ?y ?z LIMIT 1"
+    )
+    assert_refused(query(limited_server, hungry), 422, "150 MB of memory")
+    wait_for_workers(limited_server, 2)
+    assert query(limited_server, CHEAP).status == 200
 
 
 # --- request size, query length ------------------------------------------------------------------

@@ -46,6 +46,7 @@ class Settings:
     max_concurrent_queries: int = 8  #: queries running or waiting; 503 above it
     service_allowlist: tuple[str, ...] = field(default_factory=_default_service_allowlist)
     service_timeout: float = 10.0  #: seconds for a query that calls SERVICE
+    max_query_memory_mb: int = 512  #: resident memory of one query worker; stopped above it
 
     @property
     def iris(self) -> IriScheme:

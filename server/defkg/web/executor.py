@@ -7,6 +7,9 @@ other processes and kill the one that overruns. Each worker opens the on-disk st
 the deadline, and on timeout kills that worker and starts a replacement in the background while
 the other workers go on answering.
 
+Memory: between short waits the web thread reads the worker's resident memory; a query
+that grows past ``max_memory`` (a huge sort, a huge SERVICE answer) is stopped the same way.
+
 Admission: at most ``max_concurrent`` queries are running or waiting for a worker; the next one
 is refused at once (:class:`Saturated` → 503 with Retry-After) rather than queued without bound.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import os
 import queue
 import threading
 import time
@@ -44,6 +48,20 @@ class QueryTimeout(Exception):
         self.seconds = seconds
 
 
+#: How often a running query's worker has its memory checked (seconds).
+_MEMORY_CHECK_INTERVAL = 0.1
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def _resident_bytes(pid: int | None) -> int:
+    """Resident memory of process ``pid`` (Linux ``/proc``; 0 where that is unavailable)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 @dataclass(eq=False)  # identity semantics: workers live in a set
 class _Worker:
     process: BaseProcess
@@ -60,8 +78,10 @@ class QueryPool:
         size: int,
         max_concurrent: int,
         prefixes: dict[str, str] | None = None,
+        max_memory: int = 0,
     ) -> None:
         self.store_path = store_path
+        self.max_memory = max_memory  #: bytes of resident memory per worker (0: no limit)
         self.size = max(1, size)
         self.prefixes = dict(prefixes or {})
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
@@ -173,10 +193,22 @@ class QueryPool:
                 raise QueryTimeout(timeout) from None
             try:
                 worker.conn.send(job)
-                if worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                    outcome: QueryOutcome = worker.conn.recv()
-                    self._idle.put(worker)
-                    return outcome
+                while (remaining := deadline - time.monotonic()) > 0:
+                    # Short waits: between them, the worker's memory is checked.
+                    if worker.conn.poll(min(remaining, _MEMORY_CHECK_INTERVAL)):
+                        outcome: QueryOutcome = worker.conn.recv()
+                        self._idle.put(worker)
+                        return outcome
+                    if self.max_memory and _resident_bytes(worker.process.pid) > self.max_memory:
+                        log.warning("query over the memory limit; stopping %s", worker.process.pid)
+                        self._stop(worker)
+                        self._replace_later()
+                        return QueryOutcome.error(
+                            422,
+                            "result refused: the query needed more than the limit of "
+                            f"{self.max_memory // 2**20:,} MB of memory; add a LIMIT or "
+                            "narrow its patterns",
+                        )
             except (EOFError, OSError):
                 log.error("a query worker died while answering; starting a new one")
                 self._stop(worker)

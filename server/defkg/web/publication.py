@@ -58,6 +58,7 @@ class Publication:
             size=self.settings.workers,
             max_concurrent=self.settings.max_concurrent_queries,
             prefixes=self.settings.iris.prefixes(),
+            max_memory=self.settings.max_query_memory_mb * 2**20,
         )
 
     @cached_property

@@ -265,6 +265,7 @@ def service_description(
         ("maxResultRows", settings.max_result_rows, XSD.integer),
         ("maxResultBytes", settings.max_result_bytes, XSD.integer),
         ("maxConcurrentQueries", settings.max_concurrent_queries, XSD.integer),
+        ("maxQueryMemoryMegabytes", settings.max_query_memory_mb, XSD.integer),
     ]
     for term, value, datatype in limits:
         graph.add((service, defkg[term], Literal(value, datatype=datatype)))
