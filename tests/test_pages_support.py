@@ -85,14 +85,24 @@ class Answer:
         return self.body.decode("utf-8")
 
 
-def fetch(url: str, headers: dict[str, str] | None = None, method: str = "GET") -> Answer:
+def post_form(url: str, fields: dict[str, str], headers: dict[str, str] | None = None) -> Answer:
+    """A real form POST (``application/x-www-form-urlencoded``) to ``url``."""
+    from urllib.parse import urlencode
+
+    all_headers = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+    return fetch(url, all_headers, "POST", urlencode(fields).encode("utf-8"))
+
+
+def fetch(
+    url: str, headers: dict[str, str] | None = None, method: str = "GET", body: bytes | None = None
+) -> Answer:
     """One real HTTP request to ``url`` (never following redirects); the raw path is sent as
     given, so tests can send percent-encoded and dotted paths untouched."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     try:
-        connection.request(method, path or "/", headers=headers or {})
+        connection.request(method, path or "/", body=body, headers=headers or {})
         response = connection.getresponse()
         body = response.read()
         names: dict[str, str] = {}

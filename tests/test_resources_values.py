@@ -114,6 +114,8 @@ def test_money_is_found_in_the_sentence_as_written() -> None:
         ("/dataset/0.1.0.rdf", ("/dataset/0.1.0", "rdf")),
         ("/ontology.html", ("/ontology", "html")),
         ("/id/x.exe", ("/id/x.exe", None)),
+        ("/ontology/", ("/ontology/", None)),
+        ("/ontology/.nt", ("/ontology/", "nt")),
     ],
 )
 def test_document_paths_split_into_resource_and_format(
@@ -131,14 +133,14 @@ def test_iris_that_cannot_go_into_sparql_are_refused() -> None:
 def test_examples_read_the_question_over_several_comment_lines(tmp_path: Path) -> None:
     (tmp_path / "cq01-a.rq").write_text("# cq01: How many, and\n# how many more?\nSELECT * {}\n")
     (tmp_path / "cq02-b.rq").write_text(
-        "# cq02: Which ones?\n# The kind is inferred from the class.\nSELECT * {}\n"
+        "# cq02: Which ones?\n# Over the asserted data only.\nSELECT * {}\n"
     )
     (tmp_path / "notes.txt").write_text("not a query")
     examples = load_examples(tmp_path)
     assert [e.name for e in examples] == ["cq01-a", "cq02-b"]
     assert examples[0].question == "How many, and how many more?"
-    assert not examples[0].inferred
-    assert examples[1].question == "Which ones?" and examples[1].inferred
+    assert examples[0].inferred
+    assert examples[1].question == "Which ones?" and not examples[1].inferred
 
 
 def test_the_projects_competency_queries_are_all_offered() -> None:

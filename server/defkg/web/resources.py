@@ -56,10 +56,11 @@ def split_document_path(path: str) -> tuple[str, str | None]:
     """``/id/x.ttl`` → (``/id/x``, ``ttl``); ``/id/x`` → (``/id/x``, None).
 
     Slugs never contain dots, but versions do (``/dataset/0.1.0``): only a known extension
-    after the last dot makes a document URL.
+    after the last dot makes a document URL. A namespace IRI ending in ``/`` (``{base}ontology/``)
+    has the document URLs ``/ontology/.ttl`` and so on, by the same rule.
     """
     stem, dot, ext = path.rpartition(".")
-    if dot and ext in MEDIA_TYPES and stem and not stem.endswith("/"):
+    if dot and ext in MEDIA_TYPES and stem:
         return stem, ext
     return path, None
 
@@ -97,8 +98,8 @@ def serialize(graph: Graph, ext: str, context: dict[str, Any], scheme: IriScheme
     alone; its nodes are ordered by ``@id``.
     """
     if ext == "nt":
-        lines = sorted({f"{s.n3()} {p.n3()} {o.n3()} .\n" for s, p, o in graph})
-        return "".join(lines).encode("utf-8")
+        lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+        return "".join(f"{line}\n" for line in sorted(set(lines)) if line.strip()).encode("utf-8")
     ordered = Graph()
     for prefix, namespace in scheme.prefixes().items():
         ordered.bind(prefix, namespace, replace=True)
@@ -202,7 +203,8 @@ def _wanted_ext(accept: str | None) -> str | None:
 
 
 def _exists(pub: Publication, iri: URIRef) -> bool:
-    if pub.release is not None and (iri, None, None) in pub.release.void:
+    void = pub.release.void if pub.release is not None else None
+    if void is not None and ((iri, None, None) in void or (None, None, iri) in void):
         return True
     return d.exists(pub.store, iri, pub.scheme)
 
@@ -317,6 +319,7 @@ def _kind(scheme: IriScheme, iri: URIRef) -> str:
 @blueprint.get("/dataset")
 @blueprint.get("/ontology.<any(html,ttl,jsonld,nt,rdf):ext>")
 @blueprint.get("/dataset.<any(html,ttl,jsonld,nt,rdf):ext>")
+@blueprint.get("/<any(id,ontology,graph,shapes,dataset):root>/")
 @blueprint.get("/<any(id,ontology,graph,shapes,dataset):root>/<path:rest>")
 def resource(root: str | None = None, rest: str | None = None, ext: str | None = None) -> Any:
     """Any minted IRI or document URL (see :func:`dereference`)."""
@@ -406,13 +409,19 @@ class Example:
     inferred: bool  #: needs the OWL RL inferences
 
 
+#: A comment by which a query says it must not see the inferences.
+_ASSERTED_ONLY = re.compile(r"\b(asserted (data |triples )?only|without (the )?inferences)\b", re.I)
+
+
 def load_examples(queries_dir: Path) -> list[Example]:
     """The project's ``queries/*.rq`` in name order.
 
     The question is the first comment line, continued over the next comment lines until one
     ends with ``?`` (``# cq05: How many …`` / ``# established, …?``), without its ``cqNN:``
-    label. A query whose comments say it relies on inference ("inferred", "by inference")
-    runs against ``/sparql/inferred``.
+    label. The competency queries are written for the asserted data plus the OWL RL
+    inferences (the competency tests run them so, and some rely on inferences without saying
+    so), so each runs against ``/sparql/inferred`` unless a comment says "asserted only" or
+    "without inferences".
     """
     examples = []
     for path in sorted(queries_dir.glob("*.rq")):
@@ -425,8 +434,8 @@ def load_examples(queries_dir: Path) -> list[Example]:
                 break
         question = " ".join(question_lines) or path.stem
         question = re.sub(r"^[a-z]+\d+\s*:\s*", "", question, flags=re.I)
-        inferred = any(re.search(r"\binferen|\binferred\b", c, re.I) for c in comments)
-        examples.append(Example(path.stem, question, text, inferred))
+        asserted_only = any(_ASSERTED_ONLY.search(c) for c in comments)
+        examples.append(Example(path.stem, question, text, inferred=not asserted_only))
     return examples
 
 
