@@ -121,6 +121,14 @@ def test_every_shape_has_an_english_label_and_comment(shapes_graph: Graph, name:
         )
 
 
+def test_shapes_need_no_shacl_advanced_features(shapes_graph: Graph) -> None:
+    """The build runs pyshacl without SHACL-AF, so no SPARQL targets, rules or functions."""
+    advanced = {SH.target, SH.rule, SH.SPARQLTarget, SH.SPARQLFunction, SH.TripleRule}
+    used = {p for p in advanced if (None, p, None) in shapes_graph}
+    used |= {t for t in advanced if (None, RDF.type, t) in shapes_graph}
+    assert not used, f"SHACL-AF terms in shapes/: {used}"
+
+
 def test_all_three_severities_are_used(shapes_graph: Graph) -> None:
     """Violation is the default; Warnings ask a curator to look; Infos are for the record."""
     assert {SH.Warning, SH.Info} <= set(shapes_graph.objects(None, SH.severity))
