@@ -81,7 +81,13 @@ def free_port() -> int:
 class ServerProcess:
     """A `defkg serve` subprocess; ``url`` ends with '/', ``log`` reads what it wrote so far."""
 
-    def __init__(self, dist: Path, log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        dist: Path,
+        log_path: Path,
+        env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = log_path
@@ -98,6 +104,7 @@ class ServerProcess:
                 str(dist),
                 "--port",
                 str(self.port),
+                *args,
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -131,8 +138,14 @@ class ServerProcess:
         self._log.close()
 
 
-def start_server(dist: Path, log_path: Path, env: dict[str, str] | None = None) -> ServerProcess:
-    server = ServerProcess(dist, log_path, env)
+def start_server(
+    dist: Path,
+    log_path: Path,
+    env: dict[str, str] | None = None,
+    args: tuple[str, ...] = (),
+) -> ServerProcess:
+    """Start `defkg serve` on ``dist`` (extra CLI ``args``) and wait until /healthz answers."""
+    server = ServerProcess(dist, log_path, env, args)
     try:
         server.wait_ready()
     except Exception:

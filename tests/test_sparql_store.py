@@ -10,7 +10,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from conftest import start_server, write_fixture_release
+from conftest import http_fetch, start_server, write_fixture_release
 from defkg.config import Settings
 from defkg.errors import DefkgError
 from defkg.store import open_store
@@ -88,3 +88,20 @@ def test_a_restarted_server_reuses_the_store(release: Path, tmp_path: Path) -> N
     second.stop()
     assert "loading" not in second.log()
     assert str(store_path_for(release)) in second.log()
+
+
+def test_serve_builds_the_release_first_when_there_is_none(
+    tiny_project: Path, tmp_path: Path
+) -> None:
+    dist = tmp_path / "fresh" / "dist"
+    dist.parent.mkdir()
+    server = start_server(dist, tmp_path / "build.log", args=("--root", str(tiny_project)))
+    try:
+        answer = http_fetch(
+            "GET", server.url + "sparql?query=ASK%20%7B%20%3Fs%20%3Fp%20%3Fo%20%7D&format=json"
+        )
+    finally:
+        server.stop()
+    assert (dist / "SHA256SUMS").is_file() and (dist / "defkg.trig").is_file()
+    assert "building it from" in server.log()
+    assert answer.status == 200 and b'"boolean":true' in answer.body
