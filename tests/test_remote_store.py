@@ -481,7 +481,12 @@ def test_serve_from_the_remote_store_answers_like_the_embedded_store(
 ) -> None:
     from conftest import start_server
 
-    publish_release(built_release, RemoteStore(oxigraph), BASE)
+    report = publish_release(built_release, RemoteStore(oxigraph), BASE)
+    expected = counts_in_file(built_release / "defkg.trig")
+    in_store = counts_in_store(oxigraph)
+    in_store.pop(G + "publication")
+    assert in_store == expected
+    assert sorted(report.replaced) == sorted(expected)
     remote = start_server(built_release, tmp_path / "remote-serve.log", {"DEFKG_STORE": oxigraph})
     try:
         for name, query in COMPETENCY_QUERIES.items():
