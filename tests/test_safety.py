@@ -239,7 +239,7 @@ def test_a_long_query_is_400(limited_server: ServerProcess) -> None:
         "select * where {{ service silent <{url}> {{ ?s ?p ?o }} }}",
         "PREFIX far: <{url}> SELECT * WHERE {{ {{ SELECT * WHERE "
         "{{ SERVICE far: {{ ?s ?p ?o }} }} }} }}",
-        "BASE <{url}> SELECT * WHERE {{ OPTIONAL {{ SERVICE <sparql> {{ ?s ?p ?o }} }} }}",
+        "SELECT * WHERE {{ ?s ?p 1SERVICE<{url}>{{ ?s ?p ?o }} }}",
     ],
 )
 def test_service_off_the_allow_list_is_refused_before_any_connection(
@@ -248,6 +248,18 @@ def test_service_off_the_allow_list_is_refused_before_any_connection(
     url = f"http://127.0.0.1:{recording_listener.port}/"
     answer = query(limited_server, template.format(url=url))
     assert_refused(answer, 403, f"SERVICE <{url}", "is not allowed")
+    time.sleep(0.2)
+    assert recording_listener.connections == 0
+
+
+def test_a_relative_service_endpoint_is_refused(
+    limited_server: ServerProcess, recording_listener: RecordingListener
+) -> None:
+    text = (
+        f"BASE <http://127.0.0.1:{recording_listener.port}/> "
+        "SELECT * WHERE { OPTIONAL { SERVICE <sparql> { ?s ?p ?o } } }"
+    )
+    assert_refused(query(limited_server, text), 400, "relative")
     time.sleep(0.2)
     assert recording_listener.connections == 0
 

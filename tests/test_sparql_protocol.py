@@ -100,16 +100,26 @@ def test_query_form(query: str, form: str | None) -> None:
     assert query_form(query) == form
 
 
-def test_services_are_found_in_sub_queries_with_prefixes_and_base() -> None:
+def test_services_are_found_in_sub_queries_with_prefixes() -> None:
     facts = analyse_query(
         "BASE <http://base.example/> PREFIX w: <https://query.wikidata.org/>\n"
         "SELECT * WHERE { { SELECT * { SERVICE SILENT w:sparql { ?s ?p ?o } } }\n"
-        "  OPTIONAL { SERVICE <relative> { ?a ?b ?c } } }"
+        "  OPTIONAL { SERVICE <http://other.example/q> { ?a ?b ?c } } }"
     )
-    assert facts.services == (WIKIDATA, "http://base.example/relative")
+    assert facts.services == (WIKIDATA, "http://other.example/q")
     assert not facts.variable_service
-    with pytest.raises(ProtocolError, match=r"SERVICE <http://base\.example/relative>"):
+    with pytest.raises(ProtocolError, match=r"SERVICE <http://other\.example/q>"):
         check_services(facts, [WIKIDATA])
+
+
+def test_relative_or_escaped_service_endpoints_are_refused() -> None:
+    for query in (
+        "BASE <https://query.wikidata.org/> SELECT * { SERVICE <sparql> { ?s ?p ?o } }",
+        "SELECT * { SERVICE <https://query.wikidata.org/sparq\\u006c> { ?s ?p ?o } }",
+    ):
+        with pytest.raises(ProtocolError, match=r"relative|escape") as caught:
+            analyse_query(query)
+        assert caught.value.status == 400
 
 
 def test_service_with_a_variable_is_flagged() -> None:
@@ -136,10 +146,12 @@ def test_queries_without_from_or_service_skip_the_full_parse() -> None:
     assert facts.form == "SELECT" and facts.services == () and not facts.has_dataset_clause
 
 
-def test_an_unparseable_query_needing_the_check_is_400_with_position() -> None:
-    with pytest.raises(ProtocolError, match=r"line 1, column \d+") as caught:
-        analyse_query("SELECT * WHERE { SERVICE <http://x/> { ?s ?p } }")
+def test_a_query_that_cannot_be_checked_is_400_with_position() -> None:
+    with pytest.raises(ProtocolError, match=r"line 2, column 17") as caught:
+        analyse_query('SELECT * WHERE {\n  SERVICE <x:y> "unterminated { ?s ?p ?o } }')
     assert caught.value.status == 400
+    with pytest.raises(ProtocolError, match="undeclared prefix 'w:'"):
+        analyse_query("SELECT * WHERE { SERVICE w:sparql { ?s ?p ?o } }")
 
 
 def test_updates_sent_as_queries_are_named() -> None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from threading import Lock
 
 from defkg.store.results import GRAPH_TYPES, SOLUTION_TYPES
 from defkg.web.negotiation import choose, offered_list
+from defkg.web.scan import ScanError, scan
 
 READ_ONLY = "this service is read-only: SPARQL Update is not accepted"
 
@@ -156,8 +156,9 @@ QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
 UPDATE_KEYWORDS = frozenset(
     ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
 )
-# Only a query that mentions one of these words needs the (slow) full parse.
-_NEEDS_PARSE = re.compile(r"\b(?:from|service)\b", re.IGNORECASE)
+# Only a query whose text contains one of these (anywhere, in any case: a keyword may follow
+# a number with no space) needs the lexical scan.
+_NEEDS_SCAN = re.compile(r"from|service", re.IGNORECASE)
 
 
 def query_form(query: str) -> str | None:
@@ -184,79 +185,30 @@ class QueryFacts:
     has_dataset_clause: bool = field(default=False)
 
 
-_parse_lock = Lock()
-
-
 def analyse_query(query: str) -> QueryFacts:
     """Find the query form, its FROM / FROM NAMED graphs and its SERVICE endpoints.
 
-    The form comes from a cheap scan. FROM and SERVICE need a real parse (prefixed names, BASE,
-    nested sub-queries), done with rdflib's SPARQL parser only when the text contains one of
-    those words. Raises :class:`ProtocolError` (400) when the query cannot be parsed then.
+    The form comes from a cheap scan of the prologue; FROM and SERVICE from a lexical scan
+    (:mod:`defkg.web.scan`) when the text mentions either word. Syntax errors are left to the
+    query engine, which reports them with their position. Raises :class:`ProtocolError` (400)
+    for an update or a query whose SERVICE or FROM targets cannot be determined safely.
     """
     form = query_form(query)
     if form in UPDATE_KEYWORDS:
         raise ProtocolError(400, f"this is a SPARQL Update ({form} …), not a query; {READ_ONLY}")
-    if not _NEEDS_PARSE.search(query):
+    if not _NEEDS_SCAN.search(query):
         return QueryFacts(form)
-
-    from pyparsing import ParseException, ParseResults
-    from rdflib.plugins.sparql.algebra import translatePrologue
-    from rdflib.plugins.sparql.parser import parseQuery
-    from rdflib.plugins.sparql.parserutils import CompValue
-    from rdflib.term import Variable
-
     try:
-        # pyparsing's packrat cache is shared state; one parse at a time keeps it sane.
-        with _parse_lock:
-            parsed = parseQuery(query)
-    except ParseException as error:
-        raise ProtocolError(
-            400,
-            f"syntax error in the query at line {error.lineno}, column {error.col}: {error.msg}",
-        ) from None
-    except Exception as error:  # rdflib raises bare Exceptions for some prologue errors
-        raise ProtocolError(400, f"syntax error in the query: {error}") from None
-    try:
-        prologue = translatePrologue(parsed[0], None)
-    except Exception as error:
-        raise ProtocolError(400, f"error in the query's prologue: {error}") from None
-
-    body = parsed[1]
-    from_graphs: list[str] = []
-    from_named: list[str] = []
-    for clause in body.get("datasetClause") or []:
-        if "default" in clause:
-            from_graphs.append(str(prologue.absolutize(clause["default"])))
-        elif "named" in clause:
-            from_named.append(str(prologue.absolutize(clause["named"])))
-
-    services: list[str] = []
-    variable = False
-
-    def walk(node: object) -> None:
-        nonlocal variable
-        if isinstance(node, CompValue):
-            if node.name == "ServiceGraphPattern":
-                term = node.get("term")
-                if isinstance(term, Variable):
-                    variable = True
-                else:
-                    services.append(str(prologue.absolutize(term)))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list | tuple | ParseResults):
-            for value in node:
-                walk(value)
-
-    walk(body)
+        found = scan(query)
+    except ScanError as error:
+        raise ProtocolError(400, f"the query cannot be checked: {error}") from None
     return QueryFacts(
-        form,
-        tuple(from_graphs),
-        tuple(from_named),
-        tuple(services),
-        variable,
-        bool(from_graphs or from_named),
+        form or found.form,
+        tuple(found.from_graphs),
+        tuple(found.from_named_graphs),
+        tuple(found.services),
+        found.variable_service,
+        bool(found.from_graphs or found.from_named_graphs),
     )
 
 
