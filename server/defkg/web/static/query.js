@@ -56,8 +56,10 @@
       td.className = "bnode";
     } else {
       td.textContent = term.value;
-      var note = term["xml:lang"] ? "@" + term["xml:lang"] :
-        (term.datatype ? shortName(term.datatype) : "");
+      // English is the dataset's language: only other languages get a tag.
+      var lang = term["xml:lang"] && term["xml:lang"] !== "en" ? term["xml:lang"] : "";
+      var note = lang ? "@" + lang :
+        (term.datatype && !term["xml:lang"] ? shortName(term.datatype) : "");
       if (note) {
         var small = document.createElement("span");
         small.className = "note";
