@@ -107,6 +107,9 @@ def test_preview_serves_keeps_the_last_good_release_and_picks_up_a_new_source(
     assert f"{broken}:2:1:" in (read_build_error(settings) or "")
     assert preview.builds > first_builds
     assert http_fetch("GET", seed_page).status == 200
+    home = http_fetch("GET", url)
+    assert home.status == 200 and "The latest build failed" in home.text
+    assert f"{broken}:2:1:" in home.text
 
     # Fix it by following the guide: the second report is added and served once it builds.
     broken.unlink()
@@ -122,4 +125,5 @@ def test_preview_serves_keeps_the_last_good_release_and_picks_up_a_new_source(
     fact_page = url + "id/sample-2024-flood-relief.html"
     wait_for(lambda: answers(fact_page), "the new source's facts")
     assert read_build_error(settings) is None
+    assert "The latest build failed" not in http_fetch("GET", url).text
     assert "flood relief in the Zhambyl Region" in http_fetch("GET", fact_page).text

@@ -26,6 +26,7 @@ from rdflib.namespace import RDFS
 from defkg.config import Settings
 from defkg.errors import DefkgError
 from defkg.iris import DOCUMENT_EXTENSIONS, SD, IriScheme
+from defkg.preview import read_build_error
 from defkg.web import describe as d
 from defkg.web.downloads import ReleaseInfo, current_settings, release_info
 from defkg.web.negotiation import choose, offered_list
@@ -351,8 +352,10 @@ def home() -> ResponseReturnValue:
         graph = void_description(release.void, ds)
         page = d.build_page(graph, ds, scheme)
         description = page.descriptions[0] if page.descriptions else None
+    build_error = read_build_error(pub.settings)  # defkg preview: the last failed build
     body = render_template(
         "home.html",
+        build_error=build_error,
         own_classes=[c for c in classes if str(c.value.iri).startswith(str(scheme.vocab))],
         other_classes=[c for c in classes if not str(c.value.iri).startswith(str(scheme.vocab))],
         graphs=graphs,
@@ -364,6 +367,8 @@ def home() -> ResponseReturnValue:
         ontology_path=scheme.path_for_iri(str(scheme.ontology)),
     )
     response = Response(body, mimetype="text/html")
+    if build_error:
+        return response  # the release's validators would hide the error from a revalidation
     return _validators(response, release, "home")
 
 
