@@ -57,9 +57,14 @@ def test_a_failed_build_is_recorded_and_a_good_one_clears_it(tiny_project: Path)
     assert message is not None and f"{broken}:1:1:" in message
     assert error_file(settings).parent.name == ".defkg-cache"
     assert (settings.dist / "SHA256SUMS").read_bytes() == release  # the old release is intact
+    # A release published later by another command makes the recorded failure old news.
+    from defkg.build import build
+
     broken.unlink()
+    build(settings, quiet=True)
+    assert error_file(settings).exists() and read_build_error(settings) is None
     assert rebuild(settings, quiet=True).ok
-    assert read_build_error(settings) is None
+    assert not error_file(settings).exists()
 
 
 # --- the preview over real HTTP -----------------------------------------------------------------

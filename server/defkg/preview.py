@@ -46,8 +46,14 @@ def read_build_error(settings: Settings) -> str | None:
     For the home page: when this returns text, the release being served is the previous good
     one and the text says why the newer project did not build.
     """
+    path = error_file(settings)
     try:
-        return error_file(settings).read_text(encoding="utf-8")
+        failed_at = path.stat().st_mtime_ns
+        # A release published after the failure (by `defkg build`, say) makes it old news.
+        sums = Path(settings.dist) / "SHA256SUMS"
+        if sums.is_file() and sums.stat().st_mtime_ns > failed_at:
+            return None
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
