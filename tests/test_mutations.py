@@ -9,14 +9,20 @@ has no Violation. A mutated graph is validated against the expected rule only, t
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
+from defkg.build import check
+from defkg.config import Settings
+from defkg.errors import ValidationFailed
 from shapes_support import (
     DKSH,
+    PROJECT_ROOT,
     describe,
     real_asserted,
     real_results,
@@ -162,3 +168,22 @@ def test_shapes_catch_the_mutation(mutation: Mutation) -> None:
         f"'{mutation.name}' should draw a {mutation.severity} from dksh:{mutation.shape} on "
         f"kg:{mutation.focus}; got:\n{describe(results)}"
     )
+
+
+def test_the_build_reports_a_mutation_at_its_file_and_line(tmp_path: Path) -> None:
+    """End to end: a count written as a string in a copy of the project stops `check`, and the
+    report names the shape and the line of the node's block in the data file."""
+    for folder in ("ontology", "data", "shapes"):
+        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
+    source = tmp_path / "data" / "kz-mod-2023-12-27.ttl"
+    text = source.read_text(encoding="utf-8")
+    block = "kg:kz-2023-kazbat-personnel-total a defkg:Quantity ;"
+    assert text.count(block) == 1 and "defkg:numericValue 607 ;" in text
+    source.write_text(text.replace("defkg:numericValue 607 ;", 'defkg:numericValue "607" ;'))
+    line = text[: text.index(block)].count("\n") + 1
+
+    with pytest.raises(ValidationFailed) as failure:
+        check(Settings(root=tmp_path, dist=tmp_path / "dist"), quiet=True)
+    findings = [f for f in failure.value.report.splitlines() if "[dksh:Quantity-numericValue]" in f]
+    assert findings, failure.value.report
+    assert any(f"kz-mod-2023-12-27.ttl:{line}: Violation" in f for f in findings), findings
