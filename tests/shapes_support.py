@@ -1,8 +1,9 @@
 """Helpers the shape tests and the mutation tests share: load, reason, validate, read results.
 
-The real knowledge graph is validated the way the build does it: ontology + every data file +
-what the OWL RL closure adds (defkg.reason.closure_additions), then pyshacl with no inference
-of its own. Loading and reasoning the unmutated graph happen once per test session.
+The real knowledge graph is validated the way the build does it: ontology + every data file
+(read by defkg.load) + what the OWL RL closure adds (defkg.reason.closure_additions), then
+pyshacl with no inference of its own. Loading and reasoning the unmutated graph happen once
+per test session.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from rdflib import RDF, Graph, Namespace, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from defkg.config import Settings
+from defkg.load import load_project
 from defkg.reason import closure_additions
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,10 +67,12 @@ def load_ontology(root: Path = PROJECT_ROOT) -> Graph:
 
 
 def load_asserted(root: Path = PROJECT_ROOT) -> Graph:
-    """Ontology plus every ``data/*.ttl`` file, as one graph (what the build asserts)."""
-    graph = load_ontology(root)
-    for path in sorted((root / "data").glob("*.ttl")):
-        graph.parse(path, format="turtle")
+    """Every asserted graph of the project (ontology, entities, sources) as one graph, read
+    by the build's own loader (so ``.trig`` sources and parse errors behave as in the build)."""
+    project = load_project(Settings(root=root))
+    graph = Graph()
+    for name in project.asserted_graph_names():
+        graph += project.graph(name)
     return graph
 
 

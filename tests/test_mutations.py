@@ -4,7 +4,8 @@ Each mutation is a SPARQL Update on a copy of the real asserted graph (ontology 
 mutated graph is reasoned with OWL RL as the build does it, then validated; the test expects a
 result from a named shape, on a named focus node, at the shape's severity. The unmutated graph
 has no Violation. A mutated graph is validated against the expected rule only, to save time
-(the whole graph is validated once, unmutated).
+(the whole graph is validated once, unmutated). One test goes end to end: it breaks a copy of
+the project's data file and runs the build's ``check``.
 """
 
 from __future__ import annotations
