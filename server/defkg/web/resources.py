@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -254,7 +256,30 @@ def dereference(path: str) -> ResponseReturnValue:
     return _validators(response, pub.release, ext)
 
 
+#: Descriptions kept per app (the five formats of one IRI are usually asked for together).
+DESCRIPTION_CACHE_SIZE = 256
+_cache_lock = threading.Lock()
+
+
 def description_of(pub: Publication, iri: URIRef) -> Graph:
+    """The RDF of ``iri`` (see :func:`describe_uncached`), remembered for the release.
+
+    The graph is shared between requests, so nothing may change it after it is made."""
+    key = (pub.release.tag if pub.release else "", str(iri))
+    cache: OrderedDict = current_app.extensions.setdefault("defkg.descriptions", OrderedDict())
+    with _cache_lock:
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
+    graph = describe_uncached(pub, iri)
+    with _cache_lock:
+        cache[key] = graph
+        while len(cache) > DESCRIPTION_CACHE_SIZE:
+            cache.popitem(last=False)
+    return graph
+
+
+def describe_uncached(pub: Publication, iri: URIRef) -> Graph:
     """The RDF of ``iri``: from the store, plus what the release's VoID says about it."""
     graph = d.describe(pub.store, iri, pub.scheme)
     if pub.release is not None:
