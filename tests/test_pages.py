@@ -301,3 +301,17 @@ def test_the_query_ui_is_served_with_its_editor_and_prefixes(site: str) -> None:
     assert "DESCRIBE &lt;https://w3id.org/x&gt;" in prefilled.text
     for asset in ("static/style.css", "static/query.js", "static/sparql-highlight.js"):
         assert fetch(site + asset).status == 200
+
+
+def test_an_article_page_shows_its_text_sentence_by_sentence(site: str) -> None:
+    page = fetch(site + "id/kz-mod-2023-12-27.html").text
+    text = page[page.index('id="text"') :]
+    assert '<a class="sentence" href="/id/kz-mod-2023-12-27/s7"' in text
+    assert "During a July firefighting operation in the Abai Region" in text
+
+
+def test_a_sentence_page_marks_every_figure_it_states(site: str) -> None:
+    page = fetch(site + "id/kz-mod-2023-12-27/s7.html").text
+    source = page[page.index('id="source"') :]
+    assert "<mark>over 500</mark>" in source and "<mark>more than 400</mark>" in source
+    assert 'href="/id/abai-firefighting-2023-personnel"' in source  # the facts it states

@@ -146,6 +146,7 @@ CONSTRUCT {{
   ?dd ?ddp ?ddo .
   ?f prov:wasDerivedFrom ?a .
   ?f prov:wasAttributedTo ?who .
+  ?f defkg:numericValue ?fv .
   ?a ?ap ?ao .
   ?sel ?selp ?selo .
   ?doc ?docp ?doco .
@@ -172,6 +173,8 @@ WHERE {{
       }}
     }}
     {{ GRAPH ?g3 {{ ?f prov:wasAttributedTo ?who }} }}
+    UNION
+    {{ GRAPH ?g8 {{ ?f defkg:numericValue ?fv }} }}
     UNION
     {{
       GRAPH ?g4 {{ ?f prov:wasDerivedFrom ?a }}
@@ -549,8 +552,13 @@ def _sort_key(prop: Node, graph: Graph, scheme: IriScheme) -> tuple[int, str]:
     return rank, label_of(graph, prop, scheme).lower()
 
 
+def natural_key(text: str) -> tuple:
+    """Sort key reading digit runs as numbers: "sentence 2" before "sentence 10"."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text))
+
+
 def _values_sorted(values: Iterable[Value]) -> list[Value]:
-    return sorted(values, key=lambda v: (v.text.lower(), v.iri or ""))
+    return sorted(values, key=lambda v: (natural_key(v.text.lower()), v.iri or ""))
 
 
 def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
@@ -939,3 +947,41 @@ ORDER BY ?s LIMIT {int(limit)}"""
     subjects = [r["s"] for r in rows if "s" in r]
     labels = store.construct(labels_query(subjects, scheme)) if subjects else Graph()
     return _values_sorted(value_of(labels, s, scheme) for s in subjects)
+
+
+@dataclass
+class Sentence:
+    """One sentence anchor of a source document, in reading order."""
+
+    anchor: Value
+    text: str
+    start: int
+
+
+def source_sentences(store: Store, iri: URIRef, scheme: IriScheme) -> list[Sentence]:
+    """The sentence anchors whose ``oa:hasSource`` is ``iri``, in text order: the document's
+    text as the dataset quotes it, each sentence linking to its anchor."""
+    rows = store.select(
+        f"""{_prefix_block(scheme)}
+SELECT ?a ?label ?exact ?start WHERE {{
+  GRAPH ?g {{ ?a oa:hasSource <{iri}> }}
+  GRAPH ?g1 {{ ?a oa:hasSelector ?q . ?q oa:exact ?exact }}
+  OPTIONAL {{ GRAPH ?g2 {{ ?a oa:hasSelector ?p . ?p oa:start ?start }} }}
+  OPTIONAL {{ GRAPH ?g3 {{ ?a rdfs:label ?label }} }}
+}}"""
+    )
+    sentences = {}
+    for row in rows:
+        anchor = row["a"]
+        start = row.get("start")
+        label = row.get("label")
+        sentences[anchor] = Sentence(
+            anchor=Value(
+                str(label) if label is not None else short_name(str(anchor), scheme),
+                link_for(str(anchor), scheme),
+                str(anchor),
+            ),
+            text=str(row["exact"]),
+            start=int(start) if isinstance(start, Literal) else 0,
+        )
+    return sorted(sentences.values(), key=lambda s: (s.start, natural_key(s.anchor.iri or "")))

@@ -27,7 +27,7 @@ from rdflib.namespace import RDFS
 
 from defkg.config import Settings
 from defkg.errors import DefkgError
-from defkg.iris import DOCUMENT_EXTENSIONS, SD, IriScheme
+from defkg.iris import DOCUMENT_EXTENSIONS, OA, SD, IriScheme
 from defkg.preview import read_build_error
 from defkg.web import describe as d
 from defkg.web.downloads import ReleaseInfo, current_settings, release_info
@@ -310,8 +310,11 @@ def render_document(pub: Publication, iri: URIRef, ext: str) -> bytes | str:
         "term": None,
         "ontology": None,
         "members": None,
+        "sentences": None,
         "kind": _kind(scheme, iri),
     }
+    if (None, OA.hasSource, iri) in graph:
+        context["sentences"] = d.source_sentences(pub.store, iri, scheme)
     if context["kind"] == "term":
         context["term"] = d.term_info(pub.store, graph, iri, scheme)
     elif context["kind"] == "ontology":
