@@ -21,7 +21,7 @@ from defkg.web.describe import (
     number_spellings,
     quantity_phrase,
 )
-from defkg.web.resources import load_examples, split_document_path
+from defkg.web.resources import load_examples, split_document_path, wanted_ext
 
 SCHEME = IriScheme()
 V = SCHEME.vocab
@@ -148,3 +148,21 @@ def test_the_projects_competency_queries_are_all_offered() -> None:
     examples = load_examples(queries)
     assert len(examples) == len(list(queries.glob("*.rq")))
     assert all(e.question.endswith("?") for e in examples)
+
+
+@pytest.mark.parametrize(
+    ("accept", "ext"),
+    [
+        (None, "html"),
+        ("*/*", "html"),
+        ("text/turtle", "ttl"),
+        ("application/ld+json;q=0.9, text/turtle;q=0.5", "jsonld"),
+        ("application/json", "jsonld"),
+        ("text/plain", "nt"),
+        ("application/xml", "rdf"),
+        ("text/*;q=0.5, text/html;q=0", "ttl"),
+        ("image/png", None),
+    ],
+)
+def test_the_format_follows_the_accept_header(accept: str | None, ext: str | None) -> None:
+    assert wanted_ext(accept) == ext

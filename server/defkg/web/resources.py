@@ -198,10 +198,18 @@ def error_page(status: int, title: str, message: str, ext: str = "html") -> Resp
     return response
 
 
-def _wanted_ext(accept: str | None) -> str | None:
-    chosen = choose(accept, list(MEDIA_TYPES.values()))
+#: Generic types some clients ask for, served as the format they stand for (offered last).
+ALIASES = {"application/json": "jsonld", "application/xml": "rdf", "text/plain": "nt"}
+
+
+def wanted_ext(accept: str | None) -> str | None:
+    """The document format a client's ``Accept`` prefers, or None (406)."""
+    offered = [*MEDIA_TYPES.values(), *ALIASES]
+    chosen = choose(accept, offered)
     if chosen is None:
         return None
+    if chosen in ALIASES:
+        return ALIASES[chosen]
     return next(ext for ext, t in MEDIA_TYPES.items() if t == chosen)
 
 
@@ -219,7 +227,7 @@ def dereference(path: str) -> ResponseReturnValue:
     iri = pub.scheme.iri_for_path(stem)
     link = alternates(stem)
     if ext is None:
-        wanted = _wanted_ext(request.headers.get("Accept"))
+        wanted = wanted_ext(request.headers.get("Accept"))
         if wanted is None:
             response = error_page(
                 406,
