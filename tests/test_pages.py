@@ -315,3 +315,9 @@ def test_a_sentence_page_marks_every_figure_it_states(site: str) -> None:
     source = page[page.index('id="source"') :]
     assert "<mark>over 500</mark>" in source and "<mark>more than 400</mark>" in source
     assert 'href="/id/abai-firefighting-2023-personnel"' in source  # the facts it states
+
+
+def test_hash_resources_are_shown_in_their_documents_page(site: str) -> None:
+    page = fetch(site + "dataset.html").text
+    assert '<h3 id="graph-entities">' in page  # the target of …/dataset#graph-entities
+    assert 'href="/graph/entities"' in page

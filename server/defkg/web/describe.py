@@ -508,6 +508,16 @@ class ResourcePage:
     quotes: list[Quote]
     same_as: list[Value]
     wikidata_status: str | None
+    parts: list[Part] = field(default_factory=list)
+
+
+@dataclass
+class Part:
+    """A hash resource described in the same document (``…/dataset#dist-defkg.nt``)."""
+
+    fragment: str
+    label: str
+    rows: list[Row]
 
 
 def link_for(iri: str, scheme: IriScheme) -> str:
@@ -563,19 +573,21 @@ def _values_sorted(values: Iterable[Value]) -> list[Value]:
 
 def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
     """The page model of ``iri`` from its description (:func:`describe`)."""
-    rows: dict[Node, Row] = {}
-    for prop, obj in graph.predicate_objects(iri):
-        if prop in (RDFS.label, RDF.type):
-            continue  # both are in the page's header
-        row = rows.setdefault(prop, Row(property_value(graph, prop, scheme)))
-        row.values.append(value_of(graph, obj, scheme))
+    rows = _rows_of(graph, iri, scheme, skip=(RDFS.label, RDF.type))  # both are in the header
+    parts = [
+        Part(
+            str(node).split("#", 1)[1], label_of(graph, node, scheme), _rows_of(graph, node, scheme)
+        )
+        for node in sorted(set(graph.subjects()), key=lambda n: natural_key(str(n)))
+        if isinstance(node, URIRef) and str(node).startswith(f"{iri}#")
+    ]
     incoming: dict[Node, Row] = {}
     for subject, prop in graph.subject_predicates(iri):
         if subject == iri:
             continue
         row = incoming.setdefault(prop, Row(property_value(graph, prop, scheme)))
         row.values.append(value_of(graph, subject, scheme))
-    for row in [*rows.values(), *incoming.values()]:
+    for row in incoming.values():
         row.values = _values_sorted(row.values)
     descriptions = [
         str(o)
@@ -593,7 +605,7 @@ def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
             f"{o} ({o.language})" if isinstance(o, Literal) and o.language else str(o)
             for o in graph.objects(iri, SKOS.altLabel)
         ),
-        rows=[rows[p] for p in sorted(rows, key=lambda p: _sort_key(p, graph, scheme))],
+        rows=rows,
         incoming=[incoming[p] for p in sorted(incoming, key=lambda p: _sort_key(p, graph, scheme))],
         quotes=build_quotes(graph, iri, scheme),
         same_as=_values_sorted(
@@ -601,7 +613,21 @@ def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
             for o in graph.objects(iri, OWL.sameAs)
         ),
         wikidata_status=label_of(graph, status, scheme) if status is not None else None,
+        parts=parts,
     )
+
+
+def _rows_of(graph: Graph, node: Node, scheme: IriScheme, skip: Sequence[Node] = ()) -> list[Row]:
+    """Every property of ``node`` with its values, properties in reading order."""
+    rows: dict[Node, Row] = {}
+    for prop, obj in graph.predicate_objects(node):
+        if prop in skip:
+            continue
+        row = rows.setdefault(prop, Row(property_value(graph, prop, scheme)))
+        row.values.append(value_of(graph, obj, scheme))
+    for row in rows.values():
+        row.values = _values_sorted(row.values)
+    return [rows[p] for p in sorted(rows, key=lambda p: _sort_key(p, graph, scheme))]
 
 
 def build_quotes(graph: Graph, iri: URIRef, scheme: IriScheme) -> list[Quote]:
