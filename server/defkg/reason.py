@@ -16,10 +16,12 @@ only speed: the graph is the same with and without it.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import pickle
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import owlrl
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
@@ -30,6 +32,7 @@ from defkg.config import Settings
 from defkg.load import Project
 
 Triple = tuple[Node, Node, Node]
+R = TypeVar("R")
 
 #: Terms of these vocabularies are built in: what the closure says about them is noise.
 BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD))
@@ -118,9 +121,18 @@ def infer_by_graph(
 
     result: dict[URIRef, list[Triple]] = {}
     seen: set[Triple] = set()
+    batches = source_batches(project, settings)
+    found = [cache.get([str(name) for name in batch]) for batch in batches]
+    todo = [i for i, triples in enumerate(found) if triples is None]
+    for i, triples in zip(
+        todo,
+        parallel_map(lambda i: _batch_additions(project, batches[i], context), todo),
+        strict=True,
+    ):
+        cache.put([str(name) for name in batches[i]], triples)
+        found[i] = triples
     passes = [(iris.ontology_graph, base_new)]
-    for batch in source_batches(project, settings):
-        passes.append((batch[0], _batch_additions(project, batch, context, cache)))
+    passes += [(batch[0], triples) for batch, triples in zip(batches, found, strict=True)]
     for name, triples in passes:
         kept = [t for t in triples if t not in asserted and t not in seen and not is_trivial(t)]
         seen.update(kept)
@@ -166,12 +178,8 @@ def _is_annotation(triple: Triple) -> bool:
     return isinstance(o, Literal) and not str(p).startswith(str(OWL)) and p != RDF.first
 
 
-def _batch_additions(
-    project: Project, batch: list[URIRef], context: _BaseContext, cache: ReasoningCache
-) -> list[Triple]:
-    cached = cache.get([str(name) for name in batch])
-    if cached is not None:
-        return cached
+def _batch_additions(project: Project, batch: list[URIRef], context: _BaseContext) -> list[Triple]:
+    """What the closure of one batch of sources adds to the base closure, sorted."""
     graph = Graph()
     nodes: set[Node] = set()
     for name in batch:
@@ -184,9 +192,35 @@ def _batch_additions(
     for triple in context.around(nodes):
         graph.add(triple)
     additions = closure_additions(graph) - context.closure
-    result = sorted(additions, key=triple_key)
-    cache.put([str(name) for name in batch], result)
-    return result
+    return sorted(additions, key=triple_key)
+
+
+_TASK: Callable[[Any], Any] | None = None
+
+
+def parallel_map(function: Callable[[Any], R], items: list[Any]) -> list[R]:
+    """``[function(item) for item in items]``, in forked worker processes when there are
+    several items and several CPUs (``DEFKG_BUILD_WORKERS`` caps them; 1 runs in-process).
+
+    ``function`` need not be picklable (the workers inherit it by forking); the items and
+    the results are pickled.
+    """
+    global _TASK
+    limit = int(os.environ.get("DEFKG_BUILD_WORKERS", "0") or 0) or (os.cpu_count() or 1)
+    workers = min(len(items), limit)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(item) for item in items]
+    _TASK = function
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_run_task, items, chunksize=1)
+    finally:
+        _TASK = None
+
+
+def _run_task(item: Any) -> Any:
+    assert _TASK is not None  # set by parallel_map before the workers fork
+    return _TASK(item)
 
 
 def closure_additions(graph: Graph) -> set[Triple]:

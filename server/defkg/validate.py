@@ -25,7 +25,7 @@ from rdflib.term import Node
 from defkg.config import Settings
 from defkg.curate.hints import hint_lines
 from defkg.load import Project
-from defkg.reason import base_graph_names, source_batches
+from defkg.reason import base_graph_names, parallel_map, source_batches
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -109,10 +109,11 @@ def validate(
         base.add(triple)
 
     namer = _Namer(settings)
-    report = Graph()
-    findings: dict[tuple, Finding] = {}
-    for names in [base_names, *batches]:
-        if names == base_names:
+    passes = [base_names, *batches]
+
+    def run_pass(index: int) -> list[tuple[tuple, Finding, list]]:
+        names = passes[index]
+        if index == 0:
             graph = base
         else:
             graph = _PreparedQueryGraph()
@@ -126,15 +127,26 @@ def validate(
         _conforms, results, _text = pyshacl.validate(
             graph, shacl_graph=shapes, inference="none", inplace=True
         )
-        # the base's own results come first; a source pass adds only what is new in it
+        found = []
         for result in sorted(results.subjects(RDF.type, SH.ValidationResult), key=str):
             if results.value(result, SH.focusNode) is None:
                 continue
             finding = _finding(results, result, graph, project, names, namer)
             key = (finding.focus_text, finding.path, finding.value, finding.message, finding.shape)
+            copy = Graph()
+            _copy_result(results, result, copy)
+            found.append((key, finding, list(copy)))
+        return found
+
+    report = Graph()
+    findings: dict[tuple, Finding] = {}
+    # the base's own results come first; a batch adds only what is new in it
+    for found in parallel_map(run_pass, list(range(len(passes)))):
+        for key, finding, triples in found:
             if key not in findings:
                 findings[key] = finding
-                _copy_result(results, result, report)
+                for triple in triples:
+                    report.add(triple)
 
     ordered = sorted(findings.values(), key=Finding.sort_key)
     conforms = not any(f.severity == "Violation" for f in ordered)
