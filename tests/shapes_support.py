@@ -111,7 +111,6 @@ def real_results() -> tuple[Result, ...]:
 def validate(
     data: Graph,
     shapes: Graph,
-    ontology: Graph | None = None,
     use_shapes: list[URIRef] | None = None,
 ) -> list[Result]:
     """Run pyshacl as the build does (inference off, SHACL-AF on) and return every result.
@@ -123,7 +122,6 @@ def validate(
     _, report, _ = pyshacl.validate(
         data,
         shacl_graph=shapes,
-        ont_graph=ontology,
         inference="none",
         advanced=True,
         allow_warnings=True,

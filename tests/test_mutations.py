@@ -126,6 +126,28 @@ MUTATIONS = [
         "kz-2023-abai-firefighting",
     ),
     Mutation(
+        "give a region a city as its country",
+        "DELETE DATA { kg:abai-region defkg:country kg:kazakhstan } ;"
+        " INSERT DATA { kg:abai-region defkg:country kg:astana }",
+        "DistinctKinds-place",
+        "astana",
+    ),
+    Mutation(
+        "give a person a post as rank",
+        "DELETE DATA { kg:sultan-kamaletdinov defkg:rank kg:lieutenant-general } ;"
+        " INSERT DATA { kg:sultan-kamaletdinov defkg:rank"
+        " kg:deputy-minister-of-defence-of-kazakhstan }",
+        "DistinctKinds-kind",
+        "deputy-minister-of-defence-of-kazakhstan",
+    ),
+    Mutation(
+        "misspell the place of an operation",
+        "DELETE DATA { kg:kz-2023-abai-firefighting defkg:location kg:abai-region } ;"
+        " INSERT DATA { kg:kz-2023-abai-firefighting defkg:location kg:abai-regoin }",
+        "EnglishLabelShape",
+        "abai-regoin",
+    ),
+    Mutation(
         "state 'over 200' as exactly 200",
         "DELETE DATA { kg:kz-2023-zhambyl-people-saved defkg:bound defkg:moreThan } ;"
         " INSERT DATA { kg:kz-2023-zhambyl-people-saved defkg:bound defkg:exactly }",

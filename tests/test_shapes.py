@@ -199,8 +199,12 @@ def test_rule_passes_its_conforming_graphs(
 
 
 def own_results(shapes: Graph, ontology: Graph, shape: URIRef, data: Graph) -> list[Result]:
-    """The results ``shape`` itself produces on ``data`` (+ ontology, no reasoning)."""
-    results = validate(data, shapes, ontology, use_shapes=shapes_to_run(shapes, shape))
+    """The results ``shape`` itself produces on ``data`` + the ontology (no reasoning).
+
+    The ontology is added whole, as the build validates it, not as pyshacl's ``ont_graph``,
+    which copies only class and property axioms (not, say, the bounds' skos:broader).
+    """
+    results = validate(data + ontology, shapes, use_shapes=shapes_to_run(shapes, shape))
     return [r for r in results if r.shape == shape]
 
 
