@@ -16,6 +16,7 @@ from rdflib import OWL, RDF, RDFS, XSD, Dataset, Graph, Literal, Namespace, URIR
 from rdflib.compare import isomorphic
 
 import defkg.reason
+import defkg.validate
 from defkg.build import build, check
 from defkg.config import Settings
 from defkg.errors import DefkgError, ValidationFailed
@@ -169,10 +170,16 @@ def test_cached_and_uncached_builds_are_identical(
         calls.append(len(graph))
         return original(graph)
 
+    def no_validation(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged project is not validated again")
+
     monkeypatch.setattr(defkg.reason, "closure_additions", counting)
+    monkeypatch.setattr(defkg.validate.pyshacl, "validate", no_validation)
     warm = build(settings_for(tiny_project, tmp_path / "cold" / "dist2"), quiet=True)
     assert calls == [], "an unchanged project is not reasoned again"
     assert snapshot(warm) == snapshot(uncached)
+    monkeypatch.undo()
+    monkeypatch.setattr(defkg.reason, "closure_additions", counting)
 
     # changing one source re-reasons its batch only, and matches a build from scratch
     source = tiny_project / "data" / "report-2.trig"

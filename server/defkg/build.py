@@ -72,7 +72,9 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
     inferred = union_graph(parts, settings)
     outcome = progress.stage(
         "validate",
-        lambda: validate(project, inferred, settings, inferred_by_graph=parts),
+        lambda: validate(
+            project, inferred, settings, inferred_by_graph=parts, write_cache=write_cache
+        ),
         lambda o: _counts(o),
     )
     if not outcome.conforms:

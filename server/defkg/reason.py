@@ -275,8 +275,10 @@ def is_trivial(triple: Triple) -> bool:
 class ReasoningCache:
     """Per-pass results on disk, keyed by a hash of every input the pass depends on."""
 
-    def __init__(self, settings: Settings, project: Project, *, writable: bool = True) -> None:
-        self.folder = cache_dir(settings) / "reason"
+    def __init__(
+        self, settings: Settings, project: Project, *, writable: bool = True, kind: str = "reason"
+    ) -> None:
+        self.folder = cache_dir(settings) / kind
         self.writable = writable
         iris = settings.iris
         digest = hashlib.sha256(f"defkg {__version__}\n{settings.base}\n".encode())
@@ -300,8 +302,8 @@ class ReasoningCache:
                 _hash_file(digest, path)
         return digest.hexdigest()
 
-    def get(self, part: list[str]) -> list[Triple] | None:
-        """The cached additions of one pass, or None when absent or unreadable."""
+    def get(self, part: list[str]) -> list | None:
+        """The cached result of one pass, or None when absent or unreadable."""
         try:
             with open(self.folder / (self.key(part) + ".pickle"), "rb") as handle:
                 # our own cache files, written below: not untrusted input
@@ -309,8 +311,8 @@ class ReasoningCache:
         except (OSError, pickle.PickleError, EOFError, AttributeError):
             return None
 
-    def put(self, part: list[str], triples: Iterable[Triple]) -> None:
-        """Store one pass's additions; a cache that cannot be written only costs time."""
+    def put(self, part: list[str], triples: Iterable) -> None:
+        """Store one pass's result; a cache that cannot be written only costs time."""
         if not self.writable:
             return
         try:

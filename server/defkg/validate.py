@@ -25,7 +25,7 @@ from rdflib.term import Node
 from defkg.config import Settings
 from defkg.curate.hints import hint_lines
 from defkg.load import Project
-from defkg.reason import base_graph_names, parallel_map, source_batches
+from defkg.reason import ReasoningCache, base_graph_names, parallel_map, source_batches
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -91,11 +91,15 @@ def validate(
     settings: Settings,
     *,
     inferred_by_graph: dict[URIRef, list[tuple[Node, Node, Node]]] | None = None,
+    write_cache: bool = True,
 ) -> ValidationOutcome:
     """Validate asserted + inferred against the shapes, pass by pass; see the module docstring.
 
     ``inferred_by_graph`` (from :func:`defkg.reason.infer_by_graph`) says which pass drew each
     inference; without it an inference joins the pass of every graph that mentions its subject.
+    With it, the inferences follow from the files, so each pass's findings are cached in
+    ``.defkg-cache/validate/`` under the hash of its files (read always, written only with
+    ``write_cache``).
     """
     iris = settings.iris
     base_names = base_graph_names(project, settings)
@@ -138,10 +142,22 @@ def validate(
             found.append((key, finding, list(copy)))
         return found
 
+    cache = None
+    if inferred_by_graph is not None:
+        cache = ReasoningCache(settings, project, writable=write_cache, kind="validate")
+    # findings name their files as the root was given: the key holds that and where it is
+    where = f"{settings.root}\0{Path(settings.root).resolve()}"
+    results: list = [cache.get([where, *map(str, n)]) if cache else None for n in passes]
+    todo = [i for i, found in enumerate(results) if found is None]
+    for i, found in zip(todo, parallel_map(run_pass, todo), strict=True):
+        if cache:
+            cache.put([where, *map(str, passes[i])], found)
+        results[i] = found
+
     report = Graph()
     findings: dict[tuple, Finding] = {}
     # the base's own results come first; a batch adds only what is new in it
-    for found in parallel_map(run_pass, list(range(len(passes)))):
+    for found in results:
         for key, finding, triples in found:
             if key not in findings:
                 findings[key] = finding
