@@ -219,3 +219,9 @@ def test_query_errors(cli_release: Path, tmp_path: Path) -> None:
     assert no_file.returncode == 2 and "nowhere.rq: no such query file" in no_file.stderr
     for done in (bad, missing, no_file):
         assert "Traceback" not in done.stderr
+
+
+def test_a_bad_base_is_a_usage_error(tiny_project: Path) -> None:
+    done = defkg("validate", "--base", "https://example.org/no-slash", cwd=tiny_project)
+    assert done.returncode == 2
+    assert "the base IRI must end with '/'" in done.stderr and "Traceback" not in done.stderr

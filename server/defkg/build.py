@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from defkg.config import Settings
-from defkg.errors import ValidationFailed
+from defkg.errors import DefkgError, ValidationFailed
 from defkg.load import Project, load_project
 from defkg.publish import publish
 from defkg.reason import infer_by_graph, union_graph
@@ -55,7 +55,16 @@ def build(settings: Settings, *, quiet: bool = False) -> Path:
     return release
 
 
+def require_valid_base(settings: Settings) -> None:
+    """A usage error (exit 2) for a base IRI the IRI scheme refuses, before any work."""
+    try:
+        settings.iris  # noqa: B018 (building the scheme is the check)
+    except ValueError as error:
+        raise DefkgError(f"--base / DEFKG_BASE: {error}") from None
+
+
 def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True):
+    require_valid_base(settings)
     project: Project = progress.stage(
         "load",
         lambda: load_project(settings),
