@@ -155,3 +155,9 @@ def test_blank_node_labels_are_the_same_on_every_load(tiny_project: Path) -> Non
     first = labels()
     assert len(first) == 1
     assert labels() == first
+
+
+def test_data_may_not_fill_the_graphs_the_build_makes(tiny_project: Path) -> None:
+    (tiny_project / "data" / "inferred.ttl").write_text("<x:a> <x:b> <x:c> .\n")
+    with pytest.raises(InputError, match=r"inferred\.ttl: graph <.*graph/inferred> is filled by"):
+        load_project(settings_for(tiny_project))

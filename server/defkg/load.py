@@ -64,15 +64,25 @@ def load_project(settings: Settings) -> Project:
         subject_lines[path] = scan_subject_lines(text, str(iris.ontology_graph))
     files[iris.ontology_graph] = ontology_files[0]
 
+    # the build makes these graphs; a data file may not fill them
+    reserved = {iris.ontology_graph: "ontology/", iris.inferred_graph: "the reasoner"}
+    reserved[iris.shapes_graph] = "shapes/"
     for path in data_files:
         text = read_text(path)
         default_name = iris.graph(path.stem)
         subject_lines[path] = scan_subject_lines(text, str(default_name))
         if path.suffix == ".trig":
-            for name in _parse_trig(dataset, text, path, default_name):
-                _claim(files, name, path)
+            names = _parse_trig(dataset, text, path, default_name)
         else:
-            _claim(files, default_name, path)
+            names = [default_name]
+        for name in names:
+            if name in reserved:
+                raise InputError(
+                    f"{path}: graph <{name}> is filled by {reserved[name]}, not by data/; "
+                    "rename the file (or the graph)"
+                )
+            _claim(files, name, path)
+        if path.suffix != ".trig":
             _parse_into(dataset.graph(default_name), text, path, "turtle", default_name)
 
     shapes = Graph()
