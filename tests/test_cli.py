@@ -128,23 +128,32 @@ def test_unknown_prefix_message_names_the_prefix(tiny_project: Path, tmp_path: P
     assert f"defkg: {path}:7:64: syntax error: unknown prefix 'nope:'" in done.stderr
 
 
+def built(tiny_project: Path, out: Path) -> dict[str, bytes]:
+    """Build the tiny project into ``out``; the release's files."""
+    done = defkg("build", "-q", "--root", str(tiny_project), "--out", str(out), cwd=out.parent)
+    assert done.returncode == 0, done.stderr
+    return snapshot(out)
+
+
 def test_empty_data_folder(tiny_project: Path, tmp_path: Path) -> None:
+    before = built(tiny_project, tmp_path / "d")
     for path in (tiny_project / "data").iterdir():
         path.unlink()
     (tiny_project / "data" / "notes.txt").write_text("not data\n")
     done = defkg("build", "--root", str(tiny_project), "--out", str(tmp_path / "d"), cwd=tmp_path)
     assert done.returncode == 2
     assert "the data folder holds no .ttl or .trig file" in done.stderr
-    assert not (tmp_path / "d").exists()
+    assert snapshot(tmp_path / "d") == before
 
 
 def test_missing_shapes_folder(tiny_project: Path, tmp_path: Path) -> None:
+    before = built(tiny_project, tmp_path / "d")
     (tiny_project / "shapes" / "shapes.ttl").unlink()
     (tiny_project / "shapes").rmdir()
     done = defkg("build", "--root", str(tiny_project), "--out", str(tmp_path / "d"), cwd=tmp_path)
     assert done.returncode == 2
     assert f"defkg: {tiny_project / 'shapes'}: the shapes folder is missing" in done.stderr
-    assert not (tmp_path / "d").exists()
+    assert snapshot(tmp_path / "d") == before
 
 
 def test_validate_writes_nothing(tiny_project: Path) -> None:
