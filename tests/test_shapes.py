@@ -278,3 +278,20 @@ def test_every_property_the_data_uses_is_constrained(shapes_graph: Graph) -> Non
 
     loose = sorted(str(p) for p in used - {RDF.type} if not constrained(p))
     assert not loose, f"properties of the data no shape constrains: {loose}"
+
+
+def test_every_class_the_data_uses_is_targeted(shapes_graph: Graph) -> None:
+    """Each class a data file instantiates is the target (or a subclass of a target) of a shape."""
+    project = load_project(Settings(root=PROJECT_ROOT))
+    ontology = project.graph(Settings().iris.ontology_graph)
+    used = {
+        c
+        for name in project.asserted_graph_names()
+        if name != ontology.identifier
+        for c in project.graph(name).objects(None, RDF.type)
+    }
+    targets = set(shapes_graph.objects(None, SH.targetClass))
+    loose = sorted(
+        str(c) for c in used if not targets & set(ontology.transitive_objects(c, RDFS.subClassOf))
+    )
+    assert not loose, f"classes of the data no shape targets: {loose}"
