@@ -123,6 +123,20 @@ def test_every_shape_has_an_english_label_and_comment(shapes_graph: Graph, name:
         )
 
 
+@pytest.mark.parametrize("name", RULES)
+def test_every_rule_tells_the_curator_how_to_fix_the_data(shapes_graph: Graph, name: str) -> None:
+    """SHACL's default messages name a constraint component, not the fix: every rule has its own."""
+    shape = DKSH[name]
+    messages = list(shapes_graph.objects(shape, SH.message))
+    messages += [
+        m
+        for q in shapes_graph.objects(shape, SH.sparql)
+        for m in shapes_graph.objects(q, SH.message)
+    ]
+    assert messages, f"dksh:{name} has no sh:message"
+    assert all(len(str(m)) >= 30 for m in messages), f"dksh:{name}: say what is wrong and the fix"
+
+
 def test_shapes_need_no_shacl_advanced_features(shapes_graph: Graph) -> None:
     """The build runs pyshacl without SHACL-AF, so no SPARQL targets, rules or functions."""
     advanced = {SH.target, SH.rule, SH.SPARQLTarget, SH.SPARQLFunction, SH.TripleRule}
