@@ -113,6 +113,14 @@ MUTATIONS = [
         "kz-2023-kazbat-personnel-women",
     ),
     Mutation(
+        "forget that the women are part of the personnel",
+        "DELETE DATA { kg:kz-2023-kazbat-personnel-women defkg:subsetOf"
+        " kg:kz-2023-kazbat-personnel-total }",
+        "PartOfWholeShape",
+        "kz-2023-kazbat-personnel-women",
+        SH.Warning,
+    ),
+    Mutation(
         "shift a sentence's end offset",
         "DELETE DATA { src:s5-position oa:end 991 } ; INSERT DATA { src:s5-position oa:end 995 }",
         "AnchorSpanShape",
