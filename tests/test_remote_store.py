@@ -514,3 +514,81 @@ def test_serve_from_the_remote_store_answers_like_the_embedded_store(
         assert 400 <= refused[0] < 500
     finally:
         remote.stop()
+
+
+class _SlowStore(BaseHTTPRequestHandler):
+    """An empty store that answers at once, except queries marked SLOW: those it trickles."""
+
+    def do_POST(self) -> None:
+        form = urllib.parse.parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+        query = form["query"][0]
+        graph_form = "application/n-triples" in self.headers.get("Accept", "").split(",")[0]
+        self.send_response(200)
+        self.send_header(
+            "Content-Type",
+            "application/n-triples" if graph_form else "application/sparql-results+json",
+        )
+        self.end_headers()
+        if "SLOW" not in query:
+            if not graph_form:
+                answer = (
+                    b'{"head":{},"boolean":false}'
+                    if "ASK" in query.upper()
+                    else (b'{"head":{"vars":[]},"results":{"bindings":[]}}')
+                )
+                self.wfile.write(answer)
+            return
+        try:
+            for _ in range(120):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.5)
+        except OSError:
+            pass
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_serve_store_stops_a_slow_remote_query_at_the_time_limit(
+    built_release: Path, tmp_path: Path
+) -> None:
+    from conftest import start_server
+
+    slow = ThreadingHTTPServer(("127.0.0.1", 0), _SlowStore)
+    slow.daemon_threads = True
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{slow.server_address[1]}/query"
+    remote = start_server(
+        built_release, tmp_path / "slow.log", {"DEFKG_STORE": url, "DEFKG_QUERY_TIMEOUT": "2"}
+    )
+    try:
+        started = time.monotonic()
+        status, body = sparql_json(remote.url, "SELECT * WHERE { ?s ?p 'SLOW' }")
+        assert status == 504, body[:300]
+        assert time.monotonic() - started < 10
+    finally:
+        remote.stop()
+        slow.shutdown()
+
+
+def test_serve_store_refuses_a_result_over_the_byte_cap(
+    oxigraph: str, built_release: Path, tmp_path: Path
+) -> None:
+    from conftest import start_server
+
+    publish_release(built_release, RemoteStore(oxigraph), BASE)
+    remote = start_server(
+        built_release,
+        tmp_path / "capped.log",
+        {"DEFKG_STORE": oxigraph, "DEFKG_MAX_RESULT_BYTES": "5000"},
+    )
+    try:
+        status, body = sparql_json(remote.url, "SELECT * WHERE { ?s ?p ?o }")
+        assert status == 422, body[:300]
+        assert b"5,000 bytes" in body or b"5000 bytes" in body
+        small = sparql_json(remote.url, "SELECT * WHERE { ?s ?p ?o } LIMIT 3")
+        assert small[0] == 200
+        assert len(json.loads(small[1])["results"]["bindings"]) == 3
+    finally:
+        remote.stop()
