@@ -602,7 +602,9 @@ def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
         types=_values_sorted(value_of(graph, t, scheme) for t in graph.objects(iri, RDF.type)),
         descriptions=sorted(descriptions),
         alt_labels=sorted(
-            f"{o} ({o.language})" if isinstance(o, Literal) and o.language else str(o)
+            f"{o} ({o.language})"
+            if isinstance(o, Literal) and o.language not in (None, "en")
+            else str(o)
             for o in graph.objects(iri, SKOS.altLabel)
         ),
         rows=rows,
