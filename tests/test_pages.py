@@ -321,3 +321,12 @@ def test_hash_resources_are_shown_in_their_documents_page(site: str) -> None:
     page = fetch(site + "dataset.html").text
     assert '<h3 id="graph-entities">' in page  # the target of …/dataset#graph-entities
     assert 'href="/graph/entities"' in page
+
+
+def test_the_home_page_and_head_requests_revalidate(site: str) -> None:
+    home = fetch(site)
+    assert home.headers["etag"] and "max-age" in home.headers["cache-control"]
+    assert fetch(site, {"If-None-Match": home.headers["etag"]}).status == 304
+    head = fetch(f"{site}{ABAI}.ttl", method="HEAD")
+    assert head.status == 200 and head.body == b""
+    assert head.headers["etag"] == fetch(f"{site}{ABAI}.ttl").headers["etag"]
