@@ -335,9 +335,13 @@ def write_atomically(target: Path, files: dict[str, bytes]) -> Path:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        if target.exists():
+        if not target.exists():
+            os.rename(staging, target)
+        elif _exchange(staging, target):
+            os.rename(staging, retired)  # the old release, now under the staging name
+        else:
             os.rename(target, retired)
-        os.rename(staging, target)
+            os.rename(staging, target)
     except OSError as error:
         _remove(staging)
         if retired.exists() and not target.exists():
@@ -345,6 +349,22 @@ def write_atomically(target: Path, files: dict[str, bytes]) -> Path:
         raise DefkgError(f"{target}: cannot write the release: {error}") from None
     _remove(retired)
     return target
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one step (Linux renameat2 RENAME_EXCHANGE), so that a reader
+    never finds the release missing; False where the system cannot, and the caller renames
+    twice instead."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    return done == 0
 
 
 def _remove(path: Path) -> None:
