@@ -290,3 +290,14 @@ def test_a_failed_write_leaves_the_previous_release(tmp_path: Path) -> None:
     write_atomically(target, {"b.txt": b"new"})
     assert snapshot(target) == {"b.txt": b"new"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]
+
+
+def test_passes_draw_what_one_whole_closure_draws(tiny_project: Path, tmp_path: Path) -> None:
+    settings = settings_for(tiny_project, tmp_path / "dist")
+    project = load_project(settings)
+    whole = Graph()
+    for name in project.files:
+        whole += project.graph(name)
+    expected = defkg.reason.closure_additions(whole)
+    assert expected, "the tiny project has something to infer"
+    assert set(defkg.reason.infer(project, settings)) == expected

@@ -60,3 +60,16 @@ def test_real_jsonld_is_the_asserted_view(built_release: Path) -> None:
     quads = jsonld.to_rdf(document, {"format": "application/n-quads"})
     assert isomorphic(Graph().parse(data=quads, format="nt"), view)
     assert isomorphic(Graph().parse(built_release / "defkg.nt", format="nt"), view)
+
+
+def test_real_passes_draw_what_one_whole_closure_draws(tmp_path: Path, project_root: Path) -> None:
+    from defkg.config import Settings
+    from defkg.load import load_project
+    from defkg.reason import closure_additions, infer
+
+    settings = Settings(root=project_root, dist=tmp_path / "dist")
+    project = load_project(settings)
+    whole = Graph()
+    for name in project.files:
+        whole += project.graph(name)
+    assert set(infer(project, settings)) == closure_additions(whole)
