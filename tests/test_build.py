@@ -269,6 +269,8 @@ def test_void_describes_the_release(release: Path) -> None:
     assert KG["report-1"] in set(void.objects(dataset, VOID.exampleResource))
     assert DEFKG[""] in set(void.objects(dataset, VOID.vocabulary))
     assert void.value(dataset, RDFS.label) is not None
+    publisher = void.value(dataset, URIRef("http://purl.org/dc/terms/publisher"))
+    assert (publisher, RDF.type, URIRef("http://xmlns.com/foaf/0.1/Agent")) in void
 
     dumps = set(void.objects(dataset, VOID.dataDump))
     assert len(dumps) == 11  # five dumps, their .gz, and the validation report

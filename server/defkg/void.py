@@ -10,14 +10,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import DCTERMS, OWL, RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
+from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from defkg import __version__
 from defkg.config import Settings
 from defkg.iris import DCAT, SCHEMA, SD, VOID, WD
 
-FOAF_PAGE = URIRef("http://xmlns.com/foaf/0.1/homepage")
+FOAF_PAGE = FOAF.homepage
 IANA = "https://www.iana.org/assignments/media-types/"
 CC0 = URIRef("http://creativecommons.org/publicdomain/zero/1.0/")
 WIKIDATA = URIRef("https://www.wikidata.org/")
@@ -135,8 +135,15 @@ def describe(
     g.add((ds, RDFS.label, title))
     g.add((ds, DCTERMS.description, description))
     g.add((ds, DCTERMS.license, ontology.value(header, DCTERMS.license) or CC0))
+    # DCAT wants an agent: the ontology's publisher if it names one, else one named after
+    # its publisher or creator
     publisher = ontology.value(header, DCTERMS.publisher)
-    g.add((ds, DCTERMS.publisher, publisher or Literal("defkg developers")))
+    if not isinstance(publisher, URIRef):
+        name = publisher or ontology.value(header, DCTERMS.creator) or Literal("defkg developers")
+        publisher = URIRef(f"{ds}#publisher")
+        g.add((publisher, RDF.type, FOAF.Agent))
+        g.add((publisher, FOAF.name, name))
+    g.add((ds, DCTERMS.publisher, publisher))
     g.add((ds, OWL.versionInfo, Literal(version)))
     g.add((ds, DCAT.version, Literal(version)))
     g.add((ds, DCTERMS.hasVersion, release))
