@@ -29,6 +29,7 @@ DEFKG = Namespace("https://w3id.org/defkg/ontology/")
 G = Namespace("https://w3id.org/defkg/graph/")
 WD = Namespace("http://www.wikidata.org/entity/")
 EXPECTED_FILES = {
+    "context.jsonld",
     "defkg.trig",
     "defkg.nq",
     "defkg.ttl",

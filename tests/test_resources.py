@@ -108,6 +108,20 @@ def test_every_minted_iri_dereferences_in_every_format(
     assert not problems, f"{len(problems)} problems, first ones:\n" + "\n".join(problems[:20])
 
 
+def test_the_jsonld_context_is_the_one_shipped_in_the_release(
+    built_release: Path, live_server: str
+) -> None:
+    """The server runs outside the project (no ontology/ beside it): the context it serves and
+    compacts with comes from the release, and is the project's own context."""
+    project_context = json.loads((PROJECT_ROOT / "ontology" / "context.jsonld").read_text())
+    shipped = json.loads((built_release / "context.jsonld").read_text(encoding="utf-8"))
+    served = json.loads(fetch(live_server + "context.jsonld").body)
+    assert served == shipped
+    assert served["@context"] == project_context["@context"]
+    document = json.loads(fetch(live_server + "id/unifil.jsonld").body)
+    assert document["@context"] == served["@context"]
+
+
 def test_a_mission_page_shows_its_sources_and_wikidata(live_server: str) -> None:
     page = fetch(live_server + "id/unifil.html").text
     assert "<h1>United Nations Interim Force in Lebanon</h1>" in page

@@ -8,7 +8,8 @@ written from sorted triples with a fixed prefix list, gzip headers carry no time
 dates come from the data, never from the clock.
 
 ``defkg.jsonld`` is compacted with ``ontology/context.jsonld`` and carries that context inline
-(not by URL), so it reads the same offline and needs nothing fetched to be expanded.
+(not by URL), so it reads the same offline and needs nothing fetched to be expanded. The context
+itself ships in the release as ``context.jsonld``, so a server needs nothing but the release.
 """
 
 from __future__ import annotations
@@ -86,7 +87,11 @@ def release_contents(
     files["defkg.nt"] = "".join(sorted({_nt_row(t) for t in asserted})).encode("utf-8")
     files["defkg.trig"] = write_trig(graphs, prefixes)
     files["defkg.ttl"] = write_turtle(asserted, prefixes)
-    files["defkg.jsonld"] = jsonld_bytes(asserted, load_context(settings))
+    context = load_context(settings)
+    files["defkg.jsonld"] = jsonld_bytes(asserted, context)
+    files[void.CONTEXT_FILE] = (json.dumps(context, ensure_ascii=False, indent=2) + "\n").encode(
+        "utf-8"
+    )
     for name in DUMPS:
         files[name + ".gz"] = gzip.compress(files[name], compresslevel=9, mtime=0)
     files[REPORT] = report_bytes(outcome.report, settings)

@@ -22,6 +22,9 @@ IANA = "https://www.iana.org/assignments/media-types/"
 CC0 = URIRef("http://creativecommons.org/publicdomain/zero/1.0/")
 WIKIDATA = URIRef("https://www.wikidata.org/")
 
+#: the JSON-LD context shipped in the release: a distribution, but not a dump of the data
+CONTEXT_FILE = "context.jsonld"
+
 #: media type of each dump by its extension (the .gz variants carry the same type, compressed)
 MEDIA_TYPES = {
     ".trig": "application/trig",
@@ -206,7 +209,7 @@ def describe(
         g.add((distribution, DCAT.mediaType, URIRef(IANA + media)))
         if compressed:
             g.add((distribution, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
-        if Path(name.removesuffix(".gz")).suffix in MEDIA_TYPES:
+        if Path(name.removesuffix(".gz")).suffix in MEDIA_TYPES and name != CONTEXT_FILE:
             g.add((ds, VOID.dataDump, url))
     return g
 

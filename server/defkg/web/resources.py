@@ -25,12 +25,13 @@ from flask.typing import ResponseReturnValue
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDFS
 
+from defkg import __version__
 from defkg.config import Settings
 from defkg.errors import DefkgError
 from defkg.iris import DOCUMENT_EXTENSIONS, OA, SD, IriScheme
 from defkg.preview import read_build_error
 from defkg.web import describe as d
-from defkg.web.downloads import ReleaseInfo, current_settings, release_info
+from defkg.web.downloads import ReleaseInfo, current_settings, release_dir, release_info
 from defkg.web.negotiation import choose, offered_list
 
 blueprint = Blueprint("resources", __name__)
@@ -76,10 +77,10 @@ def alternates(path: str) -> str:
     return ", ".join(links)
 
 
-def load_context(settings: Settings) -> dict[str, Any]:
-    """The published JSON-LD context (``ontology/context.jsonld``), or one made of the
-    dataset's prefixes when the project has none."""
-    path = settings.ontology_dir / "context.jsonld"
+def load_context(release_dir: Path, settings: Settings) -> dict[str, Any]:
+    """The JSON-LD context published with the release (``context.jsonld``), or one made of
+    the dataset's prefixes for a release that has none."""
+    path = release_dir / "context.jsonld"
     if path.is_file():
         try:
             loaded = json.loads(path.read_text(encoding="utf-8"))
@@ -136,6 +137,10 @@ class Publication:
     def scheme(self) -> IriScheme:
         return self.settings.iris
 
+    @property
+    def release_dir(self) -> Path:
+        return release_dir(self.settings)
+
 
 def publication() -> Publication:
     """The store and release the app serves (``app.extensions["defkg"]``)."""
@@ -177,11 +182,15 @@ def sparql_link(iri: str) -> str:
 
 
 def _validators(response: Response, release: ReleaseInfo | None, variant: str) -> Response:
-    """ETag and Last-Modified from the release, then 304 if the request's copy is current."""
+    """ETag and Last-Modified from the release, then 304 if the request's copy is current.
+
+    Pages and documents are rendered by this code from the release, so the ETag names the
+    defkg version too: an upgrade that changes a page must not be answered with 304.
+    """
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.vary.add("Accept")
     if release is not None:
-        response.set_etag(f"{release.tag}-{variant}")
+        response.set_etag(f"{release.tag}-{__version__}-{variant}")
         response.last_modified = release.modified
         response.make_conditional(request)
     return response
@@ -306,7 +315,7 @@ def render_document(pub: Publication, iri: URIRef, ext: str) -> bytes | str:
     """The document of ``iri`` in format ``ext``."""
     graph = description_of(pub, iri)
     if ext != "html":
-        return serialize(graph, ext, load_context(pub.settings), pub.scheme)
+        return serialize(graph, ext, load_context(pub.release_dir, pub.settings), pub.scheme)
     scheme = pub.scheme
     page = d.build_page(graph, iri, scheme)
     path = scheme.path_for_iri(str(iri)) or "/"
@@ -421,7 +430,7 @@ def well_known_void() -> ResponseReturnValue:
     if pub.release is None:
         return error_page(404, "Not found", "No release has been published yet.", "txt")
     ext = next(e for e, t in MEDIA_TYPES.items() if t == chosen)
-    body = serialize(pub.release.void, ext, load_context(pub.settings), pub.scheme)
+    body = serialize(pub.release.void, ext, load_context(pub.release_dir, pub.settings), pub.scheme)
     response = Response(body, mimetype=chosen)
     response.headers["Content-Type"] = f"{chosen}; charset=utf-8"
     return _validators(response, pub.release, "void-" + ext)
@@ -430,8 +439,9 @@ def well_known_void() -> ResponseReturnValue:
 @blueprint.get("/context.jsonld")
 def context() -> ResponseReturnValue:
     """The JSON-LD context every JSON-LD document of the dataset is compacted with."""
-    settings = current_settings()
-    body = json.dumps(load_context(settings), ensure_ascii=False, indent=2) + "\n"
+    pub = publication()
+    body = json.dumps(load_context(pub.release_dir, pub.settings), ensure_ascii=False, indent=2)
+    body += "\n"
     response = Response(body, mimetype="application/ld+json")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return _validators(response, release_info(), "context")
