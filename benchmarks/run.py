@@ -212,9 +212,12 @@ def spawn(name: str, command: list[str], log: Path, env: dict[str, str], cwd: Pa
     return Server(name, port, process, started, log)
 
 
-def start_defkg(dist: Path, work: Path, probe: str) -> Server:
+def start_defkg(dist: Path, work: Path, probe: str, query_timeout: float) -> Server:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEFKG_")}
+    # The other two servers have no time limit; defkg's is raised so that a slow answer is
+    # measured as slow rather than refused (504), which would void the comparison.
+    env["DEFKG_QUERY_TIMEOUT"] = str(query_timeout)
     server = spawn(
         "defkg",
         [*DEFKG, "serve", "--dist", str(dist), "--port", str(port)],
@@ -481,12 +484,13 @@ def machine() -> dict[str, str]:
     }
 
 
-def run_size(args: argparse.Namespace, triples: int) -> dict:
+def run_size(args: argparse.Namespace, triples: int, result: dict) -> None:
+    """Measure one size, filling ``result`` as it goes (so a failure keeps what was measured)."""
     work = args.work / f"{triples}"
     corpus, dist = work / "corpus", work / "corpus" / "dist"
     work.mkdir(parents=True, exist_ok=True)
     reports = generate.report_count_for(triples)
-    result: dict = {"target_triples": triples, "reports": reports}
+    result.update({"target_triples": triples, "reports": reports})
     print(f"## {triples:,} triples ({reports} synthetic reports)", file=sys.stderr)
 
     if not args.skip_build or not (dist / "defkg.trig").is_file():
@@ -510,17 +514,18 @@ def run_size(args: argparse.Namespace, triples: int) -> dict:
     shutil.rmtree(dist.parent / ".defkg-cache", ignore_errors=True)
     servers: list[Server] = []
     try:
-        cold = start_defkg(dist, work, probe)
+        cold = start_defkg(dist, work, probe, args.defkg_timeout)
         result["defkg_cold_start_seconds"] = cold.startup_seconds
         cold.stop()
-        servers.append(start_defkg(dist, work, probe))
+        servers.append(start_defkg(dist, work, probe, args.defkg_timeout))
         servers.append(start_oxigraph(dist / "defkg.nt", work, probe))
         servers.append(start_rdflib(dist / "defkg.nt", work, probe, threads=8))
         result["startup_seconds"] = {s.name: s.startup_seconds for s in servers}
         result["oxigraph_load_seconds"] = servers[1].extra["load_seconds"]
         reference = check_answers(servers, mix)
         result["distinct_queries_checked"] = len(dict.fromkeys(mix))
-        loads = []
+        loads: list[LoadResult] = []
+        result["load"] = []
         for concurrency in args.concurrency:
             for server in servers:
                 duration = args.duration * (2 if server.name == "rdflib" else 1)
@@ -531,27 +536,26 @@ def run_size(args: argparse.Namespace, triples: int) -> dict:
                         + "; ".join(outcome.errors[:5])
                     )
                 loads.append(outcome)
+                result["load"].append(summary(outcome))
                 print(
                     f"{server.name:8} c={concurrency}: {outcome.throughput:8.1f} req/s "
                     f"p50 {outcome.percentile(50):7.1f} ms p99 {outcome.percentile(99):7.1f} ms",
                     file=sys.stderr,
                 )
-        result["load"] = [
-            {
-                "server": o.server,
-                "concurrency": o.concurrency,
-                "requests": o.requests,
-                "seconds": round(o.seconds, 2),
-                "throughput": round(o.throughput, 1),
-                "p50_ms": round(o.percentile(50), 2),
-                "p99_ms": round(o.percentile(99), 2),
-            }
-            for o in loads
-        ]
     finally:
-        peaks = {s.name: s.stop() / 1024 for s in servers}
-    result["server_peak_rss_mib"] = peaks
-    return result
+        result["server_peak_rss_mib"] = {s.name: s.stop() / 1024 for s in servers}
+
+
+def summary(o: LoadResult) -> dict:
+    return {
+        "server": o.server,
+        "concurrency": o.concurrency,
+        "requests": o.requests,
+        "seconds": round(o.seconds, 2),
+        "throughput": round(o.throughput, 1),
+        "p50_ms": round(o.percentile(50), 2),
+        "p99_ms": round(o.percentile(99), 2),
+    }
 
 
 def markdown(results: list[dict]) -> str:
@@ -598,18 +602,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per load run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--mix-size", type=int, default=70, help="queries in the mix")
+    parser.add_argument(
+        "--defkg-timeout", type=float, default=300.0, help="DEFKG_QUERY_TIMEOUT for defkg serve"
+    )
     parser.add_argument("--skip-build", action="store_true", help="reuse a built corpus")
     parser.add_argument("--json", type=Path, default=None, help="write the raw results here")
     args = parser.parse_args(argv)
-    report = {"machine": machine(), "results": []}
+    report: dict = {"machine": machine(), "results": []}
+    failed = None
     try:
         for triples in args.triples:
-            report["results"].append(run_size(args, triples))
+            result: dict = {}
+            report["results"].append(result)
+            run_size(args, triples, result)
     except BenchmarkFailed as error:
-        print(f"BENCHMARK FAILED: {error}", file=sys.stderr)
-        return 1
+        failed = str(error)
+        report["failed"] = failed
     if args.json:
+        # Written even after a failure: what was measured before it stays on record.
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    if failed:
+        print(f"BENCHMARK FAILED: {failed}", file=sys.stderr)
+        return 1
     print("\n".join(f"- {k}: {v}" for k, v in report["machine"].items()) + "\n")
     print(markdown(report["results"]))
     return 0
