@@ -183,7 +183,14 @@ def test_publish_loads_every_graph_with_the_same_triples(oxigraph: str, release:
     in_store = counts_in_store(oxigraph)
     assert in_store.pop(G + "publication") > 0
     assert in_store == expected
-    assert sorted(report.replaced) == sorted(expected)
+    # The store's default graph holds the asserted view: every graph but inferred and shapes.
+    assert sorted(report.replaced) == sorted([*expected, "default"])
+    asserted = {g for g in expected if g not in (G + "inferred", G + "shapes")}
+    in_default = raw_select(oxigraph, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    union = rdflib.Dataset()
+    union.parse(release / "defkg.trig", format="trig")
+    merged = {t for g in asserted for t in union.graph(rdflib.URIRef(g))}
+    assert int(in_default[0]["n"]) == len(merged) > 0
     assert report.triples == sum(expected.values())
     # Literals with quotes, accents and language tags arrive intact.
     assert raw_ask(
@@ -201,7 +208,7 @@ def test_republish_replaces_only_changed_graphs_and_deletes_vanished_ones(
 
     again = publish_release(release, store, BASE)
     assert again.replaced == [] and again.deleted == []
-    assert len(again.unchanged) == 6
+    assert len(again.unchanged) == 7  # six named graphs and the default graph
 
     # A marker written behind defkg's back shows which graphs the next publication rewrites.
     marker = "<urn:marker> <urn:marker> <urn:marker>"
@@ -219,8 +226,11 @@ def test_republish_replaces_only_changed_graphs_and_deletes_vanished_ones(
     )
     report = publish_release(release, store, BASE)
 
-    assert report.replaced == [G + "report-a"]
+    # The default graph (the asserted view) changes with any asserted graph.
+    assert report.replaced == ["default", G + "report-a"]
     assert report.deleted == [G + "report-b"]
+    assert raw_ask(oxigraph, 'ASK { ?s ?p "fact A, revised"@en }')
+    assert not raw_ask(oxigraph, 'ASK { ?s ?p "fact B"@en }')
     assert G + "report-b" not in store.stored_graphs()
     assert raw_ask(oxigraph, f'ASK {{ GRAPH <{G}report-a> {{ ?s ?p "fact A, revised"@en }} }}')
     assert not raw_ask(oxigraph, f"ASK {{ GRAPH <{G}report-a> {{ {marker} }} }}")
@@ -228,7 +238,7 @@ def test_republish_replaces_only_changed_graphs_and_deletes_vanished_ones(
         assert raw_ask(oxigraph, f"ASK {{ GRAPH <{G}{untouched}> {{ {marker} }} }}"), untouched
 
     forced = publish_release(release, store, BASE, force=True)
-    assert len(forced.replaced) == 5
+    assert len(forced.replaced) == 6  # five named graphs and the default graph
     assert not raw_ask(oxigraph, f"ASK {{ GRAPH ?g {{ {marker} }} }}")
 
 
@@ -265,7 +275,7 @@ def test_publish_cli_reports_progress_and_summary(oxigraph: str, release: Path) 
     assert result.exit_code == 0, result.output
     assert f"put {G}report-a (2 triples)" in result.output
     total = sum(counts_in_file(release / "defkg.trig").values())
-    assert f"6 graph(s) replaced, 0 unchanged, 0 deleted ({total} triples in the release)" in (
+    assert f"7 graph(s) replaced, 0 unchanged, 0 deleted ({total} triples in the release)" in (
         result.output
     )
 
@@ -486,7 +496,7 @@ def test_serve_from_the_remote_store_answers_like_the_embedded_store(
     in_store = counts_in_store(oxigraph)
     in_store.pop(G + "publication")
     assert in_store == expected
-    assert sorted(report.replaced) == sorted(expected)
+    assert sorted(report.replaced) == sorted([*expected, "default"])
     remote = start_server(built_release, tmp_path / "remote-serve.log", {"DEFKG_STORE": oxigraph})
     try:
         for name, query in COMPETENCY_QUERIES.items():

@@ -182,7 +182,9 @@ DEFAULT = ("g:entities", "g:ontology", "g:src")
 
 def test_dataset_rules() -> None:
     plain = analyse_query("SELECT * {}")
-    assert resolve_dataset(ProtocolRequest("q"), plain, GRAPHS, DEFAULT) == (DEFAULT, tuple(GRAPHS))
+    assert resolve_dataset(ProtocolRequest("q"), plain, GRAPHS, DEFAULT) == (DEFAULT, None)
+    # None: the store's own default graph; every named graph is ours, so none is listed.
+    assert resolve_dataset(ProtocolRequest("q"), plain, GRAPHS, None) == (None, None)
     by_parameter = ProtocolRequest("q", ("g:src",), ())
     assert resolve_dataset(by_parameter, plain, GRAPHS, DEFAULT) == (("g:src",), ())
     with_from = analyse_query("SELECT * FROM <g:shapes> {}")

@@ -28,7 +28,7 @@ def release(tmp_path: Path) -> Path:
 def test_the_store_lives_outside_the_release_keyed_by_its_checksums(release: Path) -> None:
     path = prepare_store(release)
     assert path.parent == release.parent / ".defkg-cache"
-    assert path.name.startswith("store-") and len(path.name) == len("store-") + 16
+    assert path.name.startswith("store-v") and len(path.name.rsplit("-", 1)[1]) == 16
     assert not any(p.name.startswith(".defkg") for p in release.iterdir())
     # A different release (other checksums) gets another store.
     other = release.parent / "other"
@@ -105,3 +105,31 @@ def test_serve_builds_the_release_first_when_there_is_none(
     assert (dist / "SHA256SUMS").is_file() and (dist / "defkg.trig").is_file()
     assert "building it from" in server.log()
     assert answer.status == 200 and b'"boolean":true' in answer.body
+
+
+def test_the_default_graph_is_the_asserted_view_materialised(release: Path) -> None:
+    import pyoxigraph as ox
+    from rdflib import Dataset
+
+    store = ox.Store.read_only(str(prepare_store(release)))
+    in_default = {
+        (q.subject, q.predicate, q.object)
+        for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())
+    }
+    # Counted independently: rdflib's merge of every graph but the inferences and the shapes.
+    dataset = Dataset()
+    dataset.parse(release / "defkg.trig", format="trig")
+    asserted = {
+        triple
+        for graph in dataset.graphs()
+        if not str(graph.identifier).endswith(("/graph/inferred", "/graph/shapes"))
+        for triple in graph
+    }
+    assert len(in_default) == len(asserted) > 0
+    # An inference (see test_trusted_queries_through_open_store) stays out of it.
+    inferred_only = (
+        ox.NamedNode(BASE + "id/lebanon"),
+        ox.NamedNode(str(RDF.type)),
+        ox.NamedNode(BASE + "ontology/Place"),
+    )
+    assert inferred_only not in in_default

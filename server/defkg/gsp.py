@@ -1,11 +1,13 @@
 """``defkg publish --to``: load a release into a remote store graph by graph.
 
 Every named graph of the release's ``defkg.trig`` is put into the store with one Graph Store
-Protocol PUT, so each graph is replaced as a unit. A graph whose content has not changed since
-the last publication is skipped: the store keeps, in a small metadata graph
-(``{base}graph/publication``), the SHA-256 of each graph's canonical N-Triples as we last sent
-it. Graphs that the release no longer holds are deleted. The metadata graph is written last, so
-an interrupted publication is simply repeated for the graphs it did not finish.
+Protocol PUT, so each graph is replaced as a unit; the asserted view (the release's default
+graph, what ``defkg.nt`` holds) goes into the store's default graph (``?default``) the same way.
+A graph whose content has not changed since the last publication is skipped: the store keeps,
+in a small metadata graph (``{base}graph/publication``), the SHA-256 of each graph's canonical
+N-Triples as we last sent it. Graphs that the release no longer holds are deleted. The metadata
+graph is written last, so an interrupted publication is simply repeated for the graphs it did
+not finish.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from defkg.store.remote import PUBLICATION_GRAPH, RemoteStore
 
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 RELEASE_FILE = "defkg.trig"
+#: The last segments of the graphs that are not part of the asserted view.
+_NOT_ASSERTED = ("/graph/inferred", "/graph/shapes")
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,16 @@ def read_release(dist: Path) -> dict[str | None, GraphPayload]:
             by_graph[None if isinstance(graph, ox.DefaultGraph) else graph.value].append(quad)
     except SyntaxError as error:
         raise InputError(f"{path}: not valid TriG: {error}") from None
+    # The asserted view (sources + entities + ontology, what defkg.nt holds) also goes into the
+    # store's default graph, so that `serve --store` queries one graph, not a union of many.
+    by_graph[None].extend(
+        quad
+        for name, quads in by_graph.items()
+        if name is not None and not name.endswith(_NOT_ASSERTED)
+        for quad in quads
+    )
+    if not by_graph[None]:
+        del by_graph[None]
     payloads: dict[str | None, GraphPayload] = {}
     for name, quads in by_graph.items():
         lines = _canonical_lines(quads)
@@ -115,6 +129,11 @@ def publication_graph_name(base: str) -> str:
     return f"{base}graph/{PUBLICATION_GRAPH}"
 
 
+def default_graph_key(base: str) -> str:
+    """The name the publication record gives the store's default graph (which has no IRI)."""
+    return f"{publication_graph_name(base)}#default-graph"
+
+
 def recorded_checksums(store: RemoteStore, base: str) -> dict[str, str]:
     """Graph IRI → SHA-256 as recorded by the last publication into this store."""
     data = store.get_graph(publication_graph_name(base))
@@ -141,15 +160,14 @@ def publication_record(base: str, payloads: dict[str | None, GraphPayload]) -> b
     record = publication_graph_name(base)
     lines = [f"<{record}> <{RDF.type}> <{VOID.Dataset}> .\n"]
     for payload in sorted(payloads.values(), key=lambda p: p.name):
-        if not payload.name:
-            continue
+        named = payload.name or default_graph_key(base)
         # One IRI per checksum (not a blank node) keeps the record itself diffable.
         checksum = f"{record}#sha256-{payload.sha256}"
         lines += [
-            f"<{record}> <{VOID.subset}> <{payload.name}> .\n",
-            f'<{payload.name}> <{VOID.triples}> "{payload.triples}"'
+            f"<{record}> <{VOID.subset}> <{named}> .\n",
+            f'<{named}> <{VOID.triples}> "{payload.triples}"'
             "^^<http://www.w3.org/2001/XMLSchema#integer> .\n",
-            f"<{payload.name}> <{SPDX.checksum}> <{checksum}> .\n",
+            f"<{named}> <{SPDX.checksum}> <{checksum}> .\n",
             f"<{checksum}> <{SPDX.algorithm}> <{SPDX.checksumAlgorithm_sha256}> .\n",
             f'<{checksum}> <{SPDX.checksumValue}> "{payload.sha256}" .\n',
         ]
@@ -170,12 +188,16 @@ def publish_release(
     recorded = {} if force else recorded_checksums(store, base)
     record_name = publication_graph_name(base)
     present = set(store.stored_graphs())
-    report = PublicationReport(triples=sum(p.triples for p in payloads.values()))
+    # The release's triples: the default graph only repeats the asserted graphs.
+    report = PublicationReport(triples=sum(p.triples for n, p in payloads.items() if n))
 
     for name in sorted(payloads, key=lambda n: n or ""):
         payload = payloads[name]
         key = name or "default"
-        if name is not None and recorded.get(name) == payload.sha256 and name in present:
+        recorded_as = name or default_graph_key(base)
+        # The default graph is always there (perhaps empty), so only its checksum can tell.
+        stored = name is None or name in present
+        if stored and recorded.get(recorded_as) == payload.sha256:
             report.unchanged.append(key)
             continue
         say(f"put {key} ({payload.triples} triples)")
@@ -184,7 +206,7 @@ def publish_release(
 
     # Only graphs we published, or that sit in our own graph namespace, are ours to delete.
     ours = {g for g in present | set(recorded) if g in recorded or g.startswith(f"{base}graph/")}
-    for name in sorted(ours - set(payloads) - {record_name}):
+    for name in sorted(ours - set(payloads) - {record_name, default_graph_key(base)}):
         say(f"delete {name}")
         store.delete_graph(name)
         report.deleted.append(name)

@@ -1,8 +1,12 @@
 """The embedded store: the release loaded once into an on-disk pyoxigraph store, opened read-only.
 
 :func:`prepare_store` turns ``dist/defkg.trig`` into a RocksDB directory under
-``.defkg-cache/store-<key>`` beside the release (key: the first 16 hex digits of the SHA-256 of
-``SHA256SUMS``), so a restart over the same release reuses it without parsing anything.
+``.defkg-cache/store-v<N>-<key>`` beside the release (key: the first 16 hex digits of the SHA-256
+of ``SHA256SUMS``; N: :data:`STORE_FORMAT`), so a restart over the same release reuses it
+without parsing anything. Besides every named graph, the store's own default graph holds the
+asserted view (sources + entities + ontology, what ``defkg.nt`` holds): queries over the
+default graph then read one graph instead of a union of one graph per source, which is what
+makes them fast at scale (``benchmarks/RESULTS.md``).
 :class:`EmbeddedStore` answers trusted internal queries; :func:`execute` runs one untrusted
 :class:`~defkg.store.jobs.QueryJob` (in a query worker process, see ``defkg.store.worker``).
 """
@@ -32,6 +36,11 @@ log = logging.getLogger(__name__)
 
 RELEASE_DUMP = "defkg.trig"
 CHECKSUMS = "SHA256SUMS"
+#: Bumped whenever what the store holds changes, so stores of an older layout are rebuilt.
+#: 2: the asserted view is materialised in the store's default graph.
+STORE_FORMAT = 2
+#: In a job's ``default_graphs``: the store's own default graph (the materialised asserted view).
+STORE_DEFAULT_GRAPH = ""
 
 
 def release_key(dist: Path) -> str:
@@ -45,7 +54,7 @@ def release_key(dist: Path) -> str:
 def store_path_for(dist: Path) -> Path:
     """Where the on-disk store of the release in ``dist`` lives (outside the release)."""
     dist = dist.resolve()
-    return dist.parent / ".defkg-cache" / f"store-{release_key(dist)}"
+    return dist.parent / ".defkg-cache" / f"store-v{STORE_FORMAT}-{release_key(dist)}"
 
 
 def prepare_store(dist: Path) -> Path:
@@ -67,6 +76,7 @@ def prepare_store(dist: Path) -> Path:
     store = ox.Store(str(loading))
     try:
         store.bulk_load(path=str(dump), format=ox.RdfFormat.TRIG)
+        materialise_default_graph(store, asserted_graphs(store))
         store.flush()
     except SyntaxError as error:
         shutil.rmtree(loading, ignore_errors=True)
@@ -83,6 +93,38 @@ def prepare_store(dist: Path) -> Path:
     return path
 
 
+def asserted_graphs(store: ox.Store) -> list[ox.NamedNode]:
+    """The named graphs of the asserted view: every graph but the inferences and the shapes.
+
+    Recognised by their names' last segment (``graph/inferred``, ``graph/shapes``) so that the
+    store can be prepared before any settings are known; the base IRI does not matter.
+    """
+    names = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
+    return sorted(
+        (g for g in names if not g.value.endswith(("/graph/inferred", "/graph/shapes"))),
+        key=lambda g: g.value,
+    )
+
+
+def materialise_default_graph(store: ox.Store, graphs: list[ox.NamedNode]) -> int:
+    """Copy the triples of ``graphs`` into the store's default graph; return how many quads.
+
+    Done once when the store is prepared. Copying inside the store (rather than loading
+    ``defkg.nt`` beside the TriG) keeps the blank nodes the same nodes in both places.
+    Graph by graph, so memory stays bounded by the largest graph, not the release.
+    """
+    default = ox.DefaultGraph()
+    copied = 0
+    for graph in graphs:
+        quads = [
+            ox.Quad(q.subject, q.predicate, q.object, default)
+            for q in store.quads_for_pattern(None, None, None, graph)
+        ]
+        store.extend(quads)
+        copied += len(quads)
+    return copied
+
+
 class DatasetLayout:
     """Which graphs of the release make up the default graph, with or without inferences."""
 
@@ -94,6 +136,7 @@ class DatasetLayout:
         self.asserted = tuple(g for g in self.graph_names if g not in (inferred, shapes))
 
     def default_graphs(self, with_inferences: bool) -> tuple[str, ...]:
+        """The named graphs whose union is the default graph (for descriptions and checks)."""
         if with_inferences and self.inferred in self.graph_names:
             return (*self.asserted, self.inferred)
         return self.asserted
@@ -116,12 +159,20 @@ class EmbeddedStore:
         """Every named graph of the release, sorted."""
         return list(self.layout.graph_names)
 
+    def query_default_graphs(self, with_inferences: bool) -> tuple[str, ...] | None:
+        """The default graph of a public query: the store's own (None), plus the inferences."""
+        if with_inferences and self.layout.inferred in self.layout.graph_names:
+            return (STORE_DEFAULT_GRAPH, self.layout.inferred)
+        return None
+
     def _query(self, sparql: str, inferred: bool) -> object:
-        return self._store.query(
-            sparql,
-            default_graph=[ox.NamedNode(g) for g in self.layout.default_graphs(inferred)],
-            named_graphs=[ox.NamedNode(g) for g in self.layout.graph_names],
-        )
+        # The store's default graph is the asserted view and every named graph is ours, so
+        # only the inferences ever need naming (a two-graph union, still cheap).
+        if inferred and self.layout.inferred in self.layout.graph_names:
+            return self._store.query(
+                sparql, default_graph=[ox.DefaultGraph(), ox.NamedNode(self.layout.inferred)]
+            )
+        return self._store.query(sparql)
 
     def select(self, sparql: str, *, inferred: bool = False) -> list[dict]:
         """Rows of a SELECT as dicts of rdflib terms (unbound variables left out)."""
@@ -172,7 +223,10 @@ def execute(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None = No
     """
     kwargs: dict[str, object] = {}
     if job.default_graphs is not None:
-        kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs]
+        kwargs["default_graph"] = [
+            ox.DefaultGraph() if g == STORE_DEFAULT_GRAPH else ox.NamedNode(g)
+            for g in job.default_graphs
+        ]
     if job.named_graphs is not None:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     try:

@@ -15,9 +15,10 @@ class QueryJob:
     """One query to run, already checked against the endpoint's rules."""
 
     query: str
-    #: IRIs of the default graph's members, or None to let the query's FROM clauses decide.
+    #: IRIs of the default graph's members ("" is the store's own default graph, which holds
+    #: the asserted view), or None: the query's FROM clauses, else the store's default graph.
     default_graphs: tuple[str, ...] | None
-    #: IRIs usable in GRAPH, or None to let the query's FROM NAMED clauses decide.
+    #: IRIs usable in GRAPH, or None: the query's FROM NAMED, else every graph of the store.
     named_graphs: tuple[str, ...] | None
     #: the media type to answer a SELECT or ASK with (None: the client accepts none).
     solutions_type: str | None

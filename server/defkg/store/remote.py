@@ -14,6 +14,7 @@ import base64
 import http.client
 import io
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -62,6 +63,16 @@ class RemoteTimeout(RemoteStoreError):
 
 class RemoteResultTooLarge(RemoteStoreError):
     """The store's answer grew past the byte cap; the transfer was cut off."""
+
+
+_GRAPH_KEYWORD = re.compile(r"\bGRAPH\b", re.IGNORECASE)
+#: FROM / FROM NAMED: the query states its own dataset (the endpoint has checked its graphs).
+FROM_CLAUSE = re.compile(r"\bFROM\b", re.IGNORECASE)
+
+
+def names_graphs(sparql: str) -> bool:
+    """True when a query may use GRAPH (a cheap textual test; a false alarm only costs speed)."""
+    return bool(_GRAPH_KEYWORD.search(sparql))
 
 
 def derive_gsp_url(query_url: str) -> str | None:
@@ -312,10 +323,26 @@ class RemoteStore:
                 self._layout_time = now
             return self._layout
 
-    def dataset(self, inferred: bool = False) -> tuple[tuple[str, ...], tuple[str, ...]]:
-        """(default graphs, named graphs) to send with a query, as the embedded store uses them."""
+    def dataset(
+        self, inferred: bool = False, sparql: str | None = None
+    ) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
+        """(default graphs, named graphs) to send with a query; None sends no such parameter.
+
+        ``defkg publish --to`` puts the asserted view into the store's default graph, so a
+        query over it names no graph: the store answers from one graph instead of a union of
+        one per source. With the inferences, the graphs must be named (the protocol cannot name
+        a store's default graph), and the named graphs with them (naming only default graphs
+        would leave GRAPH with none). A ``sparql`` that uses GRAPH gets the graphs named too:
+        the store also holds our publication record, which GRAPH ?g must not see.
+        """
+        if not inferred and not (sparql and names_graphs(sparql)):
+            return None, None
         layout = self.layout
-        return layout.default_graphs(inferred), tuple(layout.graph_names)
+        return layout.default_graphs(True), tuple(layout.graph_names)
+
+    def query_default_graphs(self, with_inferences: bool) -> tuple[str, ...] | None:
+        """The default graph of a public query (see ``QueryJob.default_graphs``)."""
+        return self.dataset(with_inferences)[0]
 
     def select(self, sparql: str, *, inferred: bool = False) -> list[dict[str, Node]]:
         """Run a SELECT query; each row maps variable names to rdflib nodes (unbound: absent).
@@ -325,7 +352,7 @@ class RemoteStore:
         """
         from defkg.store.embedded import to_rdflib
 
-        body = self._read_all(sparql, SPARQL_JSON, "a SELECT query", self.dataset(inferred))
+        body = self._read_all(sparql, SPARQL_JSON, "a SELECT query", self.dataset(inferred, sparql))
         result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
         if not isinstance(result, ox.QuerySolutions):
             raise RemoteStoreError(f"the store at {self.query_url} answered a SELECT with no rows")
@@ -334,14 +361,16 @@ class RemoteStore:
 
     def ask(self, sparql: str, *, inferred: bool = False) -> bool:
         """Run an ASK query."""
-        body = self._read_all(sparql, SPARQL_JSON, "an ASK query", self.dataset(inferred))
+        body = self._read_all(sparql, SPARQL_JSON, "an ASK query", self.dataset(inferred, sparql))
         return bool(json.loads(body)["boolean"])
 
     def construct(self, sparql: str, *, inferred: bool = False) -> rdflib.Graph:
         """Run a CONSTRUCT or DESCRIBE query; the triples come back as an rdflib Graph."""
         from defkg.store.embedded import to_rdflib
 
-        body = self._read_all(sparql, N_TRIPLES, "a CONSTRUCT query", self.dataset(inferred))
+        body = self._read_all(
+            sparql, N_TRIPLES, "a CONSTRUCT query", self.dataset(inferred, sparql)
+        )
         graph = rdflib.Graph()
         for quad in ox.parse(body, format=ox.RdfFormat.N_TRIPLES):
             graph.add((to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object)))
@@ -522,6 +551,13 @@ def execute_remote(
         serialize_triples,
     )
 
+    default_graphs, named_graphs = job.default_graphs, job.named_graphs
+    if default_graphs is None and named_graphs is None and not FROM_CLAUSE.search(job.query):
+        # The store's default graph and no list, unless GRAPH must be kept off the record.
+        default_graphs, named_graphs = store.dataset(False, job.query)
+    elif default_graphs is not None and named_graphs is None:
+        # Naming default graphs without named ones would leave GRAPH with none on the store.
+        named_graphs = tuple(store.layout.graph_names)
     try:
         # The transfer cap sits above the result cap: the JSON we read is bulkier than the
         # format we may write, and the result writers enforce the exact cap themselves.
@@ -529,8 +565,8 @@ def execute_remote(
             job.query,
             timeout=timeout,
             max_bytes=4 * job.max_bytes,
-            default_graphs=job.default_graphs,
-            named_graphs=job.named_graphs,
+            default_graphs=default_graphs,
+            named_graphs=named_graphs,
         )
         if isinstance(result, ox.QueryBoolean):
             if job.solutions_type is None:

@@ -238,12 +238,15 @@ def resolve_dataset(
     request: ProtocolRequest,
     facts: QueryFacts,
     graph_names: Sequence[str],
-    default_graphs: Sequence[str],
+    default_graphs: Sequence[str] | None,
 ) -> tuple[tuple[str, ...] | None, tuple[str, ...] | None]:
-    """The (default graphs, named graphs) to run with; ``None`` lets the query's FROM decide.
+    """The (default graphs, named graphs) to run with; ``None`` leaves that part to the query.
 
     Protocol parameters override FROM / FROM NAMED; either way, only graphs of this dataset
     may be named (a 400 names the first unknown one) — nothing is ever fetched or read.
+    Without either, the endpoint's own ``default_graphs`` apply (``None``: the store's default
+    graph, which holds the asserted view) and every named graph of the store, all of them
+    ours, is usable in GRAPH — so no list of graphs is sent at all.
     """
     known = set(graph_names)
 
@@ -264,7 +267,7 @@ def resolve_dataset(
         check(facts.from_graphs, "FROM")
         check(facts.from_named_graphs, "FROM NAMED")
         return None, None
-    return tuple(default_graphs), tuple(graph_names)
+    return (None if default_graphs is None else tuple(default_graphs)), None
 
 
 def choose_types(

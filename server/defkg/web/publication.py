@@ -41,6 +41,14 @@ class Publication:
         """The graphs that make up the default graph of /sparql (or /sparql/inferred)."""
         return self.store.layout.default_graphs(with_inferences)
 
+    def query_default_graphs(self, with_inferences: bool) -> tuple[str, ...] | None:
+        """What a public query without a dataset runs over (see ``QueryJob.default_graphs``).
+
+        The store's own default graph holds the asserted view, so /sparql names no graph at
+        all and /sparql/inferred adds only the inferences to it.
+        """
+        return self.store.query_default_graphs(with_inferences)
+
     @cached_property
     def executor(self):  # -> defkg.web.executor.QueryPool
         """The pool that runs untrusted queries within the limits (started on first query)."""

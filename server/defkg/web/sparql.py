@@ -95,7 +95,7 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
             parsed,
             facts,
             publication.graph_names,
-            publication.default_graphs(with_inferences),
+            publication.query_default_graphs(with_inferences),
         )
         solutions_type, graph_type = choose_types(
             request.headers.get("Accept"), parsed.format, facts.form
