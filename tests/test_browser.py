@@ -141,3 +141,29 @@ def test_markup_in_a_label_is_shown_not_run(fixture_site: str, page: object) -> 
     assert page.locator("h1").inner_text().startswith("<script>window.__pwned = 1</script>")
     assert page.locator("h1 b").count() == 0
     shot(page, "06-escaped-label")
+
+
+def test_the_query_ui_offers_its_results_in_each_format(site: str, page: object) -> None:
+    """After a run, the UI links the results in every SPARQL results format; each link answers
+    in its own media type."""
+    from test_pages_support import fetch
+
+    page.goto(site + "sparql")
+    page.locator("button.example", has_text="In which UN missions").click()
+    page.locator("table.results-table").wait_for(timeout=30_000)
+    links = page.locator("#downloads a")
+    offered = {
+        links.nth(i).inner_text(): links.nth(i).get_attribute("href") for i in range(links.count())
+    }
+    media = {
+        "JSON": "application/sparql-results+json",
+        "XML": "application/sparql-results+xml",
+        "CSV": "text/csv",
+        "TSV": "text/tab-separated-values",
+    }
+    assert set(offered) == set(media)
+    for name, href in offered.items():
+        answer = fetch(site + href.lstrip("/"))
+        assert answer.status == 200, (name, answer.text)
+        assert answer.headers["content-type"].startswith(media[name]), name
+        assert "UNIFIL" in answer.text or "unifil" in answer.text, name
