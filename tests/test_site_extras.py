@@ -178,3 +178,33 @@ def test_the_void_states_the_other_base_as_its_uri_space(other_base_site: str) -
     uri_space = URIRef("http://rdfs.org/ns/void#uriSpace")
     dataset = URIRef(OTHER_BASE + "dataset")
     assert set(void.objects(dataset, uri_space)) == {Literal(OTHER_BASE)}
+
+
+# --- every file of the real release downloads with its media type -------------------------------
+
+#: The registered media type of each kind of release file (IANA; SPARQL 1.1 and JSON-LD specs).
+RELEASE_MEDIA_TYPES = {
+    "defkg.trig": "application/trig",
+    "defkg.nq": "application/n-quads",
+    "defkg.ttl": "text/turtle",
+    "defkg.nt": "application/n-triples",
+    "defkg.jsonld": "application/ld+json",
+    "void.ttl": "text/turtle",
+    "validation-report.ttl": "text/turtle",
+    "context.jsonld": "application/ld+json",
+    "SHA256SUMS": "text/plain",
+}
+
+
+def test_every_release_file_downloads_with_its_media_type(
+    built_release: Path, live_server: str
+) -> None:
+    names = sorted(p.name for p in built_release.iterdir())
+    assert set(RELEASE_MEDIA_TYPES) <= set(names)
+    for name in names:
+        expected = "application/gzip" if name.endswith(".gz") else RELEASE_MEDIA_TYPES[name]
+        answer = fetch(f"{live_server}download/{name}")
+        assert answer.status == 200, name
+        assert answer.headers["content-type"].split(";")[0] == expected, name
+        assert answer.headers["content-disposition"] == f"attachment; filename={name}"
+        assert answer.body == (built_release / name).read_bytes(), name
