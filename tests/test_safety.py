@@ -154,7 +154,8 @@ def test_saturation_is_503_with_retry_after(limited_server: ServerProcess) -> No
     for runner in runners:
         runner.start()
     time.sleep(0.5)  # all three admitted: two running, one waiting for a worker
-    refused = query(limited_server, CHEAP)
+    # A query never asked before: a cached answer needs no worker, so it would still be served.
+    refused = query(limited_server, CHEAP + f"\n# {time.monotonic_ns()}")
     for runner in runners:
         runner.join()
     assert_refused(refused, 503, "too many queries")

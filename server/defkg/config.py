@@ -47,6 +47,8 @@ class Settings:
     service_allowlist: tuple[str, ...] = field(default_factory=_default_service_allowlist)
     service_timeout: float = 10.0  #: seconds for a query that calls SERVICE
     max_query_memory_mb: int = 512  #: resident memory of one query worker; stopped above it
+    #: bytes of serialised SPARQL answers kept in the web process for repeated queries (0: off)
+    result_cache_bytes: int = 64 * 2**20
 
     @property
     def iris(self) -> IriScheme:

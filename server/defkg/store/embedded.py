@@ -159,6 +159,10 @@ class EmbeddedStore:
         """Every named graph of the release, sorted."""
         return list(self.layout.graph_names)
 
+    def release_tag(self) -> str:
+        """The release this store was prepared from: the key in its directory's name."""
+        return self.path.name.rsplit("-", 1)[-1]
+
     def query_default_graphs(self, with_inferences: bool) -> tuple[str, ...] | None:
         """The default graph of a public query: the store's own (None), plus the inferences."""
         if with_inferences and self.layout.inferred in self.layout.graph_names:

@@ -11,6 +11,7 @@ and the few Graph Store operations :mod:`defkg.gsp` needs to publish a release g
 from __future__ import annotations
 
 import base64
+import hashlib
 import http.client
 import io
 import json
@@ -65,6 +66,11 @@ class RemoteResultTooLarge(RemoteStoreError):
     """The store's answer grew past the byte cap; the transfer was cut off."""
 
 
+#: The checksums of the last publication (see ``defkg.gsp``): they name what the store holds.
+_RECORDED_CHECKSUMS = (
+    "SELECT ?sum WHERE { GRAPH ?g { ?c <http://spdx.org/rdf/terms#checksumValue> ?sum } "
+    f'FILTER(STRENDS(STR(?g), "/graph/{PUBLICATION_GRAPH}")) }}'
+)
 _GRAPH_KEYWORD = re.compile(r"\bGRAPH\b", re.IGNORECASE)
 #: FROM / FROM NAMED: the query states its own dataset (the endpoint has checked its graphs).
 FROM_CLAUSE = re.compile(r"\bFROM\b", re.IGNORECASE)
@@ -191,6 +197,8 @@ class RemoteStore:
     _layout_time: float = field(default=0.0, repr=False)
     _layout_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _auth: dict[str, str | None] = field(default_factory=dict, repr=False)
+    _tag: str | None = field(default=None, repr=False)
+    _tag_time: float = field(default=0.0, repr=False)
 
     def __post_init__(self) -> None:
         if not is_remote(self.query_url):
@@ -339,6 +347,22 @@ class RemoteStore:
             return None, None
         layout = self.layout
         return layout.default_graphs(True), tuple(layout.graph_names)
+
+    def release_tag(self) -> str:
+        """What the store holds now: a hash of the checksums ``publish --to`` recorded.
+
+        Re-read at most every ``layout_ttl`` seconds, so answers cached for one publication
+        are not served for longer than that after the next one.
+        """
+        with self._layout_lock:
+            now = time.monotonic()
+            if self._tag is None or now - self._tag_time > self.layout_ttl:
+                body = self._read_all(_RECORDED_CHECKSUMS, SPARQL_JSON, "a query")
+                rows = json.loads(body)["results"]["bindings"]
+                sums = sorted(row["sum"]["value"] for row in rows if "sum" in row)
+                self._tag = hashlib.sha256("\n".join(sums).encode()).hexdigest()[:16]
+                self._tag_time = now
+            return self._tag
 
     def query_default_graphs(self, with_inferences: bool) -> tuple[str, ...] | None:
         """The default graph of a public query (see ``QueryJob.default_graphs``)."""

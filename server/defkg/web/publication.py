@@ -50,6 +50,26 @@ class Publication:
         return self.store.query_default_graphs(with_inferences)
 
     @cached_property
+    def result_cache(self):  # -> defkg.web.result_cache.ResultCache
+        """Serialised answers of repeated public queries, within ``result_cache_bytes``."""
+        from defkg.web.result_cache import ResultCache
+
+        return ResultCache(self.settings.result_cache_bytes)
+
+    def release_tag(self) -> str | None:
+        """A short tag naming the release being served (changes whenever the release does).
+
+        None when it cannot be read now (a remote store that does not answer): nothing is
+        cached then, and the query itself reports what is wrong.
+        """
+        from defkg.errors import DefkgError
+
+        try:
+            return self.store.release_tag()
+        except DefkgError:
+            return None
+
+    @cached_property
     def executor(self):  # -> defkg.web.executor.QueryPool
         """The pool that runs untrusted queries within the limits (started on first query)."""
         from defkg.store.remote import RemoteQueryRunner, RemoteStore

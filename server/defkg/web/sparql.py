@@ -9,6 +9,11 @@ The view is thin: :mod:`defkg.web.protocol` reads and checks the request, the qu
 (:mod:`defkg.web.executor`) runs it within the limits. Statuses of its own: 403 for updates
 and refused SERVICE calls, 422 for a result over the row or byte cap, 504 for a query stopped
 at the time limit, 503 + Retry-After when too many queries are running.
+
+Answers are cached (:mod:`defkg.web.result_cache`): a repeated request is answered from the
+web process's memory, and every answer carries an ``ETag`` so a client's ``If-None-Match``
+gets a 304. ``X-Defkg-Cache`` says ``hit``, ``miss`` or ``off`` (a SERVICE query, or the
+cache switched off with ``result_cache_bytes = 0``: then there is no ETag either).
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from jinja2 import TemplateNotFound
 from markupsafe import escape
 
 from defkg.config import Settings
-from defkg.store.jobs import QueryJob
+from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.web.app import plain_error
+from defkg.web.executor import QueryTimeout, Saturated
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.protocol import (
     ProtocolError,
@@ -33,6 +39,7 @@ from defkg.web.protocol import (
     resolve_dataset,
 )
 from defkg.web.publication import Publication
+from defkg.web.result_cache import result_etag, result_key
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -112,12 +119,24 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
         max_rows=settings.max_result_rows,
         max_bytes=settings.max_result_bytes,
     )
+    # A SERVICE call reads someone else's data, which may change: never cached.
+    cache = publication.result_cache
+    tag = None if facts.services or not cache.enabled else publication.release_tag()
+    cacheable = tag is not None
+    etag = result_etag(tag, job) if tag is not None else None
+    if etag is not None and request.if_none_match.contains(etag):
+        response = Response(status=304)
+        response.set_etag(etag)
+        response.headers["X-Defkg-Cache"] = "hit"
+        return response
+    key = result_key(tag or "", job)
+    outcome = cache.get(key) if cacheable else None
+    if outcome is not None:
+        return _answer(outcome, etag, "hit")
+
     timeout = settings.query_timeout
     if facts.services:
         timeout = min(timeout, settings.service_timeout)
-
-    from defkg.web.executor import QueryTimeout, Saturated
-
     started = time.perf_counter()
     try:
         outcome = publication.executor.run(job, timeout)
@@ -129,10 +148,21 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
         g.defkg_query_ms = (time.perf_counter() - started) * 1000
     if outcome.status != 200:
         return plain_error(outcome.status, outcome.body.decode("utf-8", "replace"))
+    if cacheable:
+        cache.put(key, outcome)
+    return _answer(outcome, etag, "miss" if cacheable else "off")
+
+
+def _answer(outcome: QueryOutcome, etag: str | None, cache_state: str) -> Response:
+    """A 200 with the serialised result, its ETag, and whether the result cache answered."""
     content_type = outcome.media_type
     if content_type.startswith("text/") or content_type.endswith("json"):
         content_type += "; charset=utf-8"
-    return Response(outcome.body, status=200, content_type=content_type)
+    response = Response(outcome.body, status=200, content_type=content_type)
+    if etag is not None:
+        response.set_etag(etag)
+    response.headers["X-Defkg-Cache"] = cache_state
+    return response
 
 
 def _preflight() -> Response:
