@@ -29,6 +29,7 @@ from rdflib.term import Node
 
 from defkg import __version__
 from defkg.config import Settings
+from defkg.instance_rules import Schema, instance_closure
 from defkg.load import Project
 
 Triple = tuple[Node, Node, Node]
@@ -159,6 +160,7 @@ class _BaseContext:
                 self.by_object.setdefault(o, []).append(triple)
             elif not _is_annotation(triple):
                 self.schema.append(triple)
+        self.rules = Schema(self.schema)
 
     def around(self, nodes: set[Node]) -> set[Triple]:
         """Entity triples about ``nodes``, pointing at them, and about what those point at."""
@@ -178,21 +180,38 @@ def _is_annotation(triple: Triple) -> bool:
     return isinstance(o, Literal) and not str(p).startswith(str(OWL)) and p != RDF.first
 
 
-def _batch_additions(project: Project, batch: list[URIRef], context: _BaseContext) -> list[Triple]:
-    """What the closure of one batch of sources adds to the base closure, sorted."""
-    graph = Graph()
+def _batch_additions(
+    project: Project, batch: list[URIRef], context: _BaseContext, *, use_owlrl: bool = False
+) -> list[Triple]:
+    """What the closure of one batch of sources adds to the base closure, sorted.
+
+    The instance rules over the closed schema (:mod:`defkg.instance_rules`) give owlrl's
+    answer in linear time; owlrl itself runs when they decline, or with ``use_owlrl``.
+    """
+    data: set[Triple] = set()
     nodes: set[Node] = set()
     for name in batch:
         for triple in project.graph(name):
-            graph.add(triple)
+            data.add(triple)
             nodes.add(triple[0])
             nodes.add(triple[2])
-    for triple in context.schema:
-        graph.add(triple)
-    for triple in context.around(nodes):
-        graph.add(triple)
-    additions = closure_additions(graph) - context.closure
-    return sorted(additions, key=triple_key)
+    data.update(context.around(nodes))
+    derived = (
+        None
+        if use_owlrl
+        else instance_closure((t for t in data if not is_external_link(t)), context.rules)
+    )
+    if derived is None:
+        graph = Graph()
+        for triple in data:
+            graph.add(triple)
+        for triple in context.schema:
+            graph.add(triple)
+        additions = closure_additions(graph)
+    else:
+        schema = set(context.schema)
+        additions = {t for t in derived if t not in schema and not is_trivial(t)}
+    return sorted(additions - context.closure, key=triple_key)
 
 
 _TASK: Callable[[Any], Any] | None = None
