@@ -164,30 +164,37 @@ def test_cached_and_uncached_builds_are_identical(
     cache = tmp_path / "cold" / ".defkg-cache" / "reason"
     assert len(list(cache.glob("*.pickle"))) == 2  # the base, and the two sources in one batch
 
-    calls: list[int] = []
+    calls: list[str] = []
     original = defkg.reason.closure_additions
+    original_batch = defkg.reason._batch_additions
 
     def counting(graph: Graph) -> set:
-        calls.append(len(graph))
+        calls.append("closure")
         return original(graph)
+
+    def counting_batch(*args: object, **kwargs: object) -> list:
+        calls.append("batch")
+        return original_batch(*args, **kwargs)
 
     def no_validation(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged project is not validated again")
 
     monkeypatch.setattr(defkg.reason, "closure_additions", counting)
+    monkeypatch.setattr(defkg.reason, "_batch_additions", counting_batch)
     monkeypatch.setattr(defkg.validate.pyshacl, "validate", no_validation)
     warm = build(settings_for(tiny_project, tmp_path / "cold" / "dist2"), quiet=True)
     assert calls == [], "an unchanged project is not reasoned again"
     assert snapshot(warm) == snapshot(uncached)
     monkeypatch.undo()
     monkeypatch.setattr(defkg.reason, "closure_additions", counting)
+    monkeypatch.setattr(defkg.reason, "_batch_additions", counting_batch)
 
     # changing one source re-reasons its batch only, and matches a build from scratch
     source = tiny_project / "data" / "report-2.trig"
     source.write_text(source.read_text().replace("Exercise one", "Exercise 1"))
     incremental = build(settings_for(tiny_project, tmp_path / "cold" / "dist3"), quiet=True)
-    assert len(calls) == 1
-    monkeypatch.setattr(defkg.reason, "closure_additions", original)
+    assert calls == ["batch"], "only the changed batch is reasoned again"
+    monkeypatch.undo()
     scratch = build(settings_for(tiny_project, tmp_path / "fresh" / "dist"), quiet=True)
     assert snapshot(incremental) == snapshot(scratch)
 
