@@ -602,3 +602,25 @@ def test_serve_store_refuses_a_result_over_the_byte_cap(
         assert len(json.loads(small[1])["results"]["bindings"]) == 3
     finally:
         remote.stop()
+
+
+def test_plain_queries_use_the_stores_default_graph_unless_told_to_name_graphs(
+    oxigraph: str, release: Path
+) -> None:
+    publish_release(release, RemoteStore(oxigraph), BASE)
+    # DISTINCT: a union of named graphs repeats a triple that two graphs hold; a merge does not.
+    count = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+    graphs = {"inferred_graph": G + "inferred", "shapes_graph": G + "shapes"}
+    plain = RemoteStore(oxigraph, **graphs)
+    explicit = RemoteStore(oxigraph, explicit_dataset=True, **graphs)
+    asserted = int(plain.select(count)[0]["n"])
+    assert asserted > 0
+    assert plain.dataset(False, count) == (None, None)
+    # Empty the store's default graph behind defkg's back: only the explicit store still sees
+    # the asserted graphs, because it names them on every query.
+    plain.put_graph(None, b"")
+    assert int(plain.select(count)[0]["n"]) == 0
+    assert int(explicit.select(count)[0]["n"]) == asserted
+    # GRAPH ?g never sees the publication record, with or without the default graph.
+    graphs = plain.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+    assert sorted(str(r["g"]) for r in graphs) == plain.graph_names()

@@ -34,6 +34,9 @@ class Settings:
     store: str = "embedded"  #: "embedded", or the URL of a remote SPARQL endpoint
     #: the Graph Store Protocol endpoint of a remote store (default: its …/query → …/store)
     store_gsp: str | None = None
+    #: a remote store: name the release's graphs on every query instead of relying on the
+    #: store's default graph holding the asserted view (slower; for stores that cannot)
+    store_explicit_dataset: bool = False
     workers: int = 2  #: query worker processes (embedded store)
     threads: int = 16  #: WSGI threads answering HTTP requests
 

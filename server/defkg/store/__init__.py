@@ -61,6 +61,7 @@ def open_store(settings: Settings) -> Store:
             timeout=max(settings.query_timeout, 30.0),
             inferred_graph=str(iris.inferred_graph),
             shapes_graph=str(iris.shapes_graph),
+            explicit_dataset=settings.store_explicit_dataset,
         )
     raise DefkgError(
         f"store {settings.store!r}: use 'embedded' or the http(s) URL of a SPARQL endpoint"

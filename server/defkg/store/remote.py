@@ -192,6 +192,9 @@ class RemoteStore:
     #: seconds a list of the store's graphs is trusted; a publication may add or drop graphs
     layout_ttl: float = 60.0
     user_agent: str = "defkg"
+    #: name every graph on every query instead of using the store's default graph (for stores
+    #: whose default graph is always the union of all graphs, e.g. GraphDB)
+    explicit_dataset: bool = False
     _headers: dict[str, str] = field(default_factory=dict, repr=False)
     _layout: DatasetLayout | None = field(default=None, repr=False)
     _layout_time: float = field(default=0.0, repr=False)
@@ -343,10 +346,10 @@ class RemoteStore:
         would leave GRAPH with none). A ``sparql`` that uses GRAPH gets the graphs named too:
         the store also holds our publication record, which GRAPH ?g must not see.
         """
-        if not inferred and not (sparql and names_graphs(sparql)):
+        if not (inferred or self.explicit_dataset or (sparql and names_graphs(sparql))):
             return None, None
         layout = self.layout
-        return layout.default_graphs(True), tuple(layout.graph_names)
+        return layout.default_graphs(inferred), tuple(layout.graph_names)
 
     def release_tag(self) -> str:
         """What the store holds now: a hash of the checksums ``publish --to`` recorded.

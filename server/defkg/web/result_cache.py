@@ -27,19 +27,18 @@ def result_key(release_tag: str, job: QueryJob) -> tuple[str, QueryJob]:
 
 def result_etag(release_tag: str, job: QueryJob) -> str:
     """The entity tag of an answer (unquoted): the release tag and a hash of the request."""
-    digest = hashlib.sha256()
-    for part in (
-        job.query,
-        repr(job.default_graphs),
-        repr(job.named_graphs),
-        job.solutions_type or "",
-        job.graph_type or "",
-        str(job.max_rows),
-        str(job.max_bytes),
-    ):
-        digest.update(part.encode("utf-8"))
-        digest.update(b"\0")
-    return f"{release_tag}-{digest.hexdigest()[:20]}"
+    request = "\0".join(
+        (
+            job.query,
+            repr(job.default_graphs),
+            repr(job.named_graphs),
+            job.solutions_type or "",
+            job.graph_type or "",
+            str(job.max_rows),
+            str(job.max_bytes),
+        )
+    )
+    return f"{release_tag}-{hashlib.sha256(request.encode('utf-8')).hexdigest()[:20]}"
 
 
 class ResultCache:
