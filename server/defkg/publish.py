@@ -21,7 +21,8 @@ import os
 import re
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyld import jsonld
@@ -229,18 +230,50 @@ def jsonld_bytes(triples: list[Triple], context: dict, chunk: int = 500) -> byte
     nodes = expanded_nodes(triples)
     compacted: list = []
     try:
-        for start in range(0, len(nodes), chunk):
-            part = jsonld.compact(
-                nodes[start : start + chunk],
-                context,
-                {"documentLoader": _no_remote, "graph": True},
-            )
-            compacted.extend(part.get("@graph", []))
+        with _memoised_iri_compaction():
+            for start in range(0, len(nodes), chunk):
+                part = jsonld.compact(
+                    nodes[start : start + chunk],
+                    context,
+                    {"documentLoader": _no_remote, "graph": True},
+                )
+                compacted.extend(part.get("@graph", []))
     except jsonld.JsonLdError as error:
         raise InputError(f"ontology/context.jsonld: cannot compact with it: {error}") from None
     document = {"@context": context["@context"], "@graph": compacted}
     text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True)
     return (text + "\n").encode("utf-8")
+
+
+@contextmanager
+def _memoised_iri_compaction() -> Iterator[None]:
+    """pyld's IRI compaction, remembered while one dump is written.
+
+    pyld compacts every IRI by scanning the whole inverse context, and the same few hundred
+    IRIs and value shapes recur thousands of times: that scan was most of the JSON-LD time.
+    The answer depends only on the active context, the IRI, the value's content and the flags,
+    which together are the key; the contexts are kept alive so that their ids stay unique.
+    """
+    original = jsonld.JsonLdProcessor._compact_iri
+    answers: dict[tuple, object] = {}
+    contexts: list[dict] = []
+
+    def compact_iri(self, active_ctx, iri, value=None, vocab=False, base=None, reverse=False):
+        try:
+            shape = None if value is None else json.dumps(value, sort_keys=True)
+        except (TypeError, ValueError):
+            return original(self, active_ctx, iri, value, vocab, base, reverse)
+        key = (id(active_ctx), iri, shape, vocab, base, reverse)
+        if key not in answers:
+            contexts.append(active_ctx)
+            answers[key] = original(self, active_ctx, iri, value, vocab, base, reverse)
+        return answers[key]
+
+    jsonld.JsonLdProcessor._compact_iri = compact_iri
+    try:
+        yield
+    finally:
+        jsonld.JsonLdProcessor._compact_iri = original
 
 
 def expanded_nodes(triples: list[Triple]) -> list[dict]:
