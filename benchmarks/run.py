@@ -8,7 +8,9 @@ start, on the same data,
   graphs);
 * **oxigraph**: ``oxigraph serve-read-only`` over an on-disk store loaded with the release's
   asserted view (``defkg.nt``, the same triples as defkg's default graph);
-* **rdflib**: the plain Flask + rdflib endpoint of ``rdflib_endpoint.py`` over ``defkg.nt``.
+* **rdflib**: the plain Flask + rdflib endpoint of ``rdflib_endpoint.py`` over ``defkg.nt``;
+* **defkg-nocache**: defkg with its result cache off (``DEFKG_RESULT_CACHE_BYTES=0``), unless
+  ``--no-uncached``; **defkg-before**: another checkout's defkg (``--before``), if given.
 
 Every query of the competency mix is first asked of all three and the answers are compared
 (fail loudly on any difference); under load every response must be the exact bytes that server
@@ -212,16 +214,31 @@ def spawn(name: str, command: list[str], log: Path, env: dict[str, str], cwd: Pa
     return Server(name, port, process, started, log)
 
 
-def start_defkg(dist: Path, work: Path, probe: str, query_timeout: float) -> Server:
+def start_defkg(
+    dist: Path,
+    work: Path,
+    probe: str,
+    query_timeout: float,
+    *,
+    name: str = "defkg",
+    settings: dict[str, str] | None = None,
+    source: Path | None = None,
+) -> Server:
+    """``defkg serve`` over ``dist``; ``settings``: extra DEFKG_* variables; ``source``: the
+    ``server/`` folder of another checkout to run instead of this one (a "before" variant)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEFKG_")}
     # The other two servers have no time limit; defkg's is raised so that a slow answer is
     # measured as slow rather than refused (504), which would void the comparison.
     env["DEFKG_QUERY_TIMEOUT"] = str(query_timeout)
+    env.update(settings or {})
+    if source is not None:
+        # Ahead of the editable install's path entry, so that checkout's defkg is imported.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), env.get("PYTHONPATH")]))
     server = spawn(
-        "defkg",
+        name,
         [*DEFKG, "serve", "--dist", str(dist), "--port", str(port)],
-        work / "defkg-serve.log",
+        work / f"{name}-serve.log",
         env,
         dist.parent,
     )
@@ -518,10 +535,30 @@ def run_size(args: argparse.Namespace, triples: int, result: dict) -> None:
         result["defkg_cold_start_seconds"] = cold.startup_seconds
         cold.stop()
         servers.append(start_defkg(dist, work, probe, args.defkg_timeout))
+        if not args.no_uncached:
+            # The same server with its result cache off: what a mix of never-repeated
+            # queries would see (the mix here repeats, so the cached server mostly hits).
+            servers.append(
+                start_defkg(
+                    dist,
+                    work,
+                    probe,
+                    args.defkg_timeout,
+                    name="defkg-nocache",
+                    settings={"DEFKG_RESULT_CACHE_BYTES": "0"},
+                )
+            )
+        if args.before:
+            servers.append(
+                start_defkg(
+                    dist, work, probe, args.defkg_timeout, name="defkg-before", source=args.before
+                )
+            )
         servers.append(start_oxigraph(dist / "defkg.nt", work, probe))
         servers.append(start_rdflib(dist / "defkg.nt", work, probe, threads=8))
         result["startup_seconds"] = {s.name: s.startup_seconds for s in servers}
-        result["oxigraph_load_seconds"] = servers[1].extra["load_seconds"]
+        oxigraph = next(s for s in servers if s.name == "oxigraph")
+        result["oxigraph_load_seconds"] = oxigraph.extra["load_seconds"]
         reference = check_answers(servers, mix)
         result["distinct_queries_checked"] = len(dict.fromkeys(mix))
         loads: list[LoadResult] = []
@@ -606,6 +643,18 @@ def main(argv: list[str] | None = None) -> int:
         "--defkg-timeout", type=float, default=300.0, help="DEFKG_QUERY_TIMEOUT for defkg serve"
     )
     parser.add_argument("--skip-build", action="store_true", help="reuse a built corpus")
+    parser.add_argument(
+        "--no-uncached",
+        action="store_true",
+        help="leave out defkg-nocache (defkg with DEFKG_RESULT_CACHE_BYTES=0)",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        default=None,
+        help="also serve as defkg-before the server/ folder of another checkout "
+        "(e.g. `git archive <commit> server | tar -x -C /tmp/before`, then /tmp/before/server)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="write the raw results here")
     args = parser.parse_args(argv)
     report: dict = {"machine": machine(), "results": []}

@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -109,19 +110,23 @@ def asserted_graphs(store: ox.Store) -> list[ox.NamedNode]:
 def materialise_default_graph(store: ox.Store, graphs: list[ox.NamedNode]) -> int:
     """Copy the triples of ``graphs`` into the store's default graph; return how many quads.
 
-    Done once when the store is prepared. Copying inside the store (rather than loading
-    ``defkg.nt`` beside the TriG) keeps the blank nodes the same nodes in both places.
-    Graph by graph, so memory stays bounded by the largest graph, not the release.
+    Done once when the store is prepared, into a store nobody reads yet (so the bulk,
+    non-transactional writer is safe, and about twice as fast as a transaction). Copying inside
+    the store, rather than loading ``defkg.nt`` beside the TriG (faster still, but the loader
+    gives blank nodes fresh names), keeps each blank node the same node in both places. Read
+    graph by graph, so memory stays bounded by the largest graph, not the release.
     """
     default = ox.DefaultGraph()
     copied = 0
-    for graph in graphs:
-        quads = [
-            ox.Quad(q.subject, q.predicate, q.object, default)
-            for q in store.quads_for_pattern(None, None, None, graph)
-        ]
-        store.extend(quads)
-        copied += len(quads)
+
+    def quads() -> Iterator[ox.Quad]:
+        nonlocal copied
+        for graph in graphs:
+            batch = list(store.quads_for_pattern(None, None, None, graph))
+            copied += len(batch)
+            yield from (ox.Quad(q.subject, q.predicate, q.object, default) for q in batch)
+
+    store.bulk_extend(quads())
     return copied
 
 
