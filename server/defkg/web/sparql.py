@@ -39,7 +39,7 @@ from defkg.web.protocol import (
     resolve_dataset,
 )
 from defkg.web.publication import Publication
-from defkg.web.result_cache import result_etag, result_key
+from defkg.web.result_cache import ENVIRON_KEY, RepeatedRequests, result_etag, result_key
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -57,6 +57,15 @@ _RDFLIB_FORMATS = {
     "application/rdf+xml": "xml",
 }
 _METHODS = "GET, HEAD, POST, OPTIONS"
+
+
+@blueprint.record_once
+def answer_repeats_before_flask(state) -> None:
+    """Put :class:`RepeatedRequests` in front of the app (once, when it is assembled)."""
+    publication = state.app.extensions["defkg"]
+    state.app.wsgi_app = RepeatedRequests(
+        state.app.wsgi_app, publication.result_cache, publication.release_tag
+    )
 
 
 @blueprint.after_request
@@ -132,6 +141,7 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
     key = result_key(tag or "", job)
     outcome = cache.get(key) if cacheable else None
     if outcome is not None:
+        request.environ[ENVIRON_KEY] = key
         return _answer(outcome, etag, "hit")
 
     timeout = settings.query_timeout
@@ -148,8 +158,8 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
         g.defkg_query_ms = (time.perf_counter() - started) * 1000
     if outcome.status != 200:
         return plain_error(outcome.status, outcome.body.decode("utf-8", "replace"))
-    if cacheable:
-        cache.put(key, outcome)
+    if cacheable and cache.put(key, outcome):
+        request.environ[ENVIRON_KEY] = key  # lets RepeatedRequests answer the next repeat
     return _answer(outcome, etag, "miss" if cacheable else "off")
 
 
