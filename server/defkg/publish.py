@@ -22,6 +22,7 @@ import re
 import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from defkg.config import Settings
 from defkg.errors import DefkgError, InputError
 from defkg.iris import SCHEMA, WD
 from defkg.load import Project
+from defkg.reason import parallel_map
 from defkg.validate import ValidationOutcome
 
 Triple = tuple[Node, Node, Node]
@@ -93,8 +95,12 @@ def release_contents(
     files[void.CONTEXT_FILE] = (json.dumps(context, ensure_ascii=False, indent=2) + "\n").encode(
         "utf-8"
     )
-    for name in DUMPS:
-        files[name + ".gz"] = gzip.compress(files[name], compresslevel=9, mtime=0)
+    # zlib lets go of the GIL: the dumps compress side by side. Level 6, not 9: at 100k
+    # triples 9 took 2.4x as long for files 4% smaller.
+    with ThreadPoolExecutor(max_workers=len(DUMPS)) as pool:
+        packed = pool.map(lambda name: gzip.compress(files[name], compresslevel=6, mtime=0), DUMPS)
+        for name, data in zip(DUMPS, packed, strict=True):
+            files[name + ".gz"] = data
     files[REPORT] = report_bytes(outcome.report, settings)
 
     ontology = project.graph(iris.ontology_graph)
@@ -228,18 +234,31 @@ def jsonld_bytes(triples: list[Triple], context: dict, chunk: int = 500) -> byte
     result is the same as one call, in time linear in the size of the graph.
     """
     nodes = expanded_nodes(triples)
-    compacted: list = []
-    try:
-        with _memoised_iri_compaction():
-            for start in range(0, len(nodes), chunk):
-                part = jsonld.compact(
-                    nodes[start : start + chunk],
-                    context,
-                    {"documentLoader": _no_remote, "graph": True},
-                )
-                compacted.extend(part.get("@graph", []))
-    except jsonld.JsonLdError as error:
-        raise InputError(f"ontology/context.jsonld: cannot compact with it: {error}") from None
+    starts = list(range(0, len(nodes), chunk))
+    # a few large pieces, one per worker process; each compacts its chunks in order
+    pieces = [starts[i :: max(1, os.cpu_count() or 1)] for i in range(max(1, os.cpu_count() or 1))]
+
+    def compact_piece(piece: list[int]) -> list | str:
+        done: list = []
+        try:
+            with _memoised_iri_compaction():
+                for start in piece:
+                    part = jsonld.compact(
+                        nodes[start : start + chunk],
+                        context,
+                        {"documentLoader": _no_remote, "graph": True},
+                    )
+                    done.append(part.get("@graph", []))
+        except jsonld.JsonLdError as error:
+            return str(error)
+        return done
+
+    by_start: dict[int, list] = {}
+    for piece, done in zip(pieces, parallel_map(compact_piece, pieces), strict=True):
+        if isinstance(done, str):
+            raise InputError(f"ontology/context.jsonld: cannot compact with it: {done}")
+        by_start.update(zip(piece, done, strict=True))
+    compacted = [node for start in starts for node in by_start[start]]
     document = {"@context": context["@context"], "@graph": compacted}
     text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True)
     return (text + "\n").encode("utf-8")
