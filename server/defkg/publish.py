@@ -21,13 +21,13 @@ import os
 import re
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 from pyld import jsonld
-from rdflib import OWL, RDF, XSD, BNode, Dataset, Graph, Literal, URIRef
+from rdflib import OWL, RDF, XSD, BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.plugins.serializers.nquads import _nq_row
 from rdflib.plugins.serializers.nt import _nt_row, _quoteLiteral
@@ -73,15 +73,12 @@ def release_contents(
     """The bytes of every file of the release, by file name."""
     iris = settings.iris
     prefixes = iris.prefixes()
-    graphs = release_graphs(project, inferred, settings)
+    # each graph read once: iterating rdflib's context-aware store is the slow part
+    graphs = {
+        name: list(graph) for name, graph in release_graphs(project, inferred, settings).items()
+    }
     asserted_names = sorted(project.files)
     asserted = sorted({t for name in asserted_names for t in graphs[name]}, key=_key)
-
-    dataset = Dataset()
-    for name, graph in graphs.items():
-        target = dataset.graph(name)
-        for triple in graph:
-            target.add(triple)
 
     files: dict[str, bytes] = {}
     files["defkg.nq"] = "".join(
@@ -108,7 +105,7 @@ def release_contents(
     dates = void.input_dates(project.graph(n) for n in asserted_names)
     description = void.describe(
         settings=settings,
-        dataset=dataset,
+        graphs=graphs,
         asserted_names=asserted_names,
         files={name: len(data) for name, data in files.items()},
         examples=example_resources(project, settings),
@@ -198,7 +195,7 @@ def write_turtle(triples: Iterable[Triple], prefixes: dict[str, str]) -> bytes:
     return text.encode("utf-8")
 
 
-def write_trig(graphs: dict[URIRef, Graph], prefixes: dict[str, str]) -> bytes:
+def write_trig(graphs: Mapping[URIRef, Collection[Triple]], prefixes: dict[str, str]) -> bytes:
     """TriG: one block per named graph, graphs sorted by name, each laid out like Turtle."""
     terms = _Terms(prefixes)
     blocks = []

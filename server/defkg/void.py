@@ -6,11 +6,11 @@ the clock, so that the same inputs describe themselves the same way byte for byt
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, XSD, Dataset, Graph, Literal, URIRef
+from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from defkg import __version__
@@ -110,7 +110,7 @@ def input_dates(graphs: Iterable[Graph]) -> tuple[Literal | None, Literal | None
 def describe(
     *,
     settings: Settings,
-    dataset: Dataset,
+    graphs: dict[URIRef, Collection[tuple[Node, Node, Node]]],
     asserted_names: list[URIRef],
     files: dict[str, int],
     examples: list[URIRef],
@@ -120,7 +120,7 @@ def describe(
 ) -> Graph:
     """The VoID/DCAT graph of a release.
 
-    ``dataset`` holds every published named graph; ``files`` maps each released file name to
+    ``graphs`` holds every published named graph by name; ``files`` maps each released file name to
     its size in bytes.
     """
     iris = settings.iris
@@ -161,22 +161,22 @@ def describe(
     g.add((ds, FOAF_PAGE, URIRef(f"{root}/")))
     g.add((ds, VOID.rootResource, iris.ontology))
 
-    everything = {t for graph in dataset.graphs() for t in graph}
+    everything = {t for graph in graphs.values() for t in graph}
     _add_stats(g, ds, graph_stats(everything, settings))
 
-    for name in sorted(c.identifier for c in dataset.graphs() if len(c)):
+    for name in sorted(n for n, graph in graphs.items() if len(graph)):
         subset = URIRef(f"{ds}#graph-{str(name).rsplit('/', 1)[-1]}")
         g.add((ds, VOID.subset, subset))
         g.add((subset, RDF.type, VOID.Dataset))
         g.add((subset, SD.name, name))
         g.add((subset, DCTERMS.title, Literal(f"named graph <{name}>")))
-        _add_stats(g, subset, graph_stats(dataset.graph(name), settings))
+        _add_stats(g, subset, graph_stats(graphs[name], settings))
 
     links = {
         (s, o)
         for name in asserted_names
-        for s, o in dataset.graph(name).subject_objects(OWL.sameAs)
-        if isinstance(o, URIRef) and str(o).startswith(str(WD))
+        for s, p, o in graphs[name]
+        if p == OWL.sameAs and isinstance(o, URIRef) and str(o).startswith(str(WD))
     }
     linkset = URIRef(f"{ds}#wikidata-links")
     g.add((ds, VOID.subset, linkset))
