@@ -8,6 +8,10 @@ two links of the batch's nodes. Each pass keeps only what is new. Inferences tha
 sources of different batches are not drawn; sources only link to each other through the
 entities and the ontology, which every pass sees.
 
+owlrl computes the base closure; a batch's pass applies OWL RL's instance rules over that
+closed schema in one linear pass (:mod:`defkg.instance_rules`, which gives owlrl's answer or
+declines, and then owlrl runs), because owlrl re-reads the whole graph in every cycle.
+
 Each pass's result is cached in ``.defkg-cache/reason/`` next to the output directory, keyed by
 a hash of everything it depends on, so an unchanged batch is not re-reasoned. The cache changes
 only speed: the graph is the same with and without it.

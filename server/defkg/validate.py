@@ -4,8 +4,10 @@ Like reasoning, validation runs in passes so that it grows linearly: one pass ov
 (ontology + entities + their inferences), then one per batch of sources (the reasoner's
 batches) over the base plus those sources and their inferences. The base's results come first;
 a batch adds the results that are new in it, each located at the file and line where its focus
-node is written. Shapes that compare nodes of sources in different batches are not checked
-across them (the shapes of this project do not need that).
+node is written. A batch's pass checks only the nodes its triples mention and their neighbours
+in the base (the base pass has checked the rest against the same shapes). Shapes that compare
+nodes of sources in different batches are not checked across them (the shapes of this project
+do not need that).
 """
 
 from __future__ import annotations
