@@ -20,22 +20,16 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
+from defkg import formats
+
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 #: Media types for SELECT and ASK results, in the server's order of preference.
-SOLUTION_TYPES: dict[str, str] = {
-    "application/sparql-results+json": "json",
-    "application/sparql-results+xml": "xml",
-    "text/csv": "csv",
-    "text/tab-separated-values": "tsv",
-}
+SOLUTION_TYPES: dict[str, str] = {f.media_type: f.key for f in formats.of_kind("results")}
 #: Media types for CONSTRUCT and DESCRIBE results, in the server's order of preference.
 GRAPH_TYPES: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    f.media_type: ox.RdfFormat.from_media_type(f.media_type) for f in formats.of_kind("graph")
 }
 
 

@@ -19,24 +19,11 @@ from flask.typing import ResponseReturnValue
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
+from defkg import formats
 from defkg.config import Settings
 from defkg.iris import DCAT, VOID
 
 blueprint = Blueprint("downloads", __name__)
-
-#: Media types of the release files, by suffix (longest suffix first wins).
-MEDIA_TYPES = {
-    ".trig": "application/trig",
-    ".nq": "application/n-quads",
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".jsonld": "application/ld+json",
-    ".rdf": "application/rdf+xml",
-    ".json": "application/json",
-    ".csv": "text/csv",
-    ".txt": "text/plain",
-    ".gz": "application/gzip",
-}
 
 #: What each release file is, for the home page.
 DESCRIPTIONS = {
@@ -77,13 +64,9 @@ class ReleaseInfo:
 
 
 def media_type_for(name: str) -> str:
-    """The media type of a release file name (``application/octet-stream`` if unknown)."""
-    if name == "SHA256SUMS":
-        return "text/plain; charset=utf-8"
-    for suffix, media_type in MEDIA_TYPES.items():
-        if name.endswith(suffix):
-            return media_type
-    return "application/octet-stream"
+    """The media type a release file is served with (text types in UTF-8)."""
+    media_type = formats.media_type_for_file(name)
+    return f"{media_type}; charset=utf-8" if media_type == "text/plain" else media_type
 
 
 def parse_checksums(text: str) -> dict[str, str]:

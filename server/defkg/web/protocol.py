@@ -15,40 +15,20 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from defkg import formats
 from defkg.store.results import GRAPH_TYPES, SOLUTION_TYPES
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.scan import ScanError, scan
 
 READ_ONLY = "this service is read-only: SPARQL Update is not accepted"
 
-#: ``format=`` values and the media types they select: (for SELECT/ASK, for CONSTRUCT/DESCRIBE).
-FORMAT_PARAMETER: dict[str, tuple[str | None, str | None]] = {
-    "json": ("application/sparql-results+json", "application/ld+json"),
-    "xml": ("application/sparql-results+xml", "application/rdf+xml"),
-    "csv": ("text/csv", None),
-    "tsv": ("text/tab-separated-values", None),
-    "ttl": (None, "text/turtle"),
-    "turtle": (None, "text/turtle"),
-    "jsonld": (None, "application/ld+json"),
-    "nt": (None, "application/n-triples"),
-    "ntriples": (None, "application/n-triples"),
-    "rdf": (None, "application/rdf+xml"),
-    "rdfxml": (None, "application/rdf+xml"),
-}
-for _type in (*SOLUTION_TYPES, *GRAPH_TYPES):  # a full media type is accepted as well
-    FORMAT_PARAMETER[_type] = (
-        _type if _type in SOLUTION_TYPES else None,
-        _type if _type in GRAPH_TYPES else None,
-    )
+#: What content negotiation offers: the specific types, then generic ones that stand for them.
+SOLUTION_OFFER = formats.offered("results")
+GRAPH_OFFER = formats.offered("graph")
 
-# Generic types some clients ask for; each is served as the specific type it stands for.
-_SOLUTION_ALIASES = {
-    "application/json": "application/sparql-results+json",
-    "application/xml": "application/sparql-results+xml",
-}
-_GRAPH_ALIASES = {"application/json": "application/ld+json", "text/plain": "application/n-triples"}
-SOLUTION_OFFER = [*SOLUTION_TYPES, *_SOLUTION_ALIASES]
-GRAPH_OFFER = [*GRAPH_TYPES, *_GRAPH_ALIASES]
+
+def _media_type(found: formats.Format | None) -> str | None:
+    return found.media_type if found is not None else None
 
 
 class ProtocolError(Exception):
@@ -283,15 +263,20 @@ def choose_types(
     """
     if format_parameter:
         key = format_parameter.strip().lower()
-        if key not in FORMAT_PARAMETER:
-            names = ", ".join(k for k in FORMAT_PARAMETER if "/" not in k)
+        solutions = _media_type(formats.by_key(key, "results"))
+        graph = _media_type(formats.by_key(key, "graph"))
+        if solutions is None and graph is None:
+            names = ", ".join(
+                dict.fromkeys(
+                    n for f in formats.of_kind("results", "graph") for n in (f.key, *f.aliases)
+                )
+            )
             raise ProtocolError(400, f"unknown format={format_parameter!r}; use one of {names}")
-        solutions, graph = FORMAT_PARAMETER[key]
     else:
-        solutions = choose(accept, SOLUTION_OFFER)
-        solutions = _SOLUTION_ALIASES.get(solutions, solutions) if solutions else None
-        graph = choose(accept, GRAPH_OFFER)
-        graph = _GRAPH_ALIASES.get(graph, graph) if graph else None
+        solutions = _media_type(
+            formats.by_media_type(choose(accept, SOLUTION_OFFER) or "", "results")
+        )
+        graph = _media_type(formats.by_media_type(choose(accept, GRAPH_OFFER) or "", "graph"))
     if form in ("SELECT", "ASK") and solutions is None:
         raise ProtocolError(
             406, f"a {form} result can be served as: {offered_list(SOLUTION_TYPES)}"

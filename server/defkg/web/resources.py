@@ -25,7 +25,7 @@ from flask.typing import ResponseReturnValue
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDFS
 
-from defkg import __version__
+from defkg import __version__, formats
 from defkg.config import Settings
 from defkg.errors import DefkgError
 from defkg.iris import DOCUMENT_EXTENSIONS, OA, SD, IriScheme
@@ -38,13 +38,7 @@ blueprint = Blueprint("resources", __name__)
 
 #: Media type of each document format, in the server's order of preference (HTML first: a
 #: client that accepts anything is most often a browser or a person with curl).
-MEDIA_TYPES: dict[str, str] = {
-    "html": "text/html",
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdf": "application/rdf+xml",
-}
+MEDIA_TYPES: dict[str, str] = {f.key: f.media_type for f in formats.of_kind("page", "graph")}
 assert tuple(MEDIA_TYPES) == DOCUMENT_EXTENSIONS
 
 #: The top-level path segments under which the dataset mints IRIs.
@@ -207,19 +201,14 @@ def error_page(status: int, title: str, message: str, ext: str = "html") -> Resp
     return response
 
 
-#: Generic types some clients ask for, served as the format they stand for (offered last).
-ALIASES = {"application/json": "jsonld", "application/xml": "rdf", "text/plain": "nt"}
-
-
 def wanted_ext(accept: str | None) -> str | None:
-    """The document format a client's ``Accept`` prefers, or None (406)."""
-    offered = [*MEDIA_TYPES.values(), *ALIASES]
-    chosen = choose(accept, offered)
+    """The document format a client's ``Accept`` prefers, or None (406). Generic types some
+    clients ask for (``application/json``) are offered last and stand for their format."""
+    chosen = choose(accept, formats.offered("page", "graph"))
     if chosen is None:
         return None
-    if chosen in ALIASES:
-        return ALIASES[chosen]
-    return next(ext for ext, t in MEDIA_TYPES.items() if t == chosen)
+    found = formats.by_media_type(chosen, "page", "graph")
+    return found.key if found is not None else None
 
 
 def _exists(pub: Publication, iri: URIRef) -> bool:

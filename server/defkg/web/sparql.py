@@ -25,6 +25,7 @@ from flask.typing import ResponseReturnValue
 from jinja2 import TemplateNotFound
 from markupsafe import escape
 
+from defkg import formats
 from defkg.config import Settings
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.web.app import plain_error
@@ -43,19 +44,8 @@ from defkg.web.result_cache import ENVIRON_KEY, RepeatedRequests, result_etag, r
 
 blueprint = Blueprint("sparql", __name__)
 
-DESCRIPTION_TYPES = [
-    "text/turtle",
-    "application/ld+json",
-    "application/n-triples",
-    "application/rdf+xml",
-    "text/html",
-]
-_RDFLIB_FORMATS = {
-    "text/turtle": "turtle",
-    "application/ld+json": "json-ld",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
-}
+#: The service description for RDF clients, or the query page for browsers (offered last).
+DESCRIPTION_TYPES = [*formats.media_types("graph"), "text/html"]
 _METHODS = "GET, HEAD, POST, OPTIONS"
 
 
@@ -213,7 +203,7 @@ def _describe(publication: Publication, with_inferences: bool) -> Response:
         publication.default_graphs(with_inferences),
         publication.triple_count,
     )
-    body = graph.serialize(format=_RDFLIB_FORMATS[chosen], encoding="utf-8")
+    body = graph.serialize(format=formats.by_media_type(chosen).rdflib, encoding="utf-8")
     return Response(body, content_type=chosen + "; charset=utf-8")
 
 
