@@ -185,3 +185,10 @@ def test_declines_a_schema_with_restrictions() -> None:
     schema = [*SCHEMA, (restriction, OWL.onProperty, ONT.saved)]
     assert not Schema(schema).supported
     assert instance_closure([(EX.op, ONT.saved, EX.q)], Schema(schema)) is None
+
+
+def test_declines_a_schema_that_equates_two_of_our_terms() -> None:
+    linked = [*SCHEMA, (ONT.Rescue, OWL.sameAs, URIRef("http://www.wikidata.org/entity/Q1"))]
+    assert Schema(linked).supported, "a link to Wikidata is left out, as owlrl's caller does"
+    same = [*SCHEMA, (ONT.Rescue, OWL.sameAs, ONT.Saving)]
+    assert not Schema(same).supported

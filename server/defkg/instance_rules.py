@@ -73,6 +73,8 @@ _SCHEMA_PREDICATES = {
     RDF.rest,
 }
 _BUILT_IN = (str(RDF), str(RDFS), str(OWL))
+#: datasets we link to (as in defkg.reason)
+_EXTERNAL = ("http://www.wikidata.org/entity/", "https://www.wikidata.org/entity/")
 #: built-in classes an individual may have that trigger no rule beyond the ones here
 _PLAIN_TYPES = {OWL.NamedIndividual, OWL.Thing, RDFS.Resource}
 
@@ -98,6 +100,10 @@ class Schema:
         rests = {s: o for s, p, o in triples if p == RDF.rest}
         for s, p, o in triples:
             if p in _UNSUPPORTED or o in _UNSUPPORTED:
+                self.supported = False
+            # owlrl leaves links to other datasets out; any other sameAs would rewrite the data
+            external = str(s).startswith(_EXTERNAL) or str(o).startswith(_EXTERNAL)
+            if p == OWL.sameAs and s != o and not external:
                 self.supported = False
             if p == RDFS.subClassOf or p == OWL.equivalentClass:
                 self.superclasses[s].add(o)
