@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from defkg import __version__
+from defkg import __version__, formats
 from defkg.config import Settings
 from defkg.iris import DCAT, SCHEMA, SD, VOID, WD
 
@@ -24,15 +23,6 @@ WIKIDATA = URIRef("https://www.wikidata.org/")
 
 #: the JSON-LD context shipped in the release: a distribution, but not a dump of the data
 CONTEXT_FILE = "context.jsonld"
-
-#: media type of each dump by its extension (the .gz variants carry the same type, compressed)
-MEDIA_TYPES = {
-    ".trig": "application/trig",
-    ".nq": "application/n-quads",
-    ".ttl": "text/turtle",
-    ".nt": "application/n-triples",
-    ".jsonld": "application/ld+json",
-}
 
 DEFAULT_TITLE = "defkg: the activities of defence ministries, as reported, as linked data"
 DEFAULT_DESCRIPTION = (
@@ -205,20 +195,13 @@ def describe(
         g.add((distribution, DCAT.accessURL, url))
         g.add((distribution, DCAT.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)))
         compressed = name.endswith(".gz")
-        media = _media_type(name)
+        media = formats.media_type_for_file(name.removesuffix(".gz"))
         g.add((distribution, DCAT.mediaType, URIRef(IANA + media)))
         if compressed:
             g.add((distribution, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
-        if Path(name.removesuffix(".gz")).suffix in MEDIA_TYPES and name != CONTEXT_FILE:
+        if formats.for_file(name) is not None and name != CONTEXT_FILE:
             g.add((ds, VOID.dataDump, url))
     return g
-
-
-def _media_type(name: str) -> str:
-    suffix = Path(name.removesuffix(".gz")).suffix
-    if name == "SHA256SUMS":
-        return "text/plain"
-    return MEDIA_TYPES.get(suffix, "text/turtle")
 
 
 def _add_stats(g: Graph, node: URIRef, stats: GraphStats) -> None:
