@@ -24,14 +24,7 @@ import pyoxigraph as ox
 
 from defkg.errors import DefkgError
 from defkg.store.jobs import QueryJob, QueryOutcome
-from defkg.store.results import (
-    GRAPH_TYPES,
-    SOLUTION_TYPES,
-    ResultTooLarge,
-    serialize_boolean,
-    serialize_solutions,
-    serialize_triples,
-)
+from defkg.store.results import ResultTooLarge, outcome_of
 
 log = logging.getLogger(__name__)
 
@@ -239,28 +232,7 @@ def execute(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None = No
     if job.named_graphs is not None:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     try:
-        result = store.query(job.query, **kwargs)
-        if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
-            if job.solutions_type is None:
-                return not_acceptable(SOLUTION_TYPES)
-            fmt = SOLUTION_TYPES[job.solutions_type]
-            if isinstance(result, ox.QueryBoolean):
-                body = serialize_boolean(bool(result), fmt)
-            else:
-                body = serialize_solutions(
-                    result, fmt, max_rows=job.max_rows, max_bytes=job.max_bytes
-                )
-            return QueryOutcome(200, job.solutions_type, body)
-        if job.graph_type is None:
-            return not_acceptable(GRAPH_TYPES)
-        body = serialize_triples(
-            result,
-            GRAPH_TYPES[job.graph_type],
-            max_rows=job.max_rows,
-            max_bytes=job.max_bytes,
-            prefixes=prefixes,
-        )
-        return QueryOutcome(200, job.graph_type, body)
+        return outcome_of(store.query(job.query, **kwargs), job, prefixes)
     except SyntaxError as error:
         return QueryOutcome.error(400, f"syntax error in the query: {error}")
     except ResultTooLarge as error:
@@ -274,10 +246,3 @@ def execute(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None = No
     except Exception as error:  # the worker must survive anything a query provokes
         log.exception("unexpected error while running a query")
         return QueryOutcome.error(500, f"the query could not be answered ({type(error).__name__})")
-
-
-def not_acceptable(offered: dict) -> QueryOutcome:
-    """406 listing what this kind of result can be served as."""
-    return QueryOutcome.error(
-        406, "none of the accepted media types can be served; offered: " + ", ".join(offered)
-    )

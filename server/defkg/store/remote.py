@@ -567,16 +567,8 @@ def execute_remote(
     same. Raises RemoteTimeout when the store overruns ``timeout``; any other failure becomes an
     outcome with a status and a message.
     """
-    from defkg.store.embedded import not_acceptable
     from defkg.store.jobs import QueryOutcome
-    from defkg.store.results import (
-        GRAPH_TYPES,
-        SOLUTION_TYPES,
-        ResultTooLarge,
-        serialize_boolean,
-        serialize_solutions,
-        serialize_triples,
-    )
+    from defkg.store.results import ResultTooLarge, outcome_of
 
     default_graphs, named_graphs = job.default_graphs, job.named_graphs
     if default_graphs is None and named_graphs is None and not FROM_CLAUSE.search(job.query):
@@ -595,31 +587,7 @@ def execute_remote(
             default_graphs=default_graphs,
             named_graphs=named_graphs,
         )
-        if isinstance(result, ox.QueryBoolean):
-            if job.solutions_type is None:
-                return not_acceptable(SOLUTION_TYPES)
-            body = serialize_boolean(bool(result), SOLUTION_TYPES[job.solutions_type])
-            return QueryOutcome(200, job.solutions_type, body)
-        if isinstance(result, ox.QuerySolutions):
-            if job.solutions_type is None:
-                return not_acceptable(SOLUTION_TYPES)
-            body = serialize_solutions(
-                result,
-                SOLUTION_TYPES[job.solutions_type],
-                max_rows=job.max_rows,
-                max_bytes=job.max_bytes,
-            )
-            return QueryOutcome(200, job.solutions_type, body)
-        if job.graph_type is None:
-            return not_acceptable(GRAPH_TYPES)
-        body = serialize_triples(
-            result,
-            GRAPH_TYPES[job.graph_type],
-            max_rows=job.max_rows,
-            max_bytes=job.max_bytes,
-            prefixes=prefixes,
-        )
-        return QueryOutcome(200, job.graph_type, body)
+        return outcome_of(result, job, prefixes)
     except RemoteTimeout:
         raise
     except (ResultTooLarge, RemoteResultTooLarge) as error:

@@ -21,6 +21,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pyoxigraph as ox
 
 from defkg import formats
+from defkg.store.jobs import QueryJob, QueryOutcome
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -231,3 +232,38 @@ def serialize_triples(
             "add a LIMIT or construct fewer triples"
         )
     return data
+
+
+def outcome_of(
+    result: object, job: QueryJob, prefixes: dict[str, str] | None = None
+) -> QueryOutcome:
+    """Serialise a pyoxigraph query result as the job asks, within its caps (both stores).
+
+    Raises ResultTooLarge over a cap; a result form the client accepts no type for is a 406.
+    """
+    if isinstance(result, ox.QueryBoolean | ox.QuerySolutions):
+        if job.solutions_type is None:
+            return not_acceptable(SOLUTION_TYPES)
+        fmt = SOLUTION_TYPES[job.solutions_type]
+        if isinstance(result, ox.QueryBoolean):
+            body = serialize_boolean(bool(result), fmt)
+        else:
+            body = serialize_solutions(result, fmt, max_rows=job.max_rows, max_bytes=job.max_bytes)
+        return QueryOutcome(200, job.solutions_type, body)
+    if job.graph_type is None:
+        return not_acceptable(GRAPH_TYPES)
+    body = serialize_triples(
+        result,
+        GRAPH_TYPES[job.graph_type],
+        max_rows=job.max_rows,
+        max_bytes=job.max_bytes,
+        prefixes=prefixes,
+    )
+    return QueryOutcome(200, job.graph_type, body)
+
+
+def not_acceptable(offered: dict) -> QueryOutcome:
+    """406 listing what this kind of result can be served as."""
+    return QueryOutcome.error(
+        406, "none of the accepted media types can be served; offered: " + ", ".join(offered)
+    )
