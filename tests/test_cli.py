@@ -44,11 +44,17 @@ def cli_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_help_and_version(tmp_path: Path) -> None:
-    for command in ("build", "validate", "query"):
+    from defkg.cli import main
+
+    commands = sorted(main.commands)
+    assert {"build", "validate", "query", "serve", "publish", "add-source", "suggest"} <= set(
+        commands
+    )
+    for command in commands:
         done = defkg(command, "--help", cwd=tmp_path)
-        assert done.returncode == 0
-        assert "Usage:" in done.stdout
-        assert "--root" in done.stdout or command == "query"
+        assert done.returncode == 0, command
+        assert f" {command} [OPTIONS]" in done.stdout
+        assert "--root" in done.stdout or command in ("query", "publish")
     assert "--format" in defkg("query", "--help", cwd=tmp_path).stdout
     done = defkg("--version", cwd=tmp_path)
     assert done.returncode == 0 and __version__ in done.stdout

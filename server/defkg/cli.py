@@ -30,6 +30,24 @@ base_option = click.option(
 )
 
 
+host_option = click.option(
+    "--host", default=None, help="Interface to listen on (default 127.0.0.1)."
+)
+port_option = click.option(
+    "--port", type=int, default=None, help="Port to listen on (default 8000)."
+)
+
+
+def dist_option(help_text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--dist DIR``: the release a command reads or writes."""
+    return click.option(
+        "--dist",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=help_text,
+    )
+
+
 def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     """Print a DefkgError's message (never a traceback) and exit with its code."""
 
@@ -115,12 +133,7 @@ def add_source_command(
     default=None,
     help="Its Graph Store Protocol endpoint (default: the --to URL with …/query → …/store).",
 )
-@click.option(
-    "--dist",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The release to publish (default: dist/).",
-)
+@dist_option("The release to publish (default: dist/).")
 @click.option("--force", is_flag=True, help="Put every graph, even those recorded as unchanged.")
 @base_option
 @reports_errors
@@ -139,14 +152,9 @@ def publish_command(
 
 @main.command("serve")
 @root_option
-@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
-@click.option(
-    "--dist",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The release to serve (default: dist/; built first if missing).",
-)
+@host_option
+@port_option
+@dist_option("The release to serve (default: dist/; built first if missing).")
 @click.option(
     "--store", default=None, help="'embedded' (default) or the URL of a remote SPARQL endpoint."
 )
@@ -230,12 +238,7 @@ def validate_command(root: Path | None, base: str | None, quiet: bool) -> None:
 
 @main.command("query")
 @click.argument("query")
-@click.option(
-    "--dist",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="The release to query (default: dist/).",
-)
+@dist_option("The release to query (default: dist/).")
 @click.option(
     "--format",
     "output_format",
@@ -260,14 +263,9 @@ def query_command(
 
 @main.command("preview")
 @root_option
-@click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
-@click.option(
-    "--dist",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Where each good release is published (default: dist/).",
-)
+@host_option
+@port_option
+@dist_option("Where each good release is published (default: dist/).")
 @click.option(
     "--interval", type=float, default=1.0, show_default=True, help="Seconds between checks."
 )
