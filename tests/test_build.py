@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from pyld import jsonld
-from rdflib import OWL, RDF, RDFS, XSD, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import DCTERMS, OWL, RDF, RDFS, XSD, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
 import defkg.reason
@@ -238,7 +238,21 @@ def test_check_writes_nothing(tiny_project: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "dist").exists()
 
 
-def test_void_describes_the_release(release: Path) -> None:
+#: What a curator states about the dataset and its ontology, for void.ttl to repeat.
+DATASET_METADATA = """
+<https://w3id.org/defkg/dataset>
+    dcterms:title "Tiny test dataset"@en ;
+    dcterms:description "Two reports, for the tests of void.ttl."@en .
+<https://w3id.org/defkg/ontology>
+    dcterms:license <https://example.org/licence/tiny> ;
+    dcterms:publisher <https://example.org/tiny-publisher> .
+"""
+
+
+def test_void_describes_the_release(tiny_project: Path, tmp_path: Path) -> None:
+    with (tiny_project / "ontology" / "defkg.ttl").open("a", encoding="utf-8") as ontology:
+        ontology.write(DATASET_METADATA)
+    release = build(settings_for(tiny_project, tmp_path / "out" / "dist"), quiet=True)
     void = Graph().parse(release / "void.ttl")
     dataset = URIRef("https://w3id.org/defkg/dataset")
     quads = (release / "defkg.nq").read_text(encoding="utf-8").splitlines()
@@ -276,9 +290,15 @@ def test_void_describes_the_release(release: Path) -> None:
     )
     assert KG["report-1"] in set(void.objects(dataset, VOID.exampleResource))
     assert DEFKG[""] in set(void.objects(dataset, VOID.vocabulary))
-    assert void.value(dataset, RDFS.label) is not None
-    publisher = void.value(dataset, URIRef("http://purl.org/dc/terms/publisher"))
-    assert (publisher, RDF.type, URIRef("http://xmlns.com/foaf/0.1/Agent")) in void
+    # Title, description, licence and publisher are the inputs' own, not defaults.
+    assert void.value(dataset, DCTERMS.title) == Literal("Tiny test dataset", lang="en")
+    assert void.value(dataset, RDFS.label) == Literal("Tiny test dataset", lang="en")
+    assert void.value(dataset, DCTERMS.description) == Literal(
+        "Two reports, for the tests of void.ttl.", lang="en"
+    )
+    assert void.value(dataset, DCTERMS.license) == URIRef("https://example.org/licence/tiny")
+    assert void.value(dataset, DCTERMS.publisher) == URIRef("https://example.org/tiny-publisher")
+    assert void.value(dataset, DCAT.version) == Literal("9.9.9")
 
     dumps = set(void.objects(dataset, VOID.dataDump))
     assert len(dumps) == 11  # five dumps, their .gz, and the validation report
@@ -288,6 +308,19 @@ def test_void_describes_the_release(release: Path) -> None:
         assert (release / name).stat().st_size == count(distribution, DCAT.byteSize), name
         assert void.value(distribution, DCAT.mediaType) is not None
     assert dumps <= set(void.objects(None, DCAT.downloadURL))
+
+
+def test_void_falls_back_to_defaults_when_the_inputs_state_no_metadata(release: Path) -> None:
+    void = Graph().parse(release / "void.ttl")
+    dataset = URIRef("https://w3id.org/defkg/dataset")
+    assert void.value(dataset, DCTERMS.title) is not None
+    assert void.value(dataset, DCTERMS.description) is not None
+    assert void.value(dataset, DCTERMS.license) == URIRef(
+        "http://creativecommons.org/publicdomain/zero/1.0/"
+    )
+    publisher = void.value(dataset, DCTERMS.publisher)
+    assert (publisher, RDF.type, URIRef("http://xmlns.com/foaf/0.1/Agent")) in void
+    assert void.value(publisher, URIRef("http://xmlns.com/foaf/0.1/name")) is not None
 
 
 def test_a_failed_write_leaves_the_previous_release(tmp_path: Path) -> None:
