@@ -32,6 +32,7 @@ DESCRIPTIONS = {
     "defkg.ttl": "the asserted view: sources, entities, ontology (Turtle)",
     "defkg.nt": "the asserted view (N-Triples)",
     "defkg.jsonld": "the asserted view (JSON-LD)",
+    "context.jsonld": "the JSON-LD context defkg.jsonld and every JSON-LD document use",
     "void.ttl": "VoID and DCAT description of the dataset",
     "validation-report.ttl": "SHACL validation report",
     "SHA256SUMS": "SHA-256 checksums of every file",
