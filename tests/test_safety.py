@@ -43,6 +43,7 @@ LIMITS = {
     "DEFKG_MAX_CONCURRENT_QUERIES": "3",
     "DEFKG_WORKERS": "2",
     "DEFKG_MAX_QUERY_MEMORY_MB": "150",
+    "DEFKG_SERVICE_MAX_BYTES": "1000000",
 }
 
 
@@ -52,7 +53,8 @@ HUGE_ROWS = 200_000
 
 class FakeEndpoint(BaseHTTPRequestHandler):
     """An allow-listed SPARQL endpoint: /sparql answers one row, /slow never answers in time,
-    /huge answers at once with 50 MB of rows."""
+    /huge answers at once with 50 MB of rows (/hugestream: the same without a Content-Length,
+    so only counting the bytes as they come can stop it)."""
 
     received: list[str] = []  # noqa: RUF012 (shared on purpose: the test reads it)
 
@@ -89,7 +91,8 @@ class FakeEndpoint(BaseHTTPRequestHandler):
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/sparql-results+json")
-            self.send_header("Content-Length", str(length))
+            if not self.path.startswith("/hugestream"):
+                self.send_header("Content-Length", str(length))
             self.end_headers()
             self.wfile.write(head)
             for batch in range(batches):
@@ -119,7 +122,8 @@ def limited_server(
     env = dict(
         LIMITS,
         DEFKG_SERVICE_ALLOWLIST=(
-            f"{allowed_endpoint}sparql,{allowed_endpoint}slow,{allowed_endpoint}huge"
+            f"{allowed_endpoint}sparql,{allowed_endpoint}slow,{allowed_endpoint}huge,"
+            f"{allowed_endpoint}hugestream"
         ),
     )
     server = start_server(fixture_release, tmp_path_factory.mktemp("logs") / "limited.log", env)
@@ -345,19 +349,12 @@ def test_a_service_query_gets_the_shorter_service_time_limit(
     wait_for_workers(limited_server, 2)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issue 4, SERVICE size cap): pyoxigraph streams a SERVICE answer and has "
-    "no size limit of its own, so neither the result caps nor the memory cap stop it; only "
-    "DEFKG_SERVICE_TIMEOUT bounds it. Remove this marker when a SERVICE byte cap exists.",
-)
+@pytest.mark.parametrize("path", ["huge", "hugestream"])
 def test_a_huge_service_answer_is_refused(
-    limited_server: ServerProcess, allowed_endpoint: str
+    limited_server: ServerProcess, allowed_endpoint: str, path: str
 ) -> None:
     wait_for_workers(limited_server, 2)
     # One row out (a COUNT over 50 MB of remote rows from a local endpoint): the row cap, the
-    # byte cap and the memory cap all let it through today, with a 200.
-    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ SERVICE <{allowed_endpoint}huge> {{ ?x ?p ?o }} }}"
-    answer = query(limited_server, text)
-    assert 400 <= answer.status < 600, answer.text
-    assert "SERVICE" in answer.text and "Traceback" not in answer.text
+    # byte cap and the memory cap would all let it through; only the SERVICE byte cap stops it.
+    text = f"SELECT (COUNT(*) AS ?n) WHERE {{ SERVICE <{allowed_endpoint}{path}> {{ ?x ?p ?o }} }}"
+    assert_refused(query(limited_server, text), 422, "SERVICE answer exceeded 1000000 bytes")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from defkg.web.scan import ScanError, scan, tokens
+from defkg.web.service_relay import rewrite_services
 
 EVIL = "http://evil.example/sparql"
 
@@ -68,3 +69,23 @@ def test_a_long_query_scans_without_trouble() -> None:
     body = " ".join(f"?s{i} <http://x/p> ?o{i} ." for i in range(2000))
     found = scan(f"SELECT * FROM <http://x/g> WHERE {{ {body} }}")
     assert found.from_graphs == ["http://x/g"]
+
+
+def test_rewriting_replaces_only_the_service_targets() -> None:
+    remote = "http://remote.example/sparql"
+    query = (
+        f"PREFIX r: <http://remote.example/> SELECT * WHERE {{ ?s ?p <{remote}> . "
+        f"SERVICE SILENT r:sparql {{ ?s ?p 'SERVICE <{remote}>' }} "
+        f"SERVICE <{remote}> {{ ?s ?p ?o }} }}"
+    )
+    found = scan(query)
+    assert found.services == [remote, remote]
+    rewritten = rewrite_services(
+        query, tuple(found.service_spans), ["http://relay/0", "http://relay/1"]
+    )
+    assert rewritten == (
+        f"PREFIX r: <http://remote.example/> SELECT * WHERE {{ ?s ?p <{remote}> . "
+        f"SERVICE SILENT <http://relay/0> {{ ?s ?p 'SERVICE <{remote}>' }} "
+        f"SERVICE <http://relay/1> {{ ?s ?p ?o }} }}"
+    )
+    assert scan(rewritten).services == ["http://relay/0", "http://relay/1"]

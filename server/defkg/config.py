@@ -49,6 +49,7 @@ class Settings:
     max_concurrent_queries: int = 8  #: queries running or waiting; 503 above it
     service_allowlist: tuple[str, ...] = field(default_factory=_default_service_allowlist)
     service_timeout: float = 10.0  #: seconds for a query that calls SERVICE
+    service_max_bytes: int = 10_000_000  #: bytes of one SERVICE answer (embedded store)
     max_query_memory_mb: int = 512  #: resident memory of one query worker; stopped above it
     #: bytes of serialised SPARQL answers kept in the web process for repeated queries (0: off)
     result_cache_bytes: int = 64 * 2**20

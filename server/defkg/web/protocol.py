@@ -164,6 +164,8 @@ class QueryFacts:
     #: SERVICE ?var: the endpoint would be chosen by data at run time, which we cannot check.
     variable_service: bool = False
     has_dataset_clause: bool = field(default=False)
+    #: (start, end) offsets of each SERVICE target in the query text, parallel to ``services``
+    service_spans: tuple[tuple[int, int], ...] = ()
 
 
 def analyse_query(query: str) -> QueryFacts:
@@ -190,6 +192,7 @@ def analyse_query(query: str) -> QueryFacts:
         tuple(found.services),
         found.variable_service,
         bool(found.from_graphs or found.from_named_graphs),
+        tuple(found.service_spans),
     )
 
 

@@ -90,6 +90,20 @@ class Publication:
         )
 
     @cached_property
+    def service_relay(self):  # -> defkg.web.service_relay.ServiceRelay | None
+        """The loopback relay that caps SERVICE answers (started on first SERVICE query).
+
+        None over a remote store: that store's engine makes SERVICE calls from its own host,
+        which cannot reach a relay on this one's loopback, so no cap is applied there.
+        """
+        from defkg.store.remote import RemoteStore
+        from defkg.web.service_relay import ServiceRelay
+
+        if isinstance(self.store, RemoteStore):
+            return None
+        return ServiceRelay(self.settings.service_timeout, self.settings.service_max_bytes)
+
+    @cached_property
     def triple_count(self) -> int:
         """Triples in the default graph (for the service description's VoID)."""
         rows = self.store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")

@@ -75,6 +75,8 @@ class Scan:
     from_graphs: list[str] = field(default_factory=list)
     from_named_graphs: list[str] = field(default_factory=list)
     services: list[str] = field(default_factory=list)
+    #: (start, end) offsets in the text of each SERVICE target token, parallel to ``services``
+    service_spans: list[tuple[int, int]] = field(default_factory=list)
     variable_service: bool = False
 
 
@@ -170,6 +172,7 @@ def scan(text: str) -> Scan:
                 raise ScanError(f"SERVICE without an endpoint at {_position(text, offset)}")
             else:
                 found.services.append(resolve(*target, strict=True))
+                found.service_spans.append((target[2], target[2] + len(target[1])))
             index += 3 if silent else 2
             continue
         index += 1

@@ -7,8 +7,9 @@ see every graph of the release by name in ``GRAPH``.
 
 The view is thin: :mod:`defkg.web.protocol` reads and checks the request, the query pool
 (:mod:`defkg.web.executor`) runs it within the limits. Statuses of its own: 403 for updates
-and refused SERVICE calls, 422 for a result over the row or byte cap, 504 for a query stopped
-at the time limit, 503 + Retry-After when too many queries are running.
+and refused SERVICE calls, 422 for a result over the row or byte cap or a SERVICE answer over
+``service_max_bytes`` (SERVICE calls go through :mod:`defkg.web.service_relay`), 504 for a
+query stopped at the time limit, 503 + Retry-After when too many queries are running.
 
 Answers are cached (:mod:`defkg.web.result_cache`): a repeated request is answered from the
 web process's memory, and every answer carries an ``ETag`` so a client's ``If-None-Match``
@@ -19,6 +20,7 @@ cache switched off with ``result_cache_bytes = 0``: then there is no ETag either
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
@@ -41,6 +43,7 @@ from defkg.web.protocol import (
 )
 from defkg.web.publication import Publication
 from defkg.web.result_cache import ENVIRON_KEY, RepeatedRequests, result_etag, result_key
+from defkg.web.service_relay import rewrite_services
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -135,19 +138,42 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
         return _answer(outcome, etag, "hit")
 
     timeout = settings.query_timeout
+    relay = publication.service_relay if facts.services else None
+    session = None
+    urls: list[str] = []
     if facts.services:
         timeout = min(timeout, settings.service_timeout)
+    if relay is not None:
+        # Every SERVICE call goes through the loopback relay, which caps the answer's size.
+        session, urls = relay.open(facts.services)
+        job = replace(job, query=rewrite_services(job.query, facts.service_spans, urls))
+    overflow = (
+        f"a SERVICE answer exceeded {settings.service_max_bytes} bytes "
+        "(DEFKG_SERVICE_MAX_BYTES) and was cut off; ask the endpoint for less"
+    )
     started = time.perf_counter()
     try:
         outcome = publication.executor.run(job, timeout)
     except Saturated as error:
         return plain_error(503, str(error), {"Retry-After": "2"})
     except QueryTimeout as error:
+        if session is not None and session.overflowed:
+            return plain_error(422, overflow)
         return plain_error(504, str(error) + "; simplify it or add a LIMIT")
     finally:
         g.defkg_query_ms = (time.perf_counter() - started) * 1000
+        if session is not None:
+            relay.close(session)
+    # Checked before the outcome: a cut-off answer may even have parsed (SERVICE SILENT, TSV).
+    if session is not None and session.overflowed:
+        return plain_error(422, overflow)
     if outcome.status != 200:
-        return plain_error(outcome.status, outcome.body.decode("utf-8", "replace"))
+        message = outcome.body.decode("utf-8", "replace")
+        if session is not None:
+            # The engine's messages name the relay; people know the endpoint they asked for.
+            for url, endpoint in zip(urls, facts.services, strict=True):
+                message = message.replace(url, endpoint)
+        return plain_error(outcome.status, message)
     if cacheable and cache.put(key, outcome):
         request.environ[ENVIRON_KEY] = key  # lets RepeatedRequests answer the next repeat
     return _answer(outcome, etag, "miss" if cacheable else "off")
