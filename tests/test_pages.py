@@ -15,19 +15,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from defkg.iris import OA
-from test_pages_support import fetch, serve, write_pages_release
+from test_pages_support import FORMATS, RDFLIB, fetch, serve, write_pages_release
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://w3id.org/defkg/"
 ABAI = "id/abai-firefighting-2023"
-FORMATS = {
-    "html": "text/html",
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdf": "application/rdf+xml",
-}
-RDFLIB = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+#: The document formats of a minted IRI, as the specs name their media types, and the rdflib
+#: parser of each RDF one (what the tests read the answers back with).
+FORMATS = {
+    "html": "text/html",
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+}
+RDFLIB = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}
+
+
 FIXTURE_TRIG = Path(__file__).with_name("test_pages_fixture.trig")
 
 VOID_TTL = """\

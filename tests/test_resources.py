@@ -20,17 +20,9 @@ from rdflib import Dataset, Graph, URIRef
 
 from defkg.iris import DEFAULT_BASE
 from defkg.web.resources import load_examples
-from test_pages_support import fetch, post_form
+from test_pages_support import FORMATS, RDFLIB, fetch, post_form
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-FORMATS = {
-    "html": "text/html",
-    "ttl": "text/turtle",
-    "jsonld": "application/ld+json",
-    "nt": "application/n-triples",
-    "rdf": "application/rdf+xml",
-}
-RDFLIB = {"ttl": "turtle", "jsonld": "json-ld", "nt": "nt", "rdf": "xml"}
 
 
 def minted_iris(dist: Path) -> set[str]:
