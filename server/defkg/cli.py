@@ -190,9 +190,7 @@ def suggest_command(source: str, out: Path | None, root: Path | None, base: str 
     from defkg.curate import suggest as sg
 
     settings = make_settings(root=root, base=base)
-    slug = sg.resolve_source(source)
-    text, published = sg.source_metadata(settings, slug)
-    found = sg.suggest(text, slug, published, sg.load_known_entities(settings))
+    slug, found = sg.suggest_source(settings, source)
     base_id = str(settings.iris.resource)
     if out is None:
         click.echo(sg.format_suggestions(found, base_id))

@@ -697,6 +697,13 @@ def known_entities_from(graphs: list[tuple[Graph, bool]]) -> list[KnownEntity]:
     return [entities[k] for k in sorted(entities)]
 
 
+def suggest_source(settings: Settings, source: str) -> tuple[str, Suggestions]:
+    """The suggestions for SOURCE (a slug or data/SLUG.txt) of the project: (slug, found)."""
+    slug = resolve_source(source)
+    text, published = source_metadata(settings, slug)
+    return slug, suggest(text, slug, published, load_known_entities(settings))
+
+
 def load_known_entities(settings: Settings) -> list[KnownEntity]:
     """The known entities of the project's ``data/`` files (entities graph and sources).
 

@@ -120,7 +120,7 @@ def serialize(graph: Graph, ext: str, context: dict[str, Any], scheme: IriScheme
 
 
 @dataclass
-class Publication:
+class PageContext:
     """What a view needs: settings, store, release (through the app's Publication)."""
 
     settings: Settings
@@ -136,10 +136,10 @@ class Publication:
         return release_dir(self.settings)
 
 
-def publication() -> Publication:
+def page_context() -> PageContext:
     """The store and release the app serves (``app.extensions["defkg"]``)."""
     published = current_app.extensions["defkg"]
-    return Publication(current_settings(), published.store, release_info())
+    return PageContext(current_settings(), published.store, release_info())
 
 
 def void_description(void: Graph, iri: URIRef) -> Graph:
@@ -211,7 +211,7 @@ def wanted_ext(accept: str | None) -> str | None:
     return found.key if found is not None else None
 
 
-def _exists(pub: Publication, iri: URIRef) -> bool:
+def _exists(pub: PageContext, iri: URIRef) -> bool:
     void = pub.release.void if pub.release is not None else None
     if void is not None and ((iri, None, None) in void or (None, None, iri) in void):
         return True
@@ -220,7 +220,7 @@ def _exists(pub: Publication, iri: URIRef) -> bool:
 
 def dereference(path: str) -> ResponseReturnValue:
     """The view behind every minted IRI and every document URL."""
-    pub = publication()
+    pub = page_context()
     stem, ext = split_document_path(path)
     iri = pub.scheme.iri_for_path(stem)
     link = alternates(stem)
@@ -267,7 +267,7 @@ DESCRIPTION_CACHE_SIZE = 256
 _cache_lock = threading.Lock()
 
 
-def description_of(pub: Publication, iri: URIRef) -> Graph:
+def description_of(pub: PageContext, iri: URIRef) -> Graph:
     """The RDF of ``iri`` (see :func:`describe_uncached`), remembered for the release.
 
     The graph is shared between requests, so nothing may change it after it is made."""
@@ -285,7 +285,7 @@ def description_of(pub: Publication, iri: URIRef) -> Graph:
     return graph
 
 
-def describe_uncached(pub: Publication, iri: URIRef) -> Graph:
+def describe_uncached(pub: PageContext, iri: URIRef) -> Graph:
     """The RDF of ``iri``: from the store, plus what the release's VoID says about it."""
     graph = d.describe(pub.store, iri, pub.scheme)
     if pub.release is not None:
@@ -300,7 +300,7 @@ def describe_uncached(pub: Publication, iri: URIRef) -> Graph:
     return graph
 
 
-def render_document(pub: Publication, iri: URIRef, ext: str) -> bytes | str:
+def render_document(pub: PageContext, iri: URIRef, ext: str) -> bytes | str:
     """The document of ``iri`` in format ``ext``."""
     graph = description_of(pub, iri)
     if ext != "html":
@@ -364,7 +364,7 @@ def resource(root: str | None = None, rest: str | None = None, ext: str | None =
 @blueprint.get("/")
 def home() -> ResponseReturnValue:
     """What the dataset is, its counts, the release files, the VoID, the entry points."""
-    pub = publication()
+    pub = page_context()
     scheme = pub.scheme
     try:
         classes = d.class_counts(pub.store, scheme)
@@ -409,7 +409,7 @@ def home() -> ResponseReturnValue:
 @blueprint.get("/.well-known/void")
 def well_known_void() -> ResponseReturnValue:
     """The release's VoID, in the RDF format the client prefers (Turtle by default)."""
-    pub = publication()
+    pub = page_context()
     offered = [t for e, t in MEDIA_TYPES.items() if e != "html"]
     chosen = choose(request.headers.get("Accept"), offered)
     if chosen is None:
@@ -428,7 +428,7 @@ def well_known_void() -> ResponseReturnValue:
 @blueprint.get("/context.jsonld")
 def context() -> ResponseReturnValue:
     """The JSON-LD context every JSON-LD document of the dataset is compacted with."""
-    pub = publication()
+    pub = page_context()
     body = json.dumps(load_context(pub.release_dir, pub.settings), ensure_ascii=False, indent=2)
     body += "\n"
     response = Response(body, mimetype="application/ld+json")
