@@ -4,10 +4,11 @@ Plain functions over pyoxigraph's result objects, shared by the embedded store's
 (and by any executor that holds pyoxigraph results). A result over a cap raises
 :class:`ResultTooLarge`: the endpoint answers with an error, never with a truncated 200.
 
-SELECT results are written here rather than with ``QuerySolutions.serialize`` because the row
-cap must be checked while iterating, and pyoxigraph cannot serialise solutions it has already
-handed to Python. CONSTRUCT/DESCRIBE triples are collected (up to the cap) and then written by
-pyoxigraph's own serialisers, which cover all four RDF formats including JSON-LD.
+Everything is written by pyoxigraph's own serialisers (Rust): SELECT solutions stream into a
+sink that stops at the byte cap, and the row cap is checked on the written body (counted only
+when the body is long enough to hold too many rows); CONSTRUCT/DESCRIBE triples are collected
+up to the cap and then written, in all four RDF formats including JSON-LD. ASK answers are
+written here (a fixed text per format).
 """
 
 from __future__ import annotations
@@ -16,15 +17,11 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
 from defkg import formats
 from defkg.store.jobs import QueryJob, QueryOutcome
-
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
 #: Media types for SELECT and ASK results, in the server's order of preference.
 SOLUTION_TYPES: dict[str, str] = {f.media_type: f.key for f in formats.of_kind("results")}
@@ -34,33 +31,50 @@ GRAPH_TYPES: dict[str, ox.RdfFormat] = {
 }
 
 
-_COMPACT = (",", ":")
+#: pyoxigraph's writer for each SELECT result format.
+_RESULTS_FORMATS: dict[str, ox.QueryResultsFormat] = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+#: The fewest bytes one more row adds in each format (JSON ``,{}``, XML ``<result></result>``,
+#: CSV ``\r\n``, TSV ``\n``): a body shorter than ``max_rows`` times this cannot be over the
+#: row cap, so only larger bodies are counted.
+_MIN_ROW_BYTES = {"json": 2, "xml": 17, "csv": 2, "tsv": 1}
 
 
 class ResultTooLarge(Exception):
     """A result exceeds the row or byte cap; the message says which cap and its value."""
 
 
-class _CappedBuffer:
-    """Collects output and raises ResultTooLarge as soon as it grows past ``max_bytes``."""
+class _CappedSink:
+    """A binary file for pyoxigraph's writers that raises ResultTooLarge past ``max_bytes``.
+
+    pyoxigraph hands over its output in chunks of about 8 KB and lets the exception through,
+    so an oversized result stops being written as soon as it passes the cap.
+    """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self.parts: list[bytes] = []
         self.size = 0
 
-    def write(self, text: str) -> None:
-        data = text.encode("utf-8")
+    def write(self, data: bytes) -> int:
         self.size += len(data)
         if self.size > self.max_bytes:
             raise ResultTooLarge(
                 f"the result is larger than the limit of {self.max_bytes:,} bytes; "
                 "add a LIMIT or select fewer variables"
             )
-        self.parts.append(data)
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
     def getvalue(self) -> bytes:
-        return b"".join(self.parts)
+        return self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
 
 
 def _too_many_rows(max_rows: int, what: str) -> ResultTooLarge:
@@ -70,126 +84,42 @@ def _too_many_rows(max_rows: int, what: str) -> ResultTooLarge:
     )
 
 
-def _json_term(term: object) -> dict[str, object]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, object] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
-        return {
-            "type": "triple",
-            "value": {
-                "subject": _json_term(term.subject),
-                "predicate": _json_term(term.predicate),
-                "object": _json_term(term.object),
-            },
-        }
-    raise TypeError(f"unexpected RDF term {term!r}")
+def count_rows(body: bytes, fmt: str) -> int:
+    """How many solutions a serialised SELECT result holds (as pyoxigraph writes them).
 
-
-def _xml_term(term: object) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != XSD_STRING:
-            return (
-                f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-            )
-        return f"<literal>{escape(term.value)}</literal>"
-    if isinstance(term, ox.Triple):
-        return (
-            f"<triple><subject>{_xml_term(term.subject)}</subject>"
-            f"<predicate>{_xml_term(term.predicate)}</predicate>"
-            f"<object>{_xml_term(term.object)}</object></triple>"
-        )
-    raise TypeError(f"unexpected RDF term {term!r}")
-
-
-def _csv_term(term: object) -> str:
-    # SPARQL 1.1 CSV: IRIs and literals as bare text (no datatype or language), blank nodes _:x.
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    if isinstance(term, ox.NamedNode | ox.Literal):
-        return term.value
-    return str(term)
+    Exact for each format: JSON is parsed; in XML ``<`` inside text and attribute values is
+    always escaped, so every ``<result>`` is a row; TSV escapes newlines inside terms, so
+    every line after the header is a row; CSV quotes fields with newlines, which the csv
+    module reads back.
+    """
+    if fmt == "json":
+        return len(json.loads(body)["results"]["bindings"])
+    if fmt == "xml":
+        return body.count(b"<result>")
+    if fmt == "tsv":
+        return body.count(b"\n") - 1
+    if fmt == "csv":
+        return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
+    raise ValueError(f"unknown result format {fmt!r}")
 
 
 def serialize_solutions(
     solutions: ox.QuerySolutions, fmt: str, *, max_rows: int, max_bytes: int
 ) -> bytes:
-    """Write SELECT solutions as ``json``, ``xml``, ``csv`` or ``tsv`` within the caps."""
-    names = [v.value for v in solutions.variables]
-    out = _CappedBuffer(max_bytes)
-    rows = 0
-    if fmt == "json":
-        head = json.dumps({"head": {"vars": names}}, separators=_COMPACT)
-        out.write(head[:-1] + ',"results":{"bindings":[')
-        for solution in solutions:
-            rows += 1
-            if rows > max_rows:
-                raise _too_many_rows(max_rows, "rows")
-            binding = {
-                name: _json_term(solution[name]) for name in names if solution[name] is not None
-            }
-            text = json.dumps(binding, ensure_ascii=False, separators=_COMPACT)
-            out.write(("," if rows > 1 else "") + text)
-        out.write("]}}")
-    elif fmt == "xml":
-        out.write(
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n<head>'
-            + "".join(f"<variable name={quoteattr(n)}/>" for n in names)
-            + "</head>\n<results>\n"
-        )
-        for solution in solutions:
-            rows += 1
-            if rows > max_rows:
-                raise _too_many_rows(max_rows, "rows")
-            cells = "".join(
-                f"<binding name={quoteattr(n)}>{_xml_term(solution[n])}</binding>"
-                for n in names
-                if solution[n] is not None
-            )
-            out.write(f"<result>{cells}</result>\n")
-        out.write("</results>\n</sparql>\n")
-    elif fmt == "csv":
-        line = io.StringIO()
-        writer = csv.writer(line, lineterminator="\r\n")
-        writer.writerow(names)
-        for solution in solutions:
-            rows += 1
-            if rows > max_rows:
-                raise _too_many_rows(max_rows, "rows")
-            writer.writerow(["" if solution[n] is None else _csv_term(solution[n]) for n in names])
-            if line.tell() > 65536:
-                out.write(line.getvalue())
-                line.seek(0)
-                line.truncate()
-        out.write(line.getvalue())
-    elif fmt == "tsv":
-        # SPARQL 1.1 TSV: terms in their Turtle / N-Triples form, which str() gives.
-        out.write("\t".join("?" + n for n in names) + "\n")
-        for solution in solutions:
-            rows += 1
-            if rows > max_rows:
-                raise _too_many_rows(max_rows, "rows")
-            out.write(
-                "\t".join("" if solution[n] is None else str(solution[n]) for n in names) + "\n"
-            )
-    else:
+    """Write SELECT solutions as ``json``, ``xml``, ``csv`` or ``tsv`` within the caps.
+
+    pyoxigraph writes them (in Rust, several times faster than building them here term by
+    term) into a sink that stops at ``max_bytes``; rows are counted afterwards, and only when
+    the body is long enough to hold more than ``max_rows`` of them.
+    """
+    if fmt not in _RESULTS_FORMATS:
         raise ValueError(f"unknown result format {fmt!r}")
-    return out.getvalue()
+    sink = _CappedSink(max_bytes)
+    solutions.serialize(sink, format=_RESULTS_FORMATS[fmt])
+    body = sink.getvalue()
+    if len(body) > _MIN_ROW_BYTES[fmt] * max_rows and count_rows(body, fmt) > max_rows:
+        raise _too_many_rows(max_rows, "rows")
+    return body
 
 
 def serialize_boolean(value: bool, fmt: str) -> bytes:
