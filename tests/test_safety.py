@@ -202,6 +202,38 @@ def test_saturation_is_503_with_retry_after(limited_server: ServerProcess) -> No
     wait_for_workers(limited_server, 2)
 
 
+def test_saturation_counts_the_queries_of_every_web_process(
+    fixture_release, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Two web processes with a query worker each: the limit of 3 is the server's, not each
+    # process's (each new connection may land on either process).
+    env = dict(LIMITS, DEFKG_WEB_PROCESSES="2", DEFKG_WORKERS="1")
+    server = start_server(fixture_release, tmp_path_factory.mktemp("logs") / "two.log", env)
+    try:
+        deadline = time.monotonic() + 30
+        while server.log().count("ready: ") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the server answered as soon as its first process was ready
+        assert server.log().count("ready: ") == 2
+        answers: list[Answer] = []
+        runners = [
+            threading.Thread(target=lambda: answers.append(query(server, EXPENSIVE)))
+            for _ in range(3)
+        ]
+        for runner in runners:
+            runner.start()
+        time.sleep(0.5)
+        refused = [query(server, CHEAP + f"\n# {time.monotonic_ns()}") for _ in range(6)]
+        for runner in runners:
+            runner.join()
+        for answer in refused:
+            assert_refused(answer, 503, "too many queries")
+        assert sorted(a.status for a in answers) == [504, 504, 504]
+        # Once they are stopped, both processes answer again.
+        assert all(query(server, CHEAP).status == 200 for _ in range(6))
+    finally:
+        server.stop()
+
+
 # --- result caps -------------------------------------------------------------------------------
 
 

@@ -37,8 +37,11 @@ class Settings:
     #: a remote store: name the release's graphs on every query instead of relying on the
     #: store's default graph holding the asserted view (slower; for stores that cannot)
     store_explicit_dataset: bool = False
-    workers: int = 2  #: query worker processes (embedded store)
-    threads: int = 16  #: WSGI threads answering HTTP requests
+    workers: int = 2  #: query worker processes (embedded store), per web process
+    threads: int = 16  #: WSGI threads answering HTTP requests, per web process
+    #: gunicorn processes answering HTTP (embedded store); each runs its own query pool and
+    #: result cache, and they share the max_concurrent_queries admission
+    web_processes: int = 1
 
     # --- limits on the public endpoint -----------------------------------------------------
     query_timeout: float = 30.0  #: seconds a query may run before it is stopped

@@ -1,8 +1,11 @@
 """``defkg serve``: the web app under gunicorn (never Flask's development server).
 
-One gunicorn process with the ``gthread`` worker (``settings.threads`` threads) runs the app;
-the query worker pool lives inside it. Before gunicorn starts, the release is built if it is
-missing and the on-disk store is prepared, so that the web process only opens what exists.
+``settings.web_processes`` gunicorn processes (one by default) with the ``gthread`` worker
+(``settings.threads`` threads each) run the app; each has its own query worker pool. Several
+web processes share one admission limit (:class:`~defkg.web.executor.SharedAdmission`, on an
+unlinked file opened here before gunicorn forks them). Before gunicorn starts, the release is
+built if it is missing and the on-disk store is prepared, so that the web processes only open
+what exists.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 from typing import Any
 
 from defkg.config import Settings
@@ -57,11 +61,19 @@ def prepare(settings: Settings) -> str:
     return f"remote store {settings.store}"
 
 
+def web_processes(settings: Settings) -> int:
+    """How many gunicorn processes answer HTTP: ``settings.web_processes`` for the embedded
+    store; one for a remote store, whose query runner admits queries per process."""
+    if settings.store != "embedded":
+        return 1
+    return max(1, settings.web_processes)
+
+
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
-    """The gunicorn settings: one process, gthread, our own access log instead of gunicorn's."""
+    """The gunicorn settings: gthread, our own access log instead of gunicorn's."""
     return {
         "bind": f"{settings.host}:{settings.port}",
-        "workers": 1,
+        "workers": web_processes(settings),
         "worker_class": "gthread",
         "threads": settings.threads,
         # The web process only waits on query workers, so its heartbeat never stalls for long;
@@ -101,6 +113,15 @@ def serve(settings: Settings) -> None:
 
     configure_logging()
     served = prepare(settings)
+    processes = web_processes(settings)
+    if settings.store != "embedded" and settings.web_processes > 1:
+        log.info("a remote store is served by one web process (web_processes is ignored)")
+    admission_fd: int | None = None
+    if processes > 1:
+        # Opened before gunicorn forks, so that every web process inherits (and locks) the
+        # same file; unlinked at once, so nothing is left behind however the server stops.
+        admission_fd, name = tempfile.mkstemp(prefix="defkg-admission-")
+        os.unlink(name)
 
     class Application(BaseApplication):
         def load_config(self) -> None:
@@ -116,6 +137,12 @@ def serve(settings: Settings) -> None:
             try:
                 app = create_app(settings)
                 publication = app.extensions["defkg"]
+                if admission_fd is not None:
+                    from defkg.web.executor import SharedAdmission
+
+                    publication.executor.admission = SharedAdmission(
+                        admission_fd, settings.max_concurrent_queries
+                    )
                 publication.executor.start()
                 if publication.executor.alive() == 0:
                     raise RuntimeError("no query worker could start")
@@ -132,7 +159,7 @@ def serve(settings: Settings) -> None:
             return app
 
     url = public_url(settings)
-    log.info("serving %s", served)
+    log.info("serving %s with %d web process(es)", served, processes)
     log.info("SPARQL endpoint at %ssparql (with inferences: %ssparql/inferred)", url, url)
     log.info("linked-data pages at %s, health at %shealthz", url, url)
     Application().run()

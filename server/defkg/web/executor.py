@@ -12,14 +12,19 @@ that grows past ``max_memory`` (a huge sort, a huge SERVICE answer) is stopped t
 
 Admission: at most ``max_concurrent`` queries are running or waiting for a worker; the next one
 is refused at once (:class:`Saturated` → 503 with Retry-After) rather than queued without bound.
+With several web processes (``web_processes``), each has its own pool but they share one
+:class:`SharedAdmission`, so the limit holds for the server as a whole.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import logging
 import multiprocessing as mp
 import os
 import queue
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -62,6 +67,59 @@ def _resident_bytes(pid: int | None) -> int:
         return 0
 
 
+class LocalAdmission:
+    """Admission within one process: at most ``limit`` tickets out at once."""
+
+    def __init__(self, limit: int) -> None:
+        self._semaphore = threading.BoundedSemaphore(max(1, limit))
+
+    def acquire(self) -> object | None:
+        """A ticket, or None when ``limit`` are out."""
+        return True if self._semaphore.acquire(blocking=False) else None
+
+    def release(self, ticket: object) -> None:
+        self._semaphore.release()
+
+
+class SharedAdmission:
+    """Admission across processes: at most ``limit`` tickets out at once among every process
+    that holds the file open as descriptor ``fd`` (inherited from the process that forked them).
+
+    A ticket is a write lock on one of the first ``limit`` bytes of the file, taken through a
+    descriptor of its own (Linux open-file-description locks belong to the descriptor, not the
+    process, so two threads of one process exclude each other too). The kernel drops the lock
+    when that descriptor closes, including when its process dies: a web process that crashes
+    mid-query cannot keep tickets for ever, as a shared counter would. The file may be (and
+    is) unlinked: each ticket reopens it through ``/proc/self/fd``.
+    """
+
+    def __init__(self, fd: int, limit: int) -> None:
+        if not hasattr(fcntl, "F_OFD_SETLK") or not os.path.exists(f"/proc/self/fd/{fd}"):
+            raise OSError("several web processes need Linux (open-file-description locks)")
+        self.fd = fd
+        self.limit = max(1, limit)
+
+    def acquire(self) -> int | None:
+        """A ticket (an open descriptor holding a lock), or None when ``limit`` are out."""
+        fd = os.open(f"/proc/self/fd/{self.fd}", os.O_RDWR | os.O_CLOEXEC)
+        for slot in range(self.limit):
+            # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks)
+            lock = struct.pack("hh4xqqi4x", fcntl.F_WRLCK, os.SEEK_SET, slot, 1, 0)
+            try:
+                fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
+            except OSError as error:
+                if error.errno in (errno.EAGAIN, errno.EACCES):
+                    continue  # that slot is taken
+                os.close(fd)
+                raise
+            return fd
+        os.close(fd)
+        return None
+
+    def release(self, ticket: int) -> None:
+        os.close(ticket)  # closing the descriptor drops its lock
+
+
 @dataclass(eq=False)  # identity semantics: workers live in a set
 class _Worker:
     process: BaseProcess
@@ -85,7 +143,7 @@ class QueryPool:
         self.size = max(1, size)
         self.prefixes = dict(prefixes or {})
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
-        self._admission = threading.BoundedSemaphore(max(1, max_concurrent))
+        self.admission: LocalAdmission | SharedAdmission = LocalAdmission(max_concurrent)
         self._started = False
         self._start_lock = threading.Lock()
         self._closed = False
@@ -182,7 +240,8 @@ class QueryPool:
         Raises :class:`Saturated` when too many queries are already admitted, and
         :class:`QueryTimeout` when the deadline passes.
         """
-        if not self._admission.acquire(blocking=False):
+        ticket = self.admission.acquire()
+        if ticket is None:
             raise Saturated("too many queries are running; retry in a moment")
         try:
             self.start()
@@ -221,4 +280,4 @@ class QueryPool:
             self._replace_later()
             raise QueryTimeout(timeout)
         finally:
-            self._admission.release()
+            self.admission.release(ticket)
