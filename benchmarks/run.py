@@ -554,6 +554,16 @@ def run_size(args: argparse.Namespace, triples: int, result: dict) -> None:
                     dist, work, probe, args.defkg_timeout, name="defkg-before", source=args.before
                 )
             )
+        for name, settings in args.variant:
+            # Extra defkg servers with settings of their own; a name starting with
+            # "defkg-before" runs the --before checkout.
+            source = args.before if name.startswith("defkg-before") else None
+            if name.startswith("defkg-before") and source is None:
+                raise BenchmarkFailed(f"variant {name} needs --before")
+            server = start_defkg(
+                dist, work, probe, args.defkg_timeout, name=name, settings=settings, source=source
+            )
+            servers.append(server)
         servers.append(start_oxigraph(dist / "defkg.nt", work, probe))
         servers.append(start_rdflib(dist / "defkg.nt", work, probe, threads=8))
         result["startup_seconds"] = {s.name: s.startup_seconds for s in servers}
@@ -632,6 +642,20 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def parse_variant(text: str) -> tuple[str, dict[str, str]]:
+    """``NAME:KEY=VALUE,KEY=VALUE`` → (name, settings); every key must be a DEFKG_* variable."""
+    name, _, pairs = text.partition(":")
+    settings = {}
+    for pair in filter(None, pairs.split(",")):
+        key, equals, value = pair.partition("=")
+        if not equals or not key.startswith("DEFKG_"):
+            raise argparse.ArgumentTypeError(f"{pair!r}: expected DEFKG_NAME=VALUE")
+        settings[key] = value
+    if not name:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME:KEY=VALUE[,KEY=VALUE]")
+    return name, settings
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--triples", type=int, nargs="+", default=[10_000, 100_000])
@@ -654,6 +678,16 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="also serve as defkg-before the server/ folder of another checkout "
         "(e.g. `git archive <commit> server | tar -x -C /tmp/before`, then /tmp/before/server)",
+    )
+    parser.add_argument(
+        "--variant",
+        type=parse_variant,
+        action="append",
+        default=[],
+        metavar="NAME:KEY=VALUE[,KEY=VALUE]",
+        help="also serve defkg as NAME with these DEFKG_* settings (repeatable), e.g. "
+        "defkg-before-nocache:DEFKG_RESULT_CACHE_BYTES=0 (a NAME starting with defkg-before "
+        "runs the --before checkout)",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the raw results here")
     args = parser.parse_args(argv)
