@@ -12,7 +12,7 @@ from defkg.config import Settings
 from defkg.errors import DefkgError, ValidationFailed
 from defkg.load import Project, load_project
 from defkg.publish import publish
-from defkg.reason import infer_by_graph, union_graph
+from defkg.reason import infer_by_graph
 from defkg.validate import ValidationOutcome, format_findings, validate
 
 T = TypeVar("T")
@@ -39,17 +39,17 @@ class Progress:
 
 def check(settings: Settings, *, quiet: bool = False) -> ValidationOutcome:
     """Load, reason and validate; write nothing. Raise ValidationFailed on a violation."""
-    _project, _inferred, outcome = _checked(settings, Progress(quiet), write_cache=False)
+    _project, _inferences, outcome = _checked(settings, Progress(quiet), write_cache=False)
     return outcome
 
 
 def build(settings: Settings, *, quiet: bool = False) -> Path:
     """Load, reason, validate and publish the release; return the release directory."""
     progress = Progress(quiet)
-    project, inferred, outcome = _checked(settings, progress)
+    project, inferences, outcome = _checked(settings, progress)
     release = progress.stage(
         "publish",
-        lambda: publish(project, inferred, outcome, settings),
+        lambda: publish(project, inferences, outcome, settings),
         lambda path: f"release written to {path}",
     )
     return release
@@ -67,9 +67,10 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
     require_valid_base(settings)
     project: Project = progress.stage(
         "load",
-        lambda: load_project(settings),
+        lambda: load_project(settings, write_cache=write_cache),
         lambda p: (
-            f"{len(p.files)} graphs, {sum(len(p.graph(n)) for n in p.files)} triples, "
+            f"{len(p.files)} graphs, {sum(len(p.lines(n)) for n in p.files)} triples "
+            f"({len(p.files) - len(p.unparsed)} parsed, the rest from the cache), "
             f"{len(p.shapes)} shape triples"
         ),
     )
@@ -78,12 +79,9 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
         lambda: infer_by_graph(project, settings, write_cache=write_cache),
         lambda p: f"{sum(len(t) for t in p.values())} inferred triples",
     )
-    inferred = union_graph(parts, settings)
     outcome = progress.stage(
         "validate",
-        lambda: validate(
-            project, inferred, settings, inferred_by_graph=parts, write_cache=write_cache
-        ),
+        lambda: validate(project, None, settings, inferred_by_graph=parts, write_cache=write_cache),
         lambda o: _counts(o),
     )
     if not outcome.conforms:
@@ -93,7 +91,7 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
         )
     if outcome.findings:
         progress.say(format_findings(outcome))
-    return project, inferred, outcome
+    return project, parts, outcome
 
 
 def _counts(outcome: ValidationOutcome) -> str:

@@ -7,12 +7,20 @@ becomes an :class:`~defkg.errors.InputError` that reads ``file:line:col: message
 
 Blank nodes get labels derived from their content and graph, so that the same input always
 yields the same labels: the reasoning cache and the byte-identical dumps depend on that.
+
+Each graph also has a canonical text form, its sorted N-Triples lines (:meth:`Project.lines`),
+which the later stages compare, hash and merge instead of rdflib terms. A data file's lines,
+graph names and subject lines are cached in ``.defkg-cache/load/`` under the hash of its bytes:
+a file seen before is not parsed at load, only when a stage asks for its graph
+(:meth:`Project.graph`), so that an incremental build parses only what changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -21,10 +29,28 @@ from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.plugins.parsers.ntriples import W3CNTriplesParser
+from rdflib.plugins.serializers.nt import _nt_row
 from rdflib.term import Node
 
+from defkg import __version__
+from defkg.cache import PickleCache, digest_of
 from defkg.config import Settings
 from defkg.errors import InputError
+
+Triple = tuple[Node, Node, Node]
+
+#: bump when what a cached file record holds, or how it is made, changes
+_RECORD_FORMAT = "load-record-1"
+
+
+@dataclass
+class FileRecord:
+    """What loading one data file yields, cached under the hash of its bytes."""
+
+    names: list[URIRef]  #: the graphs the file fills, sorted
+    subject_lines: dict[Node, int]  #: see :func:`scan_subject_lines`
+    lines: dict[URIRef, list[str]]  #: each graph's sorted N-Triples lines
 
 
 @dataclass
@@ -36,26 +62,48 @@ class Project:
     files: dict[URIRef, Path]  #: graph name -> the file it came from
     subject_lines: dict[Path, dict[Node, int]]  #: where each subject block starts (1-based)
     shape_files: list[Path] = field(default_factory=list)  #: the files of shapes/, sorted
+    #: each graph's sorted N-Triples lines (blank nodes with their stable labels)
+    graph_lines: dict[URIRef, list[str]] = field(default_factory=dict)
+    #: files known from the cache and not parsed yet: parsed on first use by :meth:`graph`
+    unparsed: dict[Path, URIRef] = field(default_factory=dict)
 
     def graph(self, name: URIRef) -> Graph:
-        """The named graph ``name`` of the dataset."""
+        """The named graph ``name`` of the dataset (its file is parsed now if it was not)."""
+        path = self.files.get(name)
+        if path is not None and path in self.unparsed:
+            _parse_data_file(self.dataset, path, read_text(path), self.unparsed.pop(path))
         return self.dataset.graph(name)
+
+    def is_parsed(self, name: URIRef) -> bool:
+        """Whether graph ``name`` is in the dataset already (see :meth:`graph`)."""
+        return self.files.get(name) not in self.unparsed
+
+    def lines(self, name: URIRef) -> list[str]:
+        """The sorted N-Triples lines of graph ``name``, without parsing its file again."""
+        return self.graph_lines[name]
 
     def asserted_graph_names(self) -> list[URIRef]:
         """Every loaded graph name, sorted (ontology, entities and the sources)."""
         return sorted(self.files)
 
 
-def load_project(settings: Settings) -> Project:
-    """Parse the project at ``settings.root``; raise InputError naming file, line and column."""
+def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
+    """Load the project at ``settings.root``; raise InputError naming file, line and column.
+
+    A data file whose bytes were loaded before is taken from the cache and parsed only when
+    its graph is asked for; ``write_cache=False`` reads that cache but never writes it.
+    """
     iris = settings.iris
     ontology_files = _project_files(settings.ontology_dir, ("*.ttl",), "ontology")
     data_files = _project_files(settings.data_dir, ("*.ttl", "*.trig"), "data")
     shape_files = _project_files(settings.shapes_dir, ("*.ttl",), "shapes")
+    cache = PickleCache(settings, "load", writable=write_cache)
 
     dataset = Dataset()
     files: dict[URIRef, Path] = {}
     subject_lines: dict[Path, dict[Node, int]] = {}
+    graph_lines: dict[URIRef, list[str]] = {}
+    unparsed: dict[Path, URIRef] = {}
 
     ontology_graph = dataset.graph(iris.ontology_graph)
     for path in ontology_files:
@@ -63,27 +111,31 @@ def load_project(settings: Settings) -> Project:
         _parse_into(ontology_graph, text, path, "turtle", iris.ontology_graph)
         subject_lines[path] = scan_subject_lines(text, str(iris.ontology_graph))
     files[iris.ontology_graph] = ontology_files[0]
+    _stabilise_blank_nodes(dataset, iris.ontology_graph)
+    graph_lines[iris.ontology_graph] = nt_lines(dataset.graph(iris.ontology_graph))
 
     # the build makes these graphs; a data file may not fill them
     reserved = {iris.ontology_graph: "ontology/", iris.inferred_graph: "the reasoner"}
     reserved[iris.shapes_graph] = "shapes/"
     for path in data_files:
-        text = read_text(path)
+        raw = read_bytes(path)
         default_name = iris.graph(path.stem)
-        subject_lines[path] = scan_subject_lines(text, str(default_name))
-        if path.suffix == ".trig":
-            names = _parse_trig(dataset, text, path, default_name)
+        key = digest_of(_RECORD_FORMAT, __version__, str(default_name), path.suffix, raw)
+        record = cache.get(key)
+        if isinstance(record, FileRecord):
+            unparsed[path] = default_name
         else:
-            names = [default_name]
-        for name in names:
+            record = _load_data_file(dataset, path, decode(path, raw), default_name)
+            cache.put(key, record)
+        for name in record.names:
             if name in reserved:
                 raise InputError(
                     f"{path}: graph <{name}> is filled by {reserved[name]}, not by data/; "
                     "rename the file (or the graph)"
                 )
             _claim(files, name, path)
-        if path.suffix != ".trig":
-            _parse_into(dataset.graph(default_name), text, path, "turtle", default_name)
+        subject_lines[path] = record.subject_lines
+        graph_lines.update(record.lines)
 
     shapes = Graph()
     for path in shape_files:
@@ -91,13 +143,58 @@ def load_project(settings: Settings) -> Project:
         _parse_into(shapes, text, path, "turtle", iris.shapes_graph)
         subject_lines[path] = scan_subject_lines(text, str(iris.shapes_graph))
 
-    for name in list(files):
-        _stabilise_blank_nodes(dataset, name)
     shapes = _stable_copy(shapes, iris.shapes_graph)
     for prefix, namespace in iris.prefixes().items():
         dataset.bind(prefix, namespace, replace=True)
         shapes.bind(prefix, namespace, replace=True)
-    return Project(dataset, shapes, files, subject_lines, shape_files)
+    return Project(dataset, shapes, files, subject_lines, shape_files, graph_lines, unparsed)
+
+
+def _load_data_file(dataset: Dataset, path: Path, text: str, default_name: URIRef) -> FileRecord:
+    """Parse one data file into ``dataset`` and describe it (see :class:`FileRecord`)."""
+    lines = scan_subject_lines(text, str(default_name))
+    names = _parse_data_file(dataset, path, text, default_name)
+    return FileRecord(names, lines, {name: nt_lines(dataset.graph(name)) for name in names})
+
+
+def _parse_data_file(dataset: Dataset, path: Path, text: str, default_name: URIRef) -> list[URIRef]:
+    """Parse a data file into its graph(s) of ``dataset``, blank nodes stabilised."""
+    if path.suffix == ".trig":
+        names = _parse_trig(dataset, text, path, default_name)
+    else:
+        _parse_into(dataset.graph(default_name), text, path, "turtle", default_name)
+        names = [default_name]
+    for name in names:
+        _stabilise_blank_nodes(dataset, name)
+    return names
+
+
+def nt_lines(triples: Iterable[Triple]) -> list[str]:
+    """The sorted, distinct N-Triples lines of ``triples``: the canonical text of a graph."""
+    return sorted({_nt_row(t) for t in triples})
+
+
+class _KeepLabels(dict):
+    """A blank-node map for rdflib's N-Triples parser that keeps every label as written."""
+
+    def get(self, key: str, default: object = None) -> str:  # type: ignore[override]
+        return key
+
+
+class _Collect:
+    def __init__(self) -> None:
+        self.triples: list[Triple] = []
+
+    def triple(self, s: Node, p: Node, o: Node) -> None:
+        self.triples.append((s, p, o))
+
+
+def triples_of(lines: Iterable[str]) -> list[Triple]:
+    """The triples of N-Triples lines, blank-node labels kept (the inverse of :func:`nt_lines`)."""
+    sink = _Collect()
+    parser = W3CNTriplesParser(sink, bnode_context=_KeepLabels())
+    parser.parse(io.StringIO("".join(lines)), bnode_context=_KeepLabels())
+    return sink.triples
 
 
 def _project_files(folder: Path, patterns: tuple[str, ...], what: str) -> list[Path]:
@@ -113,10 +210,19 @@ def _project_files(folder: Path, patterns: tuple[str, ...], what: str) -> list[P
 
 def read_text(path: Path) -> str:
     """The file's text; an InputError when it cannot be read or is not UTF-8."""
+    return decode(path, read_bytes(path))
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; an InputError when it cannot be read."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise InputError(f"{path}: cannot read the file: {error.strerror or error}") from None
+
+
+def decode(path: Path, raw: bytes) -> str:
+    """``raw`` as UTF-8 text; an InputError naming the line and byte when it is not."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:

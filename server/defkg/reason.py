@@ -12,8 +12,9 @@ owlrl computes the base closure; a batch's pass applies OWL RL's instance rules 
 closed schema in one linear pass (:mod:`defkg.instance_rules`, which gives owlrl's answer or
 declines, and then owlrl runs), because owlrl re-reads the whole graph in every cycle.
 
-Each pass's result is cached in ``.defkg-cache/reason/`` next to the output directory, keyed by
-a hash of everything it depends on, so an unchanged batch is not re-reasoned. The cache changes
+Each pass's result (its N-Triples lines) is cached in ``.defkg-cache/reason/`` next to the
+output directory, keyed by a hash of everything it depends on, so an unchanged batch is not
+re-reasoned, and its graphs are not even parsed. The cache changes
 only speed: the graph is the same with and without it.
 """
 
@@ -22,8 +23,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import pickle
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,9 +32,10 @@ from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from defkg import __version__
+from defkg.cache import PickleCache
 from defkg.config import Settings
 from defkg.instance_rules import Schema, instance_closure
-from defkg.load import Project
+from defkg.load import Project, nt_lines, triples_of
 
 Triple = tuple[Node, Node, Node]
 R = TypeVar("R")
@@ -58,11 +59,11 @@ def infer(project: Project, settings: Settings) -> Graph:
     return union_graph(infer_by_graph(project, settings), settings)
 
 
-def union_graph(parts: dict[URIRef, list[Triple]], settings: Settings) -> Graph:
+def union_graph(parts: dict[URIRef, list[str]], settings: Settings) -> Graph:
     """One graph of the inferences of every pass (what :func:`infer` returns)."""
     inferred = Graph()
-    for triples in parts.values():
-        for triple in triples:
+    for lines in parts.values():
+        for triple in triples_of(lines):
             inferred.add(triple)
     for prefix, namespace in settings.iris.prefixes().items():
         inferred.bind(prefix, namespace, replace=True)
@@ -99,12 +100,14 @@ def source_batches(project: Project, settings: Settings) -> list[list[URIRef]]:
 
 def infer_by_graph(
     project: Project, settings: Settings, *, write_cache: bool = True
-) -> dict[URIRef, list[Triple]]:
-    """The inferences by pass: under the ontology graph for the base pass, and under the first
-    graph of each batch of :func:`source_batches` for that batch.
+) -> dict[URIRef, list[str]]:
+    """The inferences by pass, as sorted N-Triples lines: under the ontology graph for the base
+    pass, and under the first graph of each batch of :func:`source_batches` for that batch.
 
-    Nothing asserted in any graph is returned, and no triple appears under two keys. With
-    ``write_cache=False`` the cache is read but never written (for `defkg validate`).
+    Nothing asserted in any graph is returned, and no line appears under two keys. With
+    ``write_cache=False`` the cache is read but never written (for `defkg validate`). The
+    asserted triples are compared as lines (:meth:`Project.lines`), so that the graphs of an
+    unchanged batch are never parsed.
     """
     iris = settings.iris
     base_names = base_graph_names(project, settings)
@@ -113,33 +116,32 @@ def infer_by_graph(
     base = Graph()
     for name in base_names:
         base += project.graph(name)
-    base_new = cache.get(["base"])
-    if base_new is None:
-        base_new = sorted(closure_additions(base), key=triple_key)
-        cache.put(["base"], base_new)
-    base_closure = set(base) | set(base_new)
+    base_lines = cache.get(["base"])
+    if base_lines is None:
+        base_lines = nt_lines(closure_additions(base))
+        cache.put(["base"], base_lines)
+    base_closure = set(base) | set(triples_of(base_lines))
     context = _BaseContext(project, settings, base_closure)
 
-    asserted: set[Triple] = set()
-    for name in project.files:
-        asserted.update(project.graph(name))
-
-    result: dict[URIRef, list[Triple]] = {}
-    seen: set[Triple] = set()
     batches = source_batches(project, settings)
     found = [cache.get([str(name) for name in batch]) for batch in batches]
-    todo = [i for i, triples in enumerate(found) if triples is None]
-    for i, triples in zip(
-        todo,
-        parallel_map(lambda i: _batch_additions(project, batches[i], context), todo),
-        strict=True,
-    ):
-        cache.put([str(name) for name in batches[i]], triples)
-        found[i] = triples
-    passes = [(iris.ontology_graph, base_new)]
-    passes += [(batch[0], triples) for batch, triples in zip(batches, found, strict=True)]
-    for name, triples in passes:
-        kept = [t for t in triples if t not in asserted and t not in seen and not is_trivial(t)]
+    todo = [i for i, lines in enumerate(found) if lines is None]
+    computed = parallel_map(
+        lambda i: nt_lines(_batch_additions(project, batches[i], context)), todo
+    )
+    for i, lines in zip(todo, computed, strict=True):
+        cache.put([str(name) for name in batches[i]], lines)
+        found[i] = lines
+
+    asserted: set[str] = set()
+    for name in project.files:
+        asserted.update(project.lines(name))
+    result: dict[URIRef, list[str]] = {}
+    seen: set[str] = set()
+    passes = [(iris.ontology_graph, base_lines)]
+    passes += [(batch[0], lines) for batch, lines in zip(batches, found, strict=True)]
+    for name, lines in passes:
+        kept = [line for line in lines if line not in asserted and line not in seen]
         seen.update(kept)
         result[name] = kept
     return result
@@ -301,10 +303,10 @@ class ReasoningCache:
     def __init__(
         self, settings: Settings, project: Project, *, writable: bool = True, kind: str = "reason"
     ) -> None:
-        self.folder = cache_dir(settings) / kind
-        self.writable = writable
+        self.store = PickleCache(settings, kind, writable=writable)
         iris = settings.iris
-        digest = hashlib.sha256(f"defkg {__version__}\n{settings.base}\n".encode())
+        # the format tag changes when what a pass stores changes (now: N-Triples lines)
+        digest = hashlib.sha256(f"defkg {__version__} lines\n{settings.base}\n".encode())
         base_files = [project.files.get(iris.graph("entities"))]
         base_files += sorted(Path(p) for p in settings.ontology_dir.glob("*.ttl"))
         base_files += project.shape_files
@@ -325,33 +327,13 @@ class ReasoningCache:
                 _hash_file(digest, path)
         return digest.hexdigest()
 
-    def get(self, part: list[str]) -> list | None:
+    def get(self, part: list[str]) -> Any | None:
         """The cached result of one pass, or None when absent or unreadable."""
-        try:
-            with open(self.folder / (self.key(part) + ".pickle"), "rb") as handle:
-                # our own cache files, written below: not untrusted input
-                return pickle.load(handle)
-        except (OSError, pickle.PickleError, EOFError, AttributeError):
-            return None
+        return self.store.get(self.key(part))
 
-    def put(self, part: list[str], triples: Iterable) -> None:
-        """Store one pass's result; a cache that cannot be written only costs time."""
-        if not self.writable:
-            return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            target = self.folder / (self.key(part) + ".pickle")
-            temporary = target.with_suffix(f".{os.getpid()}.tmp")
-            with open(temporary, "wb") as handle:
-                pickle.dump(list(triples), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, target)
-        except OSError:
-            pass
-
-
-def cache_dir(settings: Settings) -> Path:
-    """``.defkg-cache/`` next to the output directory."""
-    return Path(os.path.abspath(settings.dist)).parent / ".defkg-cache"
+    def put(self, part: list[str], result: Any) -> None:
+        """Store one pass's result (nothing when the cache is read-only)."""
+        self.store.put(self.key(part), result)
 
 
 def _hash_file(digest: hashlib._Hash, path: Path) -> None:

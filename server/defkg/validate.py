@@ -32,7 +32,7 @@ from rdflib.term import Node
 
 from defkg.config import Settings
 from defkg.curate.hints import hint_lines
-from defkg.load import Project
+from defkg.load import Project, triples_of
 from defkg.reason import ReasoningCache, base_graph_names, parallel_map, source_batches
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -95,10 +95,10 @@ class ValidationOutcome:
 
 def validate(
     project: Project,
-    inferred: Graph,
+    inferred: Graph | None,
     settings: Settings,
     *,
-    inferred_by_graph: dict[URIRef, list[tuple[Node, Node, Node]]] | None = None,
+    inferred_by_graph: dict[URIRef, list[str]] | None = None,
     write_cache: bool = True,
     whole_passes: bool = False,
 ) -> ValidationOutcome:
@@ -117,12 +117,22 @@ def validate(
     iris = settings.iris
     base_names = base_graph_names(project, settings)
     batches = source_batches(project, settings)
-    parts = inferred_by_graph or _split_by_subject(project, inferred, base_names, batches)
+    if inferred_by_graph is not None:
+        lines_by_pass = inferred_by_graph
+
+        def inferences(name: URIRef) -> list[tuple[Node, Node, Node]]:
+            # parsed only for the passes that run: a cached pass never needs its triples
+            return triples_of(lines_by_pass.get(name, ()))
+    else:
+        split = _split_by_subject(project, inferred, base_names, batches)
+
+        def inferences(name: URIRef) -> list[tuple[Node, Node, Node]]:
+            return split.get(name, [])
 
     base = _PreparedQueryGraph()
     for name in base_names:
         base += project.graph(name)
-    for triple in parts.get(iris.ontology_graph, ()):
+    for triple in inferences(iris.ontology_graph):
         base.add(triple)
 
     namer = _Namer(settings)
@@ -141,7 +151,7 @@ def validate(
                 for triple in project.graph(name):
                     graph.add(triple)
                     mentioned.update((triple[0], triple[2]))
-            for triple in parts.get(names[0], ()):
+            for triple in inferences(names[0]):
                 graph.add(triple)
                 mentioned.update((triple[0], triple[2]))
             if not whole_passes:

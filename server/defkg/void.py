@@ -6,7 +6,7 @@ the clock, so that the same inputs describe themselves the same way byte for byt
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
@@ -44,13 +44,52 @@ class GraphStats:
     distinct_objects: int
 
 
-def graph_stats(triples: Iterable[tuple[Node, Node, Node]], settings: Settings) -> GraphStats:
-    """Counts: triples; entities (subject IRIs in the dataset's URI space); classes; properties."""
+@dataclass(frozen=True)
+class Summary:
+    """What VoID says of one graph, kept as sets so that summaries of graphs can be united.
+
+    Terms are in their N-Triples form. ``links`` are the ``owl:sameAs`` links to Wikidata;
+    ``dates`` the publication and modification dates stated; ``articles`` the source documents
+    and ``linked`` the subjects with a Wikidata link (candidates for example resources).
+    """
+
+    triples: int
+    subjects: frozenset[str]
+    objects: frozenset[str]
+    classes: frozenset[str]
+    properties: frozenset[str]
+    entities: frozenset[str]  #: subject IRIs in the dataset's URI space
+    vocabularies: frozenset[str]  #: namespaces of known vocabularies the data uses
+    links: frozenset[tuple[str, str]]
+    dates: tuple[Literal, ...]
+    articles: frozenset[URIRef]
+    linked: frozenset[URIRef]
+
+    def stats(self) -> GraphStats:
+        """The counts VoID states."""
+        return GraphStats(
+            self.triples,
+            len(self.entities),
+            len(self.classes),
+            len(self.properties),
+            len(self.subjects),
+            len(self.objects),
+        )
+
+
+_DATE_PREDICATES = (DCTERMS.modified, DCTERMS.issued, SCHEMA.datePublished)
+
+
+def summarise(triples: Iterable[tuple[Node, Node, Node]], settings: Settings) -> Summary:
+    """The :class:`Summary` of one graph's triples."""
     count = 0
     subjects: set[Node] = set()
     objects: set[Node] = set()
     classes: set[Node] = set()
     properties: set[Node] = set()
+    links: set[tuple[str, str]] = set()
+    dates: list[Literal] = []
+    articles: set[URIRef] = set()
     for s, p, o in triples:
         count += 1
         subjects.add(s)
@@ -58,8 +97,53 @@ def graph_stats(triples: Iterable[tuple[Node, Node, Node]], settings: Settings) 
         properties.add(p)
         if p == RDF.type:
             classes.add(o)
-    entities = sum(1 for s in subjects if isinstance(s, URIRef) and settings.iris.is_minted(s))
-    return GraphStats(count, entities, len(classes), len(properties), len(subjects), len(objects))
+            if o == SCHEMA.NewsArticle and isinstance(s, URIRef):
+                articles.add(s)
+        elif p == OWL.sameAs and isinstance(o, URIRef) and str(o).startswith(str(WD)):
+            links.add((s.n3(), o.n3()))
+        elif p in _DATE_PREDICATES and _is_date(o):
+            dates.append(o)
+    linked = {URIRef(s[1:-1]) for s, _o in links if s.startswith("<")}
+    entities = {s for s in subjects if isinstance(s, URIRef) and settings.iris.is_minted(s)}
+    return Summary(
+        triples=count,
+        subjects=frozenset(t.n3() for t in subjects),
+        objects=frozenset(t.n3() for t in objects),
+        classes=frozenset(t.n3() for t in classes),
+        properties=frozenset(t.n3() for t in properties),
+        entities=frozenset(t.n3() for t in entities),
+        vocabularies=frozenset(_vocabularies(properties, classes, settings)),
+        links=frozenset(links),
+        dates=tuple(sorted(dates, key=str)),
+        articles=frozenset(articles),
+        linked=frozenset(linked),
+    )
+
+
+def _is_date(term: Node) -> bool:
+    return isinstance(term, Literal) and term.datatype in (XSD.date, XSD.dateTime)
+
+
+def unite(summaries: Iterable[Summary], triples: int) -> Summary:
+    """The summary of a union of graphs that holds ``triples`` distinct triples."""
+    parts = list(summaries)
+
+    def union(field: str) -> frozenset:
+        return frozenset().union(*(getattr(part, field) for part in parts))
+
+    return Summary(
+        triples=triples,
+        subjects=union("subjects"),
+        objects=union("objects"),
+        classes=union("classes"),
+        properties=union("properties"),
+        entities=union("entities"),
+        vocabularies=union("vocabularies"),
+        links=union("links"),
+        dates=tuple(sorted((d for part in parts for d in part.dates), key=str)),
+        articles=union("articles"),
+        linked=union("linked"),
+    )
 
 
 def prefixes(settings: Settings) -> dict[str, str]:
@@ -83,35 +167,34 @@ def dataset_version(ontology: Graph, settings: Settings) -> str:
     return str(info) if info is not None else __version__
 
 
-def input_dates(graphs: Iterable[Graph]) -> tuple[Literal | None, Literal | None]:
+def input_dates(asserted: Summary) -> tuple[Literal | None, Literal | None]:
     """(issued, modified): the oldest and newest publication/modification dates in the inputs."""
-    dates: list[Literal] = []
-    for graph in graphs:
-        for predicate in (DCTERMS.modified, DCTERMS.issued, SCHEMA.datePublished):
-            for value in graph.objects(None, predicate):
-                if isinstance(value, Literal) and value.datatype in (XSD.date, XSD.dateTime):
-                    dates.append(value)
-    if not dates:
+    if not asserted.dates:
         return None, None
-    ordered = sorted(dates, key=lambda d: str(d))
-    return ordered[0], ordered[-1]
+    return asserted.dates[0], asserted.dates[-1]
+
+
+def example_resources(asserted: Summary, settings: Settings, limit: int = 3) -> list[URIRef]:
+    """A few source documents and a few Wikidata-linked entities, chosen stably."""
+    chosen = sorted(asserted.articles)[:limit] + sorted(asserted.linked)[:limit]
+    return [r for r in chosen if settings.iris.is_minted(r)]
 
 
 def describe(
     *,
     settings: Settings,
-    graphs: dict[URIRef, Collection[tuple[Node, Node, Node]]],
-    asserted_names: list[URIRef],
+    graphs: dict[URIRef, Summary],
+    everything: Summary,
+    asserted: Summary,
     files: dict[str, int],
-    examples: list[URIRef],
-    dates: tuple[Literal | None, Literal | None],
     version: str,
     ontology: Graph,
 ) -> Graph:
     """The VoID/DCAT graph of a release.
 
-    ``graphs`` holds every published named graph by name; ``files`` maps each released file name to
-    its size in bytes.
+    ``graphs`` summarises every published named graph by name, ``everything`` their union and
+    ``asserted`` the union of the asserted ones; ``files`` maps each released file name to its
+    size in bytes.
     """
     iris = settings.iris
     root = public_root(settings)
@@ -141,7 +224,7 @@ def describe(
     g.add((ds, DCAT.version, Literal(version)))
     g.add((ds, DCTERMS.hasVersion, release))
     g.add((release, DCTERMS.isVersionOf, ds))
-    issued, modified = dates
+    issued, modified = input_dates(asserted)
     if issued is not None:
         g.add((ds, DCTERMS.issued, issued))
     if modified is not None:
@@ -151,38 +234,31 @@ def describe(
     g.add((ds, FOAF_PAGE, URIRef(f"{root}/")))
     g.add((ds, VOID.rootResource, iris.ontology))
 
-    everything = {t for graph in graphs.values() for t in graph}
-    _add_stats(g, ds, graph_stats(everything, settings))
+    _add_stats(g, ds, everything.stats())
 
-    for name in sorted(n for n, graph in graphs.items() if len(graph)):
+    for name in sorted(n for n, summary in graphs.items() if summary.triples):
         subset = URIRef(f"{ds}#graph-{str(name).rsplit('/', 1)[-1]}")
         g.add((ds, VOID.subset, subset))
         g.add((subset, RDF.type, VOID.Dataset))
         g.add((subset, SD.name, name))
         g.add((subset, DCTERMS.title, Literal(f"named graph <{name}>")))
-        _add_stats(g, subset, graph_stats(graphs[name], settings))
+        _add_stats(g, subset, graphs[name].stats())
 
-    links = {
-        (s, o)
-        for name in asserted_names
-        for s, p, o in graphs[name]
-        if p == OWL.sameAs and isinstance(o, URIRef) and str(o).startswith(str(WD))
-    }
     linkset = URIRef(f"{ds}#wikidata-links")
     g.add((ds, VOID.subset, linkset))
     g.add((linkset, RDF.type, VOID.Linkset))
     g.add((linkset, VOID.linkPredicate, OWL.sameAs))
     g.add((linkset, VOID.subjectsTarget, ds))
     g.add((linkset, VOID.objectsTarget, WIKIDATA))
-    g.add((linkset, VOID.triples, Literal(len(links))))
+    g.add((linkset, VOID.triples, Literal(len(asserted.links))))
     g.add((WIKIDATA, RDF.type, VOID.Dataset))
     g.add((WIKIDATA, RDFS.label, Literal("Wikidata", lang="en")))
     g.add((WIKIDATA, VOID.uriSpace, Literal(str(WD))))
     g.add((WIKIDATA, VOID.sparqlEndpoint, URIRef("https://query.wikidata.org/sparql")))
 
-    for example in examples:
+    for example in example_resources(asserted, settings):
         g.add((ds, VOID.exampleResource, example))
-    for vocabulary in vocabularies(everything, settings):
+    for vocabulary in sorted(everything.vocabularies):
         g.add((ds, VOID.vocabulary, URIRef(vocabulary)))
 
     for name, size in sorted(files.items()):
@@ -213,15 +289,13 @@ def _add_stats(g: Graph, node: URIRef, stats: GraphStats) -> None:
     g.add((node, VOID.distinctObjects, Literal(stats.distinct_objects)))
 
 
-def vocabularies(triples: Iterable[tuple[Node, Node, Node]], settings: Settings) -> list[str]:
-    """The known vocabularies whose properties or classes the data uses, sorted."""
+def _vocabularies(properties: set[Node], classes: set[Node], settings: Settings) -> set[str]:
+    """The known vocabularies whose properties or classes the data uses."""
     known = sorted(set(settings.iris.prefixes().values()), key=len, reverse=True)
     own = {str(settings.iris.resource), str(settings.iris.graphs), str(settings.iris.shapes)}
     used: set[str] = set()
-    for _s, p, o in triples:
-        terms = (p, o) if p == RDF.type else (p,)
-        for term in terms:
-            namespace = next((ns for ns in known if str(term).startswith(ns)), None)
-            if namespace is not None and namespace not in own and namespace != str(WD):
-                used.add(namespace)
-    return sorted(used)
+    for term in properties | classes:
+        namespace = next((ns for ns in known if str(term).startswith(ns)), None)
+        if namespace is not None and namespace not in own and namespace != str(WD):
+            used.add(namespace)
+    return used

@@ -1,0 +1,68 @@
+"""The build's on-disk caches: results of pure steps, stored under the hash of their inputs.
+
+Every stage that caches (load: parsed files; reason and validate: passes; publish: rendered
+graphs) keeps its entries in a folder of ``.defkg-cache/`` next to the output directory, one
+pickle per key. A key is a SHA-256 of everything the result depends on, so a stale entry is
+never read: it is only never asked for again. The caches change only speed; a build gives the
+same bytes with and without them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+from defkg.config import Settings
+
+
+def cache_dir(settings: Settings) -> Path:
+    """``.defkg-cache/`` next to the output directory."""
+    return Path(os.path.abspath(settings.dist)).parent / ".defkg-cache"
+
+
+class PickleCache:
+    """One folder of ``<key>.pickle`` files; ``writable=False`` reads but never writes."""
+
+    def __init__(self, settings: Settings, kind: str, *, writable: bool = True) -> None:
+        self.folder = cache_dir(settings) / kind
+        self.writable = writable
+
+    def get(self, key: str) -> Any | None:
+        """The entry stored under ``key``, or None when absent or unreadable."""
+        try:
+            with open(self.folder / (key + ".pickle"), "rb") as handle:
+                # our own cache files, written below: not untrusted input
+                return pickle.load(handle)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        """Store ``value`` under ``key``; a cache that cannot be written only costs time."""
+        if not self.writable:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / (key + ".pickle")
+            temporary = target.with_suffix(f".{os.getpid()}.tmp")
+            with open(temporary, "wb") as handle:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, target)
+        except OSError:
+            pass
+
+
+def digest_of(*parts: str | bytes) -> str:
+    """SHA-256 of the parts, each closed by a NUL so that no two splits hash alike."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8") if isinstance(part, str) else part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def digest_of_lines(lines: list[str]) -> str:
+    """SHA-256 of N-Triples lines (each already ends in a newline)."""
+    return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()

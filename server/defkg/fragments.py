@@ -1,0 +1,174 @@
+"""Each graph rendered once: its subjects as Turtle blocks and JSON-LD nodes, cached by content.
+
+Publishing writes every graph in five syntaxes, and rendering (prefixed names, sorted blocks,
+pyld's JSON-LD compaction above all) is most of its time. A graph's rendering depends only on
+its N-Triples lines and on the rendering settings, so each graph's :class:`Fragment` is kept in
+``.defkg-cache/publish/`` under the hash of both, and :mod:`defkg.publish` assembles a release
+by merging the sorted pieces of every graph: after one report changes, only that report (and
+its batch's inferences) is rendered again.
+
+A subject described in several graphs is rendered again from the union of its lines
+(:func:`merged_pieces`), so an assembled dump is exactly what rendering the union at once gives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
+
+from rdflib.plugins.serializers.nt import _nt_row
+from rdflib.term import Node
+
+from defkg import __version__, syntax, void
+from defkg.cache import PickleCache, digest_of, digest_of_lines
+from defkg.config import Settings
+from defkg.load import triples_of
+from defkg.reason import parallel_map
+
+Triple = tuple[Node, Node, Node]
+
+#: bump when what a fragment holds, or how it is rendered, changes
+_FORMAT = "fragment-1"
+#: graphs rendered per worker task: enough nodes per pyld call to amortise its set-up
+_GRAPHS_PER_TASK = 16
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One subject of one graph: its N-Triples lines, its Turtle block, its JSON-LD node."""
+
+    key: syntax.SubjectKey
+    lines: tuple[str, ...]
+    turtle: str
+    jsonld: str  #: empty when the graph is not part of the JSON-LD dump
+
+
+@dataclass(frozen=True)
+class Fragment:
+    """A graph, rendered: its sorted lines, its subjects' pieces in order, its VoID summary."""
+
+    lines: list[str]
+    pieces: list[Piece]
+    summary: void.Summary
+
+
+class Renderer:
+    """Renders fragments with one set of prefixes and one JSON-LD context, through the cache."""
+
+    def __init__(self, settings: Settings, *, write_cache: bool = True) -> None:
+        self.settings = settings
+        self.prefixes = settings.iris.prefixes()
+        self.terms = syntax.Terms(self.prefixes)
+        self.context = syntax.load_context(settings)
+        self.cache = PickleCache(settings, "publish", writable=write_cache)
+        self.setting_key = digest_of(
+            _FORMAT,
+            __version__,
+            settings.base,
+            json.dumps(self.prefixes, sort_keys=True),
+            json.dumps(self.context, sort_keys=True),
+        )
+
+    def fragments(
+        self, graphs: Sequence[tuple[list[str], bool]], triples_of_graph=None
+    ) -> list[Fragment]:
+        """One fragment per (lines, with JSON-LD) of ``graphs``, from the cache or rendered
+        in worker processes.
+
+        ``triples_of_graph(i)`` may give the triples of graph ``i`` when they are at hand
+        (parsed already); otherwise they are read back from the lines.
+        """
+        keys = [
+            digest_of(self.setting_key, str(with_jsonld), digest_of_lines(lines))
+            for lines, with_jsonld in graphs
+        ]
+        found: list[Fragment | None] = [self.cache.get(key) for key in keys]
+        todo = [i for i, fragment in enumerate(found) if not isinstance(fragment, Fragment)]
+        tasks = [todo[i : i + _GRAPHS_PER_TASK] for i in range(0, len(todo), _GRAPHS_PER_TASK)]
+
+        def render(task: list[int]) -> list[Fragment]:
+            return self.render_many(
+                [
+                    (
+                        graphs[i][0],
+                        triples_of_graph(i) if triples_of_graph else None,
+                        graphs[i][1],
+                    )
+                    for i in task
+                ]
+            )
+
+        for task, rendered in zip(tasks, parallel_map(render, tasks), strict=True):
+            for i, fragment in zip(task, rendered, strict=True):
+                self.cache.put(keys[i], fragment)
+                found[i] = fragment
+        return found  # type: ignore[return-value]
+
+    def render_many(
+        self, graphs: list[tuple[list[str], Iterable[Triple] | None, bool]]
+    ) -> list[Fragment]:
+        """Render several graphs; their JSON-LD nodes are compacted together (one pyld run)."""
+        parts = []
+        to_compact: list[dict] = []
+        for lines, triples, with_jsonld in graphs:
+            triples = list(triples) if triples is not None else triples_of(lines)
+            blocks = syntax.subject_blocks(triples, self.terms)
+            nodes = syntax.expanded_nodes(triples) if with_jsonld else []
+            parts.append((lines, triples, blocks, len(to_compact), len(nodes)))
+            to_compact.extend(node for _key, node in nodes)
+        compacted = syntax.compact_nodes(to_compact, self.context)
+        fragments = []
+        for lines, triples, blocks, start, count in parts:
+            texts = [syntax.node_text(node) for node in compacted[start : start + count]]
+            fragments.append(self._fragment(lines, triples, blocks, texts))
+        return fragments
+
+    def _fragment(
+        self,
+        lines: list[str],
+        triples: list[Triple],
+        blocks: list[tuple[syntax.SubjectKey, str]],
+        node_texts: list[str],
+    ) -> Fragment:
+        lines_by_subject: dict[syntax.SubjectKey, list[str]] = defaultdict(list)
+        for triple in triples:
+            lines_by_subject[syntax.subject_key(triple[0])].append(_nt_row(triple))
+        pieces = [
+            Piece(
+                key,
+                tuple(sorted(set(lines_by_subject[key]))),
+                block,
+                node_texts[i] if node_texts else "",
+            )
+            for i, (key, block) in enumerate(blocks)
+        ]
+        return Fragment(lines, pieces, void.summarise(triples, self.settings))
+
+
+
+def merged_pieces(
+    fragments: Iterable[Fragment], renderer: Renderer, *, with_jsonld: bool
+) -> list[Piece]:
+    """The pieces of the union of ``fragments``, in subject order.
+
+    A subject found in several fragments (an entity that several passes draw inferences
+    about) is rendered again from all its lines; those renderings are cached like graphs.
+    """
+    everything = sorted(
+        (piece for fragment in fragments for piece in fragment.pieces), key=attrgetter("key")
+    )
+    merged: list[Piece | None] = []
+    shared: list[list[str]] = []
+    for _key, group in groupby(everything, key=attrgetter("key")):
+        same = list(group)
+        if len(same) == 1:
+            merged.append(same[0])
+        else:
+            merged.append(None)
+            shared.append(sorted({line for piece in same for line in piece.lines}))
+    again = iter(renderer.fragments([(lines, with_jsonld) for lines in shared]))
+    return [piece if piece is not None else next(again).pieces[0] for piece in merged]

@@ -1,0 +1,190 @@
+"""An incremental build touches only what changed, and publishes what a build from scratch does.
+
+The build caches each data file's parse (load), each pass (reason, validate) and each graph's
+rendering (publish). These tests count, in one process, which files are parsed and which graphs
+rendered when one report changes, and compare the result with a build from an empty cache; they
+also check that a release assembled from per-graph pieces equals the whole rendered at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+
+import defkg.fragments
+import defkg.load
+from defkg import syntax
+from defkg.build import build
+from defkg.cache import cache_dir
+from defkg.config import Settings
+from defkg.fragments import Renderer, merged_pieces
+from defkg.load import load_project, nt_lines
+from defkg.reason import source_batches
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _generate(root: Path, reports: int) -> Path:
+    spec = importlib.util.spec_from_file_location(
+        "defkg_bench_generate_incremental", REPO / "benchmarks" / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    module.generate(root, reports, include_real=False)
+    return root
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A generated project of 12 reports: two reasoning batches."""
+    return _generate(tmp_path_factory.mktemp("incremental") / "project", 12)
+
+
+def test_an_edit_parses_and_renders_only_its_batch(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(corpus, project)
+    settings = Settings(root=project, dist=tmp_path / "out" / "dist")
+
+    # one process, so that the counters see every parse and every rendering
+    monkeypatch.setenv("DEFKG_BUILD_WORKERS", "1")
+    parsed: Counter[str] = Counter()
+    rendered: list[list[str]] = []
+    parse = defkg.load._parse_data_file
+    render = defkg.fragments.Renderer.render_many
+
+    def counting_parse(dataset, path, text, name):  # type: ignore[no-untyped-def]
+        parsed[path.name] += 1
+        return parse(dataset, path, text, name)
+
+    def counting_render(self, graphs):  # type: ignore[no-untyped-def]
+        rendered.extend(lines for lines, _triples, _jsonld in graphs)
+        return render(self, graphs)
+
+    monkeypatch.setattr(defkg.load, "_parse_data_file", counting_parse)
+    monkeypatch.setattr(defkg.fragments.Renderer, "render_many", counting_render)
+
+    build(settings, quiet=True)
+    reports = sorted(p for p in (project / "data").glob("*.ttl") if p.name != "entities.ttl")
+    assert set(parsed) == {p.name for p in reports} | {"entities.ttl"}
+    full_lines = sum(len(lines) for lines in rendered)
+    parsed.clear()
+    rendered.clear()
+
+    build(settings, quiet=True)
+    # the base (ontology and entities) is parsed for every build: every pass reads it
+    assert set(parsed) == {"entities.ttl"}, "an unchanged source is not parsed again"
+    assert rendered == [], "an unchanged project is not rendered again"
+    parsed.clear()
+
+    changed = reports[3]
+    with changed.open("a", encoding="utf-8") as handle:
+        handle.write(f'kg:{changed.stem}-note rdfs:label "an added note"@en .\n')
+    build(settings, quiet=True)
+
+    loaded = load_project(settings)
+    name = settings.iris.graph(changed.stem)
+    batch = next(b for b in source_batches(loaded, settings) if name in b)
+    batch_files = {loaded.files[n].name for n in batch}
+    assert len(batch_files) < len(reports), "the corpus has more than one batch"
+    assert parsed[changed.name] == 1
+    assert set(parsed) <= batch_files | {"entities.ttl"}, "only the changed batch is parsed"
+    assert loaded.lines(name) in rendered, "the changed graph is rendered again"
+    incremental_lines = sum(len(lines) for lines in rendered)
+    # the changed graph, its pass's inferences and the entities they share with other passes
+    assert incremental_lines < full_lines / 2, (incremental_lines, full_lines)
+
+    scratch = Settings(root=project, dist=tmp_path / "scratch" / "dist")
+    monkeypatch.undo()
+    build(scratch, quiet=True)
+    assert _snapshot(settings.dist) == _snapshot(scratch.dist)
+
+
+def test_a_second_load_parses_no_data_file_until_asked(corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(root=corpus, dist=tmp_path / "dist")
+    first = load_project(settings)
+    assert not first.unparsed
+    second = load_project(settings)
+    data_files = {p for p in first.files.values() if p.parent.name == "data"}
+    assert set(second.unparsed) == data_files
+    for name in sorted(second.files):
+        assert nt_lines(second.graph(name)) == first.lines(name) == second.lines(name)
+        assert second.is_parsed(name)
+    assert second.subject_lines == first.subject_lines
+
+
+def test_a_damaged_cache_entry_is_ignored(corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(root=corpus, dist=tmp_path / "dist")
+    first = load_project(settings)
+    for entry in (cache_dir(settings) / "load").glob("*.pickle"):
+        entry.write_bytes(b"not a pickle")
+    second = load_project(settings)
+    assert not second.unparsed, "every damaged entry was parsed again"
+    assert {n: second.lines(n) for n in second.files} == {n: first.lines(n) for n in first.files}
+
+
+def test_pieces_of_graphs_that_share_a_subject_make_the_union(corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(root=corpus, dist=tmp_path / "dist")
+    project = load_project(settings)
+    entities = settings.iris.graph("entities")
+    report = next(
+        n for n in sorted(project.files) if n not in (entities, settings.iris.ontology_graph)
+    )
+    # the report restates facts about an entity: that subject is in both graphs
+    entity = next(iter(project.graph(entities).subjects()))
+    extra = Graph()
+    for triple in project.graph(entities).triples((entity, None, None)):
+        extra.add(triple)
+    extra.add((entity, URIRef("http://example.org/p"), URIRef("http://example.org/o")))
+    second = nt_lines(list(project.graph(report)) + list(extra))
+    first = project.lines(entities)
+
+    renderer = Renderer(settings)
+    pieces = merged_pieces(
+        renderer.fragments([(first, True), (second, True)]), renderer, with_jsonld=True
+    )
+    union = Graph()
+    for triples in (project.graph(entities), project.graph(report), extra):
+        for triple in triples:
+            union.add(triple)
+    prefixes = settings.iris.prefixes()
+    assert syntax.turtle_document(prefixes, (p.turtle for p in pieces)) == syntax.write_turtle(
+        union, prefixes
+    )
+    whole = syntax.compact_nodes(
+        [node for _k, node in syntax.expanded_nodes(union)], renderer.context
+    )
+    expected = json.dumps(
+        {"@context": renderer.context["@context"], "@graph": whole},
+        indent=1,
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    assert syntax.jsonld_document(renderer.context, (p.jsonld for p in pieces)) == (
+        expected + "\n"
+    ).encode("utf-8")
+
+
+def test_an_empty_jsonld_document_is_what_json_writes(corpus: Path, tmp_path: Path) -> None:
+    context = syntax.load_context(Settings(root=corpus, dist=tmp_path / "dist"))
+    expected = json.dumps(
+        {"@context": context["@context"], "@graph": []},
+        indent=1,
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    assert syntax.jsonld_document(context, []) == (expected + "\n").encode("utf-8")
