@@ -7,7 +7,9 @@ their own graph, with the default graph as the union of them all.
 
 from __future__ import annotations
 
+import atexit
 import functools
+import shutil
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -48,6 +50,7 @@ Value = str | int | Decimal | bool
 def _build() -> tuple[Project, ox.Store, Settings]:
     # The reasoning cache lives next to dist: keep both out of the working tree.
     scratch = Path(tempfile.mkdtemp(prefix="defkg-reasoned-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
     settings = Settings(root=PROJECT_ROOT, dist=scratch / "dist")
     project = load_project(settings)
     inferred = infer(project, settings)
