@@ -27,7 +27,7 @@ from defkg import __version__, syntax, void
 from defkg.cache import PickleCache, digest_of, digest_of_lines
 from defkg.config import Settings
 from defkg.load import triples_of
-from defkg.reason import parallel_map
+from defkg.parallel import parallel_map
 
 Triple = tuple[Node, Node, Node]
 
@@ -147,7 +147,6 @@ class Renderer:
             for i, (key, block) in enumerate(blocks)
         ]
         return Fragment(lines, pieces, void.summarise(triples, self.settings))
-
 
 
 def merged_pieces(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -37,6 +37,8 @@ from defkg import __version__
 from defkg.cache import PickleCache, digest_of
 from defkg.config import Settings
 from defkg.errors import InputError
+from defkg.iris import IriScheme
+from defkg.parallel import parallel_map
 
 Triple = tuple[Node, Node, Node]
 
@@ -117,16 +119,26 @@ def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
     # the build makes these graphs; a data file may not fill them
     reserved = {iris.ontology_graph: "ontology/", iris.inferred_graph: "the reasoner"}
     reserved[iris.shapes_graph] = "shapes/"
+    keys = {}
+    records: dict[Path, FileRecord] = {}
     for path in data_files:
-        raw = read_bytes(path)
-        default_name = iris.graph(path.stem)
-        key = digest_of(_RECORD_FORMAT, __version__, str(default_name), path.suffix, raw)
-        record = cache.get(key)
+        keys[path] = digest_of(
+            _RECORD_FORMAT, __version__, str(iris.graph(path.stem)), path.suffix, read_bytes(path)
+        )
+        record = cache.get(keys[path])
         if isinstance(record, FileRecord):
-            unparsed[path] = default_name
-        else:
-            record = _load_data_file(dataset, path, decode(path, raw), default_name)
-            cache.put(key, record)
+            records[path] = record
+    # Files not seen before are parsed in worker processes, and only their records come back:
+    # the graphs are parsed again where they are used (a reasoning or validation pass), so
+    # that no process holds every graph of a large project (and forked workers share less).
+    misses = [path for path in data_files if path not in records]
+    for path, record in zip(misses, parallel_map(_record_or_error(iris), misses), strict=True):
+        if isinstance(record, InputError):
+            raise record
+        records[path] = record
+        cache.put(keys[path], record)
+    for path in data_files:
+        record = records[path]
         for name in record.names:
             if name in reserved:
                 raise InputError(
@@ -136,6 +148,7 @@ def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
             _claim(files, name, path)
         subject_lines[path] = record.subject_lines
         graph_lines.update(record.lines)
+        unparsed[path] = iris.graph(path.stem)
 
     shapes = Graph()
     for path in shape_files:
@@ -150,11 +163,23 @@ def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
     return Project(dataset, shapes, files, subject_lines, shape_files, graph_lines, unparsed)
 
 
-def _load_data_file(dataset: Dataset, path: Path, text: str, default_name: URIRef) -> FileRecord:
-    """Parse one data file into ``dataset`` and describe it (see :class:`FileRecord`)."""
-    lines = scan_subject_lines(text, str(default_name))
-    names = _parse_data_file(dataset, path, text, default_name)
-    return FileRecord(names, lines, {name: nt_lines(dataset.graph(name)) for name in names})
+def _record_or_error(iris: IriScheme) -> Callable[[Path], FileRecord | InputError]:
+    """Parse one data file and describe it (see :class:`FileRecord`); an error is returned,
+    not raised, so that the first bad file in file order is the one reported."""
+
+    def record(path: Path) -> FileRecord | InputError:
+        try:
+            text = read_text(path)
+            default_name = iris.graph(path.stem)
+            lines = scan_subject_lines(text, str(default_name))
+            dataset = Dataset()
+            names = _parse_data_file(dataset, path, text, default_name)
+            graphs = {name: nt_lines(dataset.graph(name)) for name in names}
+            return FileRecord(names, lines, graphs)
+        except InputError as error:
+            return error
+
+    return record
 
 
 def _parse_data_file(dataset: Dataset, path: Path, text: str, default_name: URIRef) -> list[URIRef]:

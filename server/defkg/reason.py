@@ -21,9 +21,6 @@ only speed: the graph is the same with and without it.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
-import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,6 +33,7 @@ from defkg.cache import PickleCache
 from defkg.config import Settings
 from defkg.instance_rules import Schema, instance_closure
 from defkg.load import Project, nt_lines, triples_of
+from defkg.parallel import parallel_map
 
 Triple = tuple[Node, Node, Node]
 R = TypeVar("R")
@@ -218,34 +216,6 @@ def _batch_additions(
         schema = set(context.schema)
         additions = {t for t in derived if t not in schema and not is_trivial(t)}
     return sorted(additions - context.closure, key=triple_key)
-
-
-_TASK: Callable[[Any], Any] | None = None
-
-
-def parallel_map(function: Callable[[Any], R], items: list[Any]) -> list[R]:
-    """``[function(item) for item in items]``, in forked worker processes when there are
-    several items and several CPUs (``DEFKG_BUILD_WORKERS`` caps them; 1 runs in-process).
-
-    ``function`` need not be picklable (the workers inherit it by forking); the items and
-    the results are pickled.
-    """
-    global _TASK
-    limit = int(os.environ.get("DEFKG_BUILD_WORKERS", "0") or 0) or (os.cpu_count() or 1)
-    workers = min(len(items), limit)
-    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(item) for item in items]
-    _TASK = function
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_run_task, items, chunksize=1)
-    finally:
-        _TASK = None
-
-
-def _run_task(item: Any) -> Any:
-    assert _TASK is not None  # set by parallel_map before the workers fork
-    return _TASK(item)
 
 
 def closure_additions(graph: Graph) -> set[Triple]:

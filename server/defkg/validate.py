@@ -33,7 +33,8 @@ from rdflib.term import Node
 from defkg.config import Settings
 from defkg.curate.hints import hint_lines
 from defkg.load import Project, triples_of
-from defkg.reason import ReasoningCache, base_graph_names, parallel_map, source_batches
+from defkg.parallel import parallel_map
+from defkg.reason import ReasoningCache, base_graph_names, source_batches
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
