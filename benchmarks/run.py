@@ -110,18 +110,40 @@ def tree_peak_kib(pid: int) -> int:
     return sum(status_kib(p, "VmHWM") for p in process_tree(pid))
 
 
+#: the peak summed PSS (KiB) of the last :func:`timed_command`
+LAST_PEAK_PSS_KIB = 0
+
+
+def tree_pss_kib(pid: int) -> int:
+    """The summed PSS of a process tree: each page shared after a fork counted once overall
+    (split among its sharers), where summed RSS counts it once per process."""
+    total = 0
+    for process in process_tree(pid):
+        try:
+            for line in Path(f"/proc/{process}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+                    break
+        except OSError:
+            pass
+    return total
+
+
 class RssSampler(threading.Thread):
-    """Samples the RSS of a process tree every 50 ms; ``peak`` is the largest sum seen."""
+    """Samples the RSS and PSS of a process tree every 50 ms; ``peak`` and ``peak_pss`` are
+    the largest sums seen."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.peak = 0
+        self.peak_pss = 0
         self._halt = threading.Event()
 
     def run(self) -> None:
         while not self._halt.is_set():
             self.peak = max(self.peak, tree_rss_kib(self.pid))
+            self.peak_pss = max(self.peak_pss, tree_pss_kib(self.pid))
             self._halt.wait(0.05)
 
     def stop(self) -> int:
@@ -131,7 +153,9 @@ class RssSampler(threading.Thread):
 
 
 def timed_command(command: list[str], log: Path, cwd: Path | None = None) -> tuple[float, int]:
-    """Run ``command`` to completion; wall seconds and peak RSS (KiB) of its process tree."""
+    """Run ``command`` to completion; wall seconds and peak RSS (KiB) of its process tree
+    (the peak PSS is in ``LAST_PEAK_PSS_KIB`` afterwards)."""
+    global LAST_PEAK_PSS_KIB
     with log.open("wb") as out:
         started = time.monotonic()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
@@ -140,6 +164,7 @@ def timed_command(command: list[str], log: Path, cwd: Path | None = None) -> tup
         code = process.wait()
         elapsed = time.monotonic() - started
         peak = sampler.stop()
+        LAST_PEAK_PSS_KIB = sampler.peak_pss
     if code != 0:
         raise BenchmarkFailed(f"{' '.join(command)} failed ({code}); see {log}")
     return elapsed, peak
@@ -514,11 +539,19 @@ def run_size(args: argparse.Namespace, triples: int, result: dict) -> None:
         generate.generate(corpus, reports)
         command = [*DEFKG, "build", "--root", str(corpus), "-q"]
         seconds, peak = timed_command(command, work / "build-full.log", cwd=corpus)
-        result["build_full"] = {"seconds": seconds, "peak_rss_mib": peak / 1024}
+        result["build_full"] = {
+            "seconds": seconds,
+            "peak_rss_mib": peak / 1024,
+            "peak_pss_mib": LAST_PEAK_PSS_KIB / 1024,
+        }
         print(f"full build {seconds:.1f} s, peak {peak / 1024:.0f} MiB", file=sys.stderr)
         change_one_report(corpus)
         seconds, peak = timed_command(command, work / "build-incremental.log", cwd=corpus)
-        result["build_incremental"] = {"seconds": seconds, "peak_rss_mib": peak / 1024}
+        result["build_incremental"] = {
+            "seconds": seconds,
+            "peak_rss_mib": peak / 1024,
+            "peak_pss_mib": LAST_PEAK_PSS_KIB / 1024,
+        }
         print(f"incremental build {seconds:.1f} s, peak {peak / 1024:.0f} MiB", file=sys.stderr)
 
     total = sum(1 for line in (dist / "defkg.nq").open("rb") if line.strip())
@@ -614,11 +647,13 @@ def markdown(results: list[dict]) -> str:
             f"{r['reports']} synthetic reports)\n"
         )
         if "build_full" in r:
+            full, incremental = r["build_full"], r["build_incremental"]
             lines.append(
-                f"- build: full {r['build_full']['seconds']:.1f} s "
-                f"(peak {r['build_full']['peak_rss_mib']:.0f} MiB), incremental after one report "
-                f"changed {r['build_incremental']['seconds']:.1f} s "
-                f"(peak {r['build_incremental']['peak_rss_mib']:.0f} MiB)"
+                f"- build: full {full['seconds']:.1f} s (peak summed RSS "
+                f"{full['peak_rss_mib']:.0f} MiB, PSS {full['peak_pss_mib']:.0f} MiB), "
+                f"incremental after one report changed {incremental['seconds']:.1f} s "
+                f"(RSS {incremental['peak_rss_mib']:.0f} MiB, PSS "
+                f"{incremental['peak_pss_mib']:.0f} MiB)"
             )
         starts = ", ".join(f"{k} {v:.2f} s" for k, v in r["startup_seconds"].items())
         lines.append(
