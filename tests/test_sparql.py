@@ -71,6 +71,32 @@ def test_get_post_form_and_post_direct_give_the_same_answer(sparql_server: Serve
     }
 
 
+@pytest.mark.parametrize(
+    ("path", "query", "accept", "status"),
+    [
+        ("sparql", FILLER, "application/sparql-results+json", 200),
+        ("sparql/inferred", FILLER, "text/csv", 200),
+        ("sparql", "SELECT * WHERE { ?s ?p }", None, 400),
+        ("sparql", "ASK {}", "image/png", 406),
+        ("sparql", "SELECT * WHERE { SERVICE <http://example.org/q> { ?s ?p ?o } }", None, 403),
+        ("sparql", "SELECT * WHERE { ?s ?p ?o } LIMIT 1", None, 200),
+    ],
+)
+def test_a_get_is_answered_as_a_post_is(
+    sparql_server: ServerProcess, path: str, query: str, accept: str | None, status: int
+) -> None:
+    # A GET with ?query= is answered before Flask runs; a POST goes through the Flask view.
+    by_get = get(sparql_server, path, accept=accept, query=query)
+    by_post = post_form(sparql_server, path, accept=accept, query=query)
+    assert by_get.status == by_post.status == status, by_get.text
+    assert by_get.body == by_post.body
+    for name in ("Content-Type", "Vary", "Access-Control-Allow-Origin", "ETag"):
+        assert by_get.header(name) == by_post.header(name), name
+    assert (by_get.header("X-Defkg-Cache") is None) == (by_post.header("X-Defkg-Cache") is None)
+    line = f'"GET /{path}?{urllib.parse.urlencode({"query": query})}" {status} '
+    assert line in sparql_server.log()
+
+
 def test_ask_answers_true_and_false(sparql_server: ServerProcess) -> None:
     assert ask(sparql_server, "ASK { kg:kazakhstan a defkg:Country }") is True
     assert ask(sparql_server, "ASK { kg:kazakhstan a defkg:Mission }") is False

@@ -142,7 +142,7 @@ class RepeatedRequests:
             if outcome is not None:
                 started = time.perf_counter()
                 start_response("200 OK", list(headers))
-                _log_access(environ, started)
+                log_access(environ, started)
                 return [outcome.body]
 
         def remember(status: str, headers: list[tuple[str, str]], exc_info=None):
@@ -160,7 +160,9 @@ class RepeatedRequests:
         return self.wsgi_app(environ, remember)
 
 
-def _log_access(environ: dict, started: float) -> None:
+def log_access(
+    environ: dict, started: float, status: int = 200, query_ms: float | None = None
+) -> None:
     """The access-log line ``defkg.web.app`` writes for requests that reach Flask."""
     if not _access_log.isEnabledFor(logging.INFO):
         return
@@ -168,12 +170,13 @@ def _log_access(environ: dict, started: float) -> None:
     if len(target) > 1000:
         target = target[:1000] + "…"
     _access_log.info(
-        '%s "%s %s" %s %.1fms',
+        '%s "%s %s" %s %.1fms%s',
         environ.get("REMOTE_ADDR") or "-",
-        "GET",
+        environ.get("REQUEST_METHOD", "GET"),
         target,
-        200,
+        status,
         (time.perf_counter() - started) * 1000,
+        f" query={query_ms:.1f}ms" if query_ms is not None else "",
     )
 
 

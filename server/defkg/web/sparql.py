@@ -15,17 +15,28 @@ Answers are cached (:mod:`defkg.web.result_cache`): a repeated request is answer
 web process's memory, and every answer carries an ``ETag`` so a client's ``If-None-Match``
 gets a 304. ``X-Defkg-Cache`` says ``hit``, ``miss`` or ``off`` (a SERVICE query, or the
 cache switched off with ``result_cache_bytes = 0``: then there is no ETag either).
+
+:func:`answer_query` is the endpoint's one answer to a checked request, in plain values. The
+Flask view wraps it, and so does :class:`PlainQueries`, which answers the common case (a GET
+with ``?query=``) before Flask runs: Flask's request handling was a large part of the web
+process's time per uncached answer. Both write the same status, headers, body and access line.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from dataclasses import replace
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from http import HTTPStatus
+from typing import ClassVar
 
 from flask import Blueprint, Response, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from jinja2 import TemplateNotFound
 from markupsafe import escape
+from werkzeug import urls as _werkzeug_urls  # noqa: F401 (registers "werkzeug.url_quote")
 
 from defkg import formats
 from defkg.config import Settings
@@ -35,6 +46,7 @@ from defkg.web.executor import QueryTimeout, Saturated
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.protocol import (
     ProtocolError,
+    ProtocolRequest,
     analyse_query,
     check_services,
     choose_types,
@@ -42,7 +54,13 @@ from defkg.web.protocol import (
     resolve_dataset,
 )
 from defkg.web.publication import Publication
-from defkg.web.result_cache import ENVIRON_KEY, RepeatedRequests, result_etag, result_key
+from defkg.web.result_cache import (
+    ENVIRON_KEY,
+    RepeatedRequests,
+    log_access,
+    result_etag,
+    result_key,
+)
 from defkg.web.service_relay import rewrite_services
 
 blueprint = Blueprint("sparql", __name__)
@@ -54,10 +72,13 @@ _METHODS = "GET, HEAD, POST, OPTIONS"
 
 @blueprint.record_once
 def answer_repeats_before_flask(state) -> None:
-    """Put :class:`RepeatedRequests` in front of the app (once, when it is assembled)."""
+    """Put :class:`RepeatedRequests` and :class:`PlainQueries` in front of the app (once, when
+    it is assembled): repeats first, then plain GET queries, then Flask for everything else."""
     publication = state.app.extensions["defkg"]
     state.app.wsgi_app = RepeatedRequests(
-        state.app.wsgi_app, publication.result_cache, publication.release_tag
+        PlainQueries(state.app.wsgi_app, publication),
+        publication.result_cache,
+        publication.release_tag,
     )
 
 
@@ -96,8 +117,69 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
             else b"",
             max_query_length=settings.max_query_length,
         )
-        if parsed is None:
-            return _describe(publication, with_inferences)
+    except ProtocolError as error:
+        return plain_error(error.status, error.message, error.headers)
+    if parsed is None:
+        return _describe(publication, with_inferences)
+    answer = answer_query(
+        publication,
+        parsed,
+        request.headers.get("Accept"),
+        with_inferences=with_inferences,
+        if_none_match=request.if_none_match.contains,
+    )
+    if answer.query_ms is not None:
+        g.defkg_query_ms = answer.query_ms
+    if answer.cache_key is not None:
+        request.environ[ENVIRON_KEY] = answer.cache_key  # lets RepeatedRequests answer repeats
+    if answer.status == 304:
+        response = Response(status=304)
+    else:
+        response = Response(answer.body, status=answer.status, content_type=answer.content_type)
+    for name, value in answer.headers.items():
+        response.headers[name] = value
+    return response
+
+
+_PLAIN_TEXT = "text/plain; charset=utf-8"
+
+
+@dataclass
+class QueryAnswer:
+    """The endpoint's answer to one query, in plain values (for Flask or bare WSGI)."""
+
+    status: int
+    body: bytes
+    content_type: str
+    #: ETag, X-Defkg-Cache, Retry-After: whichever apply
+    headers: dict[str, str] = field(default_factory=dict)
+    #: milliseconds spent waiting for the query pool (None: the pool was not asked)
+    query_ms: float | None = None
+    #: the result cache's key when the answer is (now) in the cache, for RepeatedRequests
+    cache_key: tuple | None = None
+
+
+def _refusal(status: int, message: str, headers: dict[str, str] | None = None) -> QueryAnswer:
+    """An error answer: the same plain-text body as ``plain_error``."""
+    return QueryAnswer(
+        status, (message.rstrip() + "\n").encode("utf-8"), _PLAIN_TEXT, dict(headers or {})
+    )
+
+
+def answer_query(
+    publication: Publication,
+    parsed: ProtocolRequest,
+    accept: str | None,
+    *,
+    with_inferences: bool,
+    if_none_match: Callable[[str], bool] | None = None,
+) -> QueryAnswer:
+    """Check a query, then answer it from the result cache or the query pool, within the limits.
+
+    ``if_none_match(etag)`` says whether the request's If-None-Match names that ETag (a 304).
+    """
+    settings: Settings = publication.settings
+    try:
         facts = analyse_query(parsed.query)
         check_services(facts, settings.service_allowlist)
         default_graphs, named_graphs = resolve_dataset(
@@ -106,11 +188,9 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
             publication.graph_names,
             publication.query_default_graphs(with_inferences),
         )
-        solutions_type, graph_type = choose_types(
-            request.headers.get("Accept"), parsed.format, facts.form
-        )
+        solutions_type, graph_type = choose_types(accept, parsed.format, facts.form)
     except ProtocolError as error:
-        return plain_error(error.status, error.message, error.headers)
+        return _refusal(error.status, error.message, error.headers)
 
     job = QueryJob(
         query=parsed.query,
@@ -126,16 +206,12 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
     tag = None if facts.services or not cache.enabled else publication.release_tag()
     cacheable = tag is not None
     etag = result_etag(tag, job) if tag is not None else None
-    if etag is not None and request.if_none_match.contains(etag):
-        response = Response(status=304)
-        response.set_etag(etag)
-        response.headers["X-Defkg-Cache"] = "hit"
-        return response
+    if etag is not None and if_none_match is not None and if_none_match(etag):
+        return QueryAnswer(304, b"", "", {"ETag": f'"{etag}"', "X-Defkg-Cache": "hit"})
     key = result_key(tag or "", job)
     outcome = cache.get(key) if cacheable else None
     if outcome is not None:
-        request.environ[ENVIRON_KEY] = key
-        return _answer(outcome, etag, "hit")
+        return _answer(outcome, etag, "hit", cache_key=key)
 
     timeout = settings.query_timeout
     relay = publication.service_relay if facts.services else None
@@ -155,40 +231,124 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
     try:
         outcome = publication.executor.run(job, timeout)
     except Saturated as error:
-        return plain_error(503, str(error), {"Retry-After": "2"})
+        answer = _refusal(503, str(error), {"Retry-After": "2"})
     except QueryTimeout as error:
         if session is not None and session.overflowed:
-            return plain_error(422, overflow)
-        return plain_error(504, str(error) + "; simplify it or add a LIMIT")
+            answer = _refusal(422, overflow)
+        else:
+            answer = _refusal(504, str(error) + "; simplify it or add a LIMIT")
+    else:
+        answer = None
     finally:
-        g.defkg_query_ms = (time.perf_counter() - started) * 1000
+        query_ms = (time.perf_counter() - started) * 1000
         if session is not None:
             relay.close(session)
+    if answer is not None:
+        answer.query_ms = query_ms
+        return answer
     # Checked before the outcome: a cut-off answer may even have parsed (SERVICE SILENT, TSV).
     if session is not None and session.overflowed:
-        return plain_error(422, overflow)
-    if outcome.status != 200:
+        answer = _refusal(422, overflow)
+    elif outcome.status != 200:
         message = outcome.body.decode("utf-8", "replace")
         if session is not None:
             # The engine's messages name the relay; people know the endpoint they asked for.
             for url, endpoint in zip(urls, facts.services, strict=True):
                 message = message.replace(url, endpoint)
-        return plain_error(outcome.status, message)
-    if cacheable and cache.put(key, outcome):
-        request.environ[ENVIRON_KEY] = key  # lets RepeatedRequests answer the next repeat
-    return _answer(outcome, etag, "miss" if cacheable else "off")
+        answer = _refusal(outcome.status, message)
+    else:
+        kept = cacheable and cache.put(key, outcome)
+        answer = _answer(outcome, etag, "miss" if cacheable else "off", key if kept else None)
+    answer.query_ms = query_ms
+    return answer
 
 
-def _answer(outcome: QueryOutcome, etag: str | None, cache_state: str) -> Response:
+def _answer(
+    outcome: QueryOutcome, etag: str | None, cache_state: str, cache_key: tuple | None
+) -> QueryAnswer:
     """A 200 with the serialised result, its ETag, and whether the result cache answered."""
     content_type = outcome.media_type
     if content_type.startswith("text/") or content_type.endswith("json"):
         content_type += "; charset=utf-8"
-    response = Response(outcome.body, status=200, content_type=content_type)
-    if etag is not None:
-        response.set_etag(etag)
-    response.headers["X-Defkg-Cache"] = cache_state
-    return response
+    headers = {"ETag": f'"{etag}"'} if etag is not None else {}
+    headers["X-Defkg-Cache"] = cache_state
+    return QueryAnswer(200, outcome.body, content_type, headers, cache_key=cache_key)
+
+
+class PlainQueries:
+    """WSGI middleware: answers ``GET /sparql[/inferred]?query=…`` without Flask.
+
+    Uses :func:`answer_query`, as the view does, and adds what the app's hooks add to the
+    view's answers (``Vary: Accept``, CORS, the access-log line), so the two are the same to
+    a client. Anything else (POST, HEAD, OPTIONS, no query, If-None-Match) goes to Flask.
+    """
+
+    #: the paths it answers, and whether each adds the inferences
+    PATHS: ClassVar[dict[str, bool]] = {"/sparql": False, "/sparql/inferred": True}
+
+    def __init__(self, wsgi_app, publication: Publication) -> None:
+        self.wsgi_app = wsgi_app
+        self.publication = publication
+
+    def __call__(self, environ: dict, start_response):
+        with_inferences = self.PATHS.get(environ.get("PATH_INFO", ""))
+        if (
+            with_inferences is None
+            or environ.get("REQUEST_METHOD") != "GET"
+            or "HTTP_IF_NONE_MATCH" in environ
+            or "query" not in (args := _query_args(environ.get("QUERY_STRING", "")))
+        ):
+            return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
+        try:
+            parsed = parse_request(
+                "GET",
+                environ.get("CONTENT_TYPE"),
+                args,
+                {},
+                b"",
+                max_query_length=self.publication.settings.max_query_length,
+            )
+            if parsed is None:  # not reached while "query" is among the arguments
+                return self.wsgi_app(environ, start_response)
+            answer = answer_query(
+                self.publication,
+                parsed,
+                environ.get("HTTP_ACCEPT"),
+                with_inferences=with_inferences,
+            )
+        except ProtocolError as error:
+            answer = _refusal(error.status, error.message, error.headers)
+        except Exception:  # as the app's error handler: a short message, never a traceback
+            _log.exception("unhandled error answering GET %s", environ.get("PATH_INFO"))
+            answer = _refusal(500, "internal error: the request could not be answered")
+        if answer.cache_key is not None:
+            environ[ENVIRON_KEY] = answer.cache_key
+        headers = [
+            ("Content-Type", answer.content_type),
+            ("Content-Length", str(len(answer.body))),
+            *answer.headers.items(),
+            ("Vary", "Accept"),
+            ("Access-Control-Allow-Origin", "*"),
+        ]
+        reason = HTTPStatus(answer.status).phrase
+        start_response(f"{answer.status} {reason}", headers)
+        log_access(environ, started, answer.status, answer.query_ms)
+        return [answer.body]
+
+
+def _query_args(query_string: str) -> dict[str, list[str]]:
+    """The parameters of a WSGI query string exactly as Werkzeug's ``request.args`` reads them
+    (every value kept; invalid UTF-8 in an escape stays percent-encoded); {} when the raw
+    string is not UTF-8, which is left to Flask."""
+    try:
+        text = query_string.encode("latin-1").decode()
+    except UnicodeError:
+        return {}
+    return urllib.parse.parse_qs(text, keep_blank_values=True, errors="werkzeug.url_quote")
+
+
+_log = logging.getLogger(__name__)
 
 
 def _preflight() -> Response:
