@@ -190,3 +190,26 @@ def test_an_empty_jsonld_document_is_what_json_writes(corpus: Path, tmp_path: Pa
         sort_keys=True,
     )
     assert syntax.jsonld_document(context, []) == (expected + "\n").encode("utf-8")
+
+
+def test_a_build_removes_the_cache_entries_it_no_longer_needs(corpus: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(corpus, project)
+    settings = Settings(root=project, dist=tmp_path / "out" / "dist")
+    build(settings, quiet=True)
+    folders = ("load", "reason", "validate", "publish")
+
+    def entries() -> dict[str, set[str]]:
+        return {f: {p.name for p in (cache_dir(settings) / f).glob("*.pickle")} for f in folders}
+
+    before = entries()
+    report = sorted(p for p in (project / "data").glob("*.ttl") if p.name != "entities.ttl")[0]
+    with report.open("a", encoding="utf-8") as handle:
+        handle.write(f'kg:{report.stem}-note rdfs:label "an added note"@en .\n')
+    build(settings, quiet=True)
+    after = entries()
+    for folder in folders:
+        assert len(after[folder]) == len(before[folder]), folder
+    # the edited file's old record is gone, its new one is there
+    assert after["load"] != before["load"]
+    assert len(after["load"] - before["load"]) == 1

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from defkg import cache
 from defkg.config import Settings
 from defkg.errors import DefkgError, ValidationFailed
 from defkg.load import Project, load_project
@@ -46,12 +47,15 @@ def check(settings: Settings, *, quiet: bool = False) -> ValidationOutcome:
 def build(settings: Settings, *, quiet: bool = False) -> Path:
     """Load, reason, validate and publish the release; return the release directory."""
     progress = Progress(quiet)
+    cache.begin_build()
     project, inferences, outcome = _checked(settings, progress)
     release = progress.stage(
         "publish",
         lambda: publish(project, inferences, outcome, settings),
         lambda path: f"release written to {path}",
     )
+    # what this build did not use belongs to inputs that are gone
+    cache.prune()
     return release
 
 
@@ -70,7 +74,7 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
         lambda: load_project(settings, write_cache=write_cache),
         lambda p: (
             f"{len(p.files)} graphs, {sum(len(p.lines(n)) for n in p.files)} triples "
-            f"({len(p.files) - len(p.unparsed)} parsed, the rest from the cache), "
+            f"({p.read_anew} files parsed, the rest known from the cache), "
             f"{len(p.shapes)} shape triples"
         ),
     )

@@ -5,6 +5,10 @@ graphs) keeps its entries in a folder of ``.defkg-cache/`` next to the output di
 pickle per key. A key is a SHA-256 of everything the result depends on, so a stale entry is
 never read: it is only never asked for again. The caches change only speed; a build gives the
 same bytes with and without them.
+
+A build notes which entries it read or wrote (:func:`begin_build`); after it has published,
+:func:`prune` removes the others, whose inputs are gone, so the caches do not grow with every
+edit of a long curating session.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +26,30 @@ from defkg.config import Settings
 def cache_dir(settings: Settings) -> Path:
     """``.defkg-cache/`` next to the output directory."""
     return Path(os.path.abspath(settings.dist)).parent / ".defkg-cache"
+
+
+#: the entries of each cache folder that the current build read or wrote
+_used: defaultdict[Path, set[str]] = defaultdict(set)
+
+
+def begin_build() -> None:
+    """Start noting the entries a build uses (see :func:`prune`)."""
+    _used.clear()
+
+
+def prune() -> int:
+    """Remove the entries of the folders this build used that it did not use; return how many.
+
+    Called after a successful build only: a failed build has not used everything it will need.
+    """
+    removed = 0
+    for folder, keys in _used.items():
+        for entry in folder.glob("*.pickle"):
+            if entry.stem not in keys:
+                entry.unlink(missing_ok=True)
+                removed += 1
+    _used.clear()
+    return removed
 
 
 class PickleCache:
@@ -35,14 +64,17 @@ class PickleCache:
         try:
             with open(self.folder / (key + ".pickle"), "rb") as handle:
                 # our own cache files, written below: not untrusted input
-                return pickle.load(handle)
+                value = pickle.load(handle)
         except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
             return None
+        _used[self.folder].add(key)
+        return value
 
     def put(self, key: str, value: Any) -> None:
         """Store ``value`` under ``key``; a cache that cannot be written only costs time."""
         if not self.writable:
             return
+        _used[self.folder].add(key)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             target = self.folder / (key + ".pickle")

@@ -66,8 +66,10 @@ class Project:
     shape_files: list[Path] = field(default_factory=list)  #: the files of shapes/, sorted
     #: each graph's sorted N-Triples lines (blank nodes with their stable labels)
     graph_lines: dict[URIRef, list[str]] = field(default_factory=dict)
-    #: files known from the cache and not parsed yet: parsed on first use by :meth:`graph`
+    #: data files not parsed in this process yet: parsed on first use by :meth:`graph`
     unparsed: dict[Path, URIRef] = field(default_factory=dict)
+    #: how many data files were parsed at load (the others were known from the cache)
+    read_anew: int = 0
 
     def graph(self, name: URIRef) -> Graph:
         """The named graph ``name`` of the dataset (its file is parsed now if it was not)."""
@@ -160,7 +162,9 @@ def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
     for prefix, namespace in iris.prefixes().items():
         dataset.bind(prefix, namespace, replace=True)
         shapes.bind(prefix, namespace, replace=True)
-    return Project(dataset, shapes, files, subject_lines, shape_files, graph_lines, unparsed)
+    return Project(
+        dataset, shapes, files, subject_lines, shape_files, graph_lines, unparsed, len(misses)
+    )
 
 
 def _record_or_error(iris: IriScheme) -> Callable[[Path], FileRecord | InputError]:
