@@ -66,16 +66,24 @@ class Project:
     shape_files: list[Path] = field(default_factory=list)  #: the files of shapes/, sorted
     #: each graph's sorted N-Triples lines (blank nodes with their stable labels)
     graph_lines: dict[URIRef, list[str]] = field(default_factory=dict)
-    #: data files not parsed in this process yet: parsed on first use by :meth:`graph`
-    unparsed: dict[Path, URIRef] = field(default_factory=dict)
+    #: data files whose graphs are not in ``dataset`` yet, with those graphs' names
+    unparsed: dict[Path, list[URIRef]] = field(default_factory=dict)
     #: how many data files were parsed at load (the others were known from the cache)
     read_anew: int = 0
 
     def graph(self, name: URIRef) -> Graph:
-        """The named graph ``name`` of the dataset (its file is parsed now if it was not)."""
+        """The named graph ``name`` of the dataset, filled now if it was not.
+
+        A data file's graphs are filled from their N-Triples lines, which hold the file's
+        triples with their stable blank-node labels: reading them back is cheaper than
+        parsing the Turtle and labelling the blank nodes again.
+        """
         path = self.files.get(name)
         if path is not None and path in self.unparsed:
-            _parse_data_file(self.dataset, path, read_text(path), self.unparsed.pop(path))
+            for each in self.unparsed.pop(path):
+                graph = self.dataset.graph(each)
+                for triple in triples_of(self.graph_lines[each]):
+                    graph.add(triple)
         return self.dataset.graph(name)
 
     def is_parsed(self, name: URIRef) -> bool:
@@ -107,7 +115,7 @@ def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
     files: dict[URIRef, Path] = {}
     subject_lines: dict[Path, dict[Node, int]] = {}
     graph_lines: dict[URIRef, list[str]] = {}
-    unparsed: dict[Path, URIRef] = {}
+    unparsed: dict[Path, list[URIRef]] = {}
 
     ontology_graph = dataset.graph(iris.ontology_graph)
     for path in ontology_files:
@@ -150,7 +158,7 @@ def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
             _claim(files, name, path)
         subject_lines[path] = record.subject_lines
         graph_lines.update(record.lines)
-        unparsed[path] = iris.graph(path.stem)
+        unparsed[path] = list(record.names)
 
     shapes = Graph()
     for path in shape_files:
