@@ -72,7 +72,7 @@ def test_an_edit_parses_and_renders_only_its_batch(
         return parse(dataset, path, text, name)
 
     def counting_render(self, graphs):  # type: ignore[no-untyped-def]
-        rendered.extend(lines for lines, _triples, _jsonld in graphs)
+        rendered.extend(lines for lines, _jsonld in graphs)
         return render(self, graphs)
 
     monkeypatch.setattr(defkg.load, "_parse_data_file", counting_parse)

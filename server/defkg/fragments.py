@@ -73,15 +73,9 @@ class Renderer:
             json.dumps(self.context, sort_keys=True),
         )
 
-    def fragments(
-        self, graphs: Sequence[tuple[list[str], bool]], triples_of_graph=None
-    ) -> list[Fragment]:
+    def fragments(self, graphs: Sequence[tuple[list[str], bool]]) -> list[Fragment]:
         """One fragment per (lines, with JSON-LD) of ``graphs``, from the cache or rendered
-        in worker processes.
-
-        ``triples_of_graph(i)`` may give the triples of graph ``i`` when they are at hand
-        (parsed already); otherwise they are read back from the lines.
-        """
+        in worker processes (which read the triples back from the lines)."""
         keys = [
             digest_of(self.setting_key, str(with_jsonld), digest_of_lines(lines))
             for lines, with_jsonld in graphs
@@ -91,16 +85,7 @@ class Renderer:
         tasks = [todo[i : i + _GRAPHS_PER_TASK] for i in range(0, len(todo), _GRAPHS_PER_TASK)]
 
         def render(task: list[int]) -> list[Fragment]:
-            return self.render_many(
-                [
-                    (
-                        graphs[i][0],
-                        triples_of_graph(i) if triples_of_graph else None,
-                        graphs[i][1],
-                    )
-                    for i in task
-                ]
-            )
+            return self.render_many([graphs[i] for i in task])
 
         for task, rendered in zip(tasks, parallel_map(render, tasks), strict=True):
             for i, fragment in zip(task, rendered, strict=True):
@@ -108,14 +93,12 @@ class Renderer:
                 found[i] = fragment
         return found  # type: ignore[return-value]
 
-    def render_many(
-        self, graphs: list[tuple[list[str], Iterable[Triple] | None, bool]]
-    ) -> list[Fragment]:
+    def render_many(self, graphs: list[tuple[list[str], bool]]) -> list[Fragment]:
         """Render several graphs; their JSON-LD nodes are compacted together (one pyld run)."""
         parts = []
         to_compact: list[dict] = []
-        for lines, triples, with_jsonld in graphs:
-            triples = list(triples) if triples is not None else triples_of(lines)
+        for lines, with_jsonld in graphs:
+            triples = triples_of(lines)
             blocks = syntax.subject_blocks(triples, self.terms)
             nodes = syntax.expanded_nodes(triples) if with_jsonld else []
             parts.append((lines, triples, blocks, len(to_compact), len(nodes)))

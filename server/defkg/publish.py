@@ -75,17 +75,10 @@ def release_contents(
     passes = list(inferences)
     shapes_lines = nt_lines(project.shapes)
 
-    def parsed_triples(i: int) -> Graph | None:
-        # a graph parsed already is rendered from its triples, not read back from its lines
-        if i < len(asserted_names) and project.is_parsed(asserted_names[i]):
-            return project.graph(asserted_names[i])
-        return None
-
     fragments = renderer.fragments(
         [(project.lines(name), True) for name in asserted_names]
         + [(inferences[name], False) for name in passes]
-        + [(shapes_lines, False)],
-        parsed_triples,
+        + [(shapes_lines, False)]
     )
     asserted = fragments[: len(asserted_names)]
     by_pass = fragments[len(asserted_names) : -1]
