@@ -86,6 +86,13 @@ class Project:
                     graph.add(triple)
         return self.dataset.graph(name)
 
+    def triples(self, name: URIRef) -> list[Triple]:
+        """The triples of graph ``name``, read from its lines when the graph is not in
+        ``dataset`` (without filling it: a pass that only reads the triples needs no index)."""
+        if self.is_parsed(name):
+            return list(self.dataset.graph(name))
+        return triples_of(self.graph_lines[name])
+
     def is_parsed(self, name: URIRef) -> bool:
         """Whether graph ``name`` is in the dataset already (see :meth:`graph`)."""
         return self.files.get(name) not in self.unparsed

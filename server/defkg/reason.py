@@ -195,7 +195,7 @@ def _batch_additions(
     data: set[Triple] = set()
     nodes: set[Node] = set()
     for name in batch:
-        for triple in project.graph(name):
+        for triple in project.triples(name):
             data.add(triple)
             nodes.add(triple[0])
             nodes.add(triple[2])

@@ -149,7 +149,7 @@ def validate(
             graph += base
             mentioned: set[Node] = set()
             for name in names:
-                for triple in project.graph(name):
+                for triple in project.triples(name):
                     graph.add(triple)
                     mentioned.update((triple[0], triple[2]))
             for triple in inferences(names[0]):
