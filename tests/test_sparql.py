@@ -11,12 +11,13 @@ import io
 import json
 import urllib.parse
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDF
+from rdflib.namespace import RDF, RDFS
 
 from conftest import FIXTURE_FILLER, ServerProcess, http_fetch
 
@@ -459,6 +460,22 @@ def test_service_description(sparql_server: ServerProcess, accept: str, rdflib_f
     triples = graph.value(default, URIRef("http://rdfs.org/ns/void#triples"))
     count = json_rows(get(sparql_server, query="SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"))
     assert int(triples) == int(count[0]["n"]["value"])
+
+
+def test_service_description_states_every_limit_in_defined_terms(
+    sparql_server: ServerProcess, project_root: Path
+) -> None:
+    answer = get(sparql_server, accept="text/turtle")
+    graph = Graph().parse(data=answer.body, format="turtle")
+    service = URIRef(sparql_server.url + "sparql")
+    ontology = Graph().parse(project_root / "ontology" / "defkg.ttl")
+    stated = {p for p in graph.predicates(service, None) if str(p).startswith(BASE + "ontology/")}
+    assert URIRef(BASE + "ontology/maxServiceAnswerBytes") in stated
+    assert int(graph.value(service, URIRef(BASE + "ontology/maxServiceAnswerBytes"))) > 0
+    for term in stated:
+        # a term of ours that the endpoint uses is one a reader can look up
+        assert ontology.value(term, RDFS.label) is not None, term
+        assert ontology.value(term, RDFS.comment) is not None, term
 
 
 def test_browsers_get_the_query_page(sparql_server: ServerProcess) -> None:

@@ -476,6 +476,7 @@ def service_description(
     limits = [
         ("queryTimeLimit", settings.query_timeout, XSD.decimal),
         ("serviceTimeLimit", settings.service_timeout, XSD.decimal),
+        ("maxServiceAnswerBytes", settings.service_max_bytes, XSD.integer),
         ("maxQueryLength", settings.max_query_length, XSD.integer),
         ("maxRequestBytes", settings.max_request_bytes, XSD.integer),
         ("maxResultRows", settings.max_result_rows, XSD.integer),
