@@ -154,9 +154,9 @@ def test_pieces_of_graphs_that_share_a_subject_make_the_union(corpus: Path, tmp_
     first = project.lines(entities)
 
     renderer = Renderer(settings)
-    pieces = merged_pieces(
-        renderer.fragments([(first, True), (second, True)]), renderer, with_jsonld=True
-    )
+    fragments = renderer.fragments([(first, True), (second, True)])
+    pairs = zip((first, second), fragments, strict=True)
+    pieces = merged_pieces(pairs, renderer, with_jsonld=True)
     union = Graph()
     for triples in (project.graph(entities), project.graph(report), extra):
         for triple in triples:

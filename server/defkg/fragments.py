@@ -14,13 +14,10 @@ A subject described in several graphs is rendered again from the union of its li
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
-from operator import attrgetter
 
-from rdflib.plugins.serializers.nt import _nt_row
 from rdflib.term import Node
 
 from defkg import __version__, syntax, void
@@ -32,26 +29,29 @@ from defkg.parallel import parallel_map
 Triple = tuple[Node, Node, Node]
 
 #: bump when what a fragment holds, or how it is rendered, changes
-_FORMAT = "fragment-1"
+_FORMAT = "fragment-2"
 #: graphs rendered per worker task: enough nodes per pyld call to amortise its set-up
 _GRAPHS_PER_TASK = 16
 
 
 @dataclass(frozen=True)
 class Piece:
-    """One subject of one graph: its N-Triples lines, its Turtle block, its JSON-LD node."""
+    """One subject of one graph: where its lines are, its Turtle block, its JSON-LD node."""
 
     key: syntax.SubjectKey
-    lines: tuple[str, ...]
+    #: the subject's lines are ``lines[start:end]`` of its graph's sorted lines (a subject's
+    #: lines are consecutive there, and subjects come in the order of their keys)
+    start: int
+    end: int
     turtle: str
     jsonld: str  #: empty when the graph is not part of the JSON-LD dump
 
 
 @dataclass(frozen=True)
 class Fragment:
-    """A graph, rendered: its sorted lines, its subjects' pieces in order, its VoID summary."""
+    """A graph, rendered: its subjects' pieces in order, and its VoID summary. The graph's
+    lines are not kept again here: whoever holds the fragment holds them."""
 
-    lines: list[str]
     pieces: list[Piece]
     summary: void.Summary
 
@@ -117,40 +117,53 @@ class Renderer:
         blocks: list[tuple[syntax.SubjectKey, str]],
         node_texts: list[str],
     ) -> Fragment:
-        lines_by_subject: dict[syntax.SubjectKey, list[str]] = defaultdict(list)
-        for triple in triples:
-            lines_by_subject[syntax.subject_key(triple[0])].append(_nt_row(triple))
+        spans = _subject_spans(lines)
+        if [key for key, _block in blocks] != [key for key, _start, _end in spans]:
+            raise AssertionError("the subjects of the lines and of the blocks differ")
         pieces = [
-            Piece(
-                key,
-                tuple(sorted(set(lines_by_subject[key]))),
-                block,
-                node_texts[i] if node_texts else "",
-            )
-            for i, (key, block) in enumerate(blocks)
+            Piece(key, start, end, block, node_texts[i] if node_texts else "")
+            for i, ((key, block), (_key, start, end)) in enumerate(zip(blocks, spans, strict=True))
         ]
-        return Fragment(lines, pieces, void.summarise(triples, self.settings))
+        return Fragment(pieces, void.summarise(triples, self.settings))
+
+
+def _subject_spans(lines: list[str]) -> list[tuple[syntax.SubjectKey, int, int]]:
+    """Each subject's key and the range of its lines in sorted N-Triples ``lines``.
+
+    A line starts with its subject and a space (neither IRIs nor blank-node labels hold
+    spaces), so sorting lines sorts subjects in the order of :func:`defkg.syntax.subject_key`.
+    """
+    spans = []
+    start = 0
+    for subject, group in groupby(lines, key=lambda line: line[: line.index(" ")]):
+        end = start + sum(1 for _line in group)
+        spans.append(((subject.startswith("_:"), subject), start, end))
+        start = end
+    return spans
 
 
 def merged_pieces(
-    fragments: Iterable[Fragment], renderer: Renderer, *, with_jsonld: bool
+    parts: Iterable[tuple[list[str], Fragment]], renderer: Renderer, *, with_jsonld: bool
 ) -> list[Piece]:
-    """The pieces of the union of ``fragments``, in subject order.
+    """The pieces of the union of graphs, given as (sorted lines, fragment), in subject order.
 
-    A subject found in several fragments (an entity that several passes draw inferences
-    about) is rendered again from all its lines; those renderings are cached like graphs.
+    A subject found in several graphs (an entity that several passes draw inferences about)
+    is rendered again from all its lines; those renderings are cached like graphs.
     """
     everything = sorted(
-        (piece for fragment in fragments for piece in fragment.pieces), key=attrgetter("key")
+        ((piece, lines) for lines, fragment in parts for piece in fragment.pieces),
+        key=lambda item: item[0].key,
     )
     merged: list[Piece | None] = []
     shared: list[list[str]] = []
-    for _key, group in groupby(everything, key=attrgetter("key")):
+    for _key, group in groupby(everything, key=lambda item: item[0].key):
         same = list(group)
         if len(same) == 1:
-            merged.append(same[0])
+            merged.append(same[0][0])
         else:
             merged.append(None)
-            shared.append(sorted({line for piece in same for line in piece.lines}))
+            shared.append(
+                sorted({line for piece, lines in same for line in lines[piece.start : piece.end]})
+            )
     again = iter(renderer.fragments([(lines, with_jsonld) for lines in shared]))
     return [piece if piece is not None else next(again).pieces[0] for piece in merged]

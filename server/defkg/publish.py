@@ -75,21 +75,27 @@ def release_contents(
     passes = list(inferences)
     shapes_lines = nt_lines(project.shapes)
 
+    asserted_lines_by_graph = [project.lines(name) for name in asserted_names]
+    pass_lines = [inferences[name] for name in passes]
     fragments = renderer.fragments(
-        [(project.lines(name), True) for name in asserted_names]
-        + [(inferences[name], False) for name in passes]
+        [(lines, True) for lines in asserted_lines_by_graph]
+        + [(lines, False) for lines in pass_lines]
         + [(shapes_lines, False)]
     )
     asserted = fragments[: len(asserted_names)]
     by_pass = fragments[len(asserted_names) : -1]
     shapes = fragments[-1]
 
-    asserted_pieces = merged_pieces(asserted, renderer, with_jsonld=True)
-    inferred_pieces = merged_pieces(by_pass, renderer, with_jsonld=False)
-    asserted_lines = sorted({line for fragment in asserted for line in fragment.lines})
+    asserted_pieces = merged_pieces(
+        zip(asserted_lines_by_graph, asserted, strict=True), renderer, with_jsonld=True
+    )
+    inferred_pieces = merged_pieces(
+        zip(pass_lines, by_pass, strict=True), renderer, with_jsonld=False
+    )
+    asserted_lines = sorted({line for lines in asserted_lines_by_graph for line in lines})
     # the reasoner keeps no line under two passes and none that is asserted
-    inferred_lines = sorted(line for fragment in by_pass for line in fragment.lines)
-    graph_lines = {name: project.lines(name) for name in asserted_names}
+    inferred_lines = sorted(line for lines in pass_lines for line in lines)
+    graph_lines = dict(zip(asserted_names, asserted_lines_by_graph, strict=True))
     graph_lines[iris.inferred_graph] = inferred_lines
     graph_lines[iris.shapes_graph] = shapes_lines
     blocks = {
@@ -100,11 +106,13 @@ def release_contents(
     blocks[iris.shapes_graph] = [piece.turtle for piece in shapes.pieces]
 
     files: dict[str, bytes] = {}
-    files["defkg.nq"] = "".join(
-        sorted(
-            line[:-2] + f"{name.n3()} .\n" for name, lines in graph_lines.items() for line in lines
-        )
-    ).encode("utf-8")
+    quads = []
+    for name, lines in graph_lines.items():
+        ending = f"{name.n3()} .\n"
+        quads.extend(line[:-2] + ending for line in lines)
+    quads.sort()
+    files["defkg.nq"] = "".join(quads).encode("utf-8")
+    del quads
     files["defkg.nt"] = "".join(asserted_lines).encode("utf-8")
     files["defkg.trig"] = syntax.trig_document(
         prefixes, [(renderer.terms(name), blocks[name]) for name in sorted(blocks, key=str)]
