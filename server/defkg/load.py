@@ -10,9 +10,11 @@ yields the same labels: the reasoning cache and the byte-identical dumps depend 
 
 Each graph also has a canonical text form, its sorted N-Triples lines (:meth:`Project.lines`),
 which the later stages compare, hash and merge instead of rdflib terms. A data file's lines,
-graph names and subject lines are cached in ``.defkg-cache/load/`` under the hash of its bytes:
-a file seen before is not parsed at load, only when a stage asks for its graph
-(:meth:`Project.graph`), so that an incremental build parses only what changed.
+graph names and subject lines are cached in ``.defkg-cache/load/`` under the hash of its bytes,
+so a file seen before is not parsed again; files not seen before are parsed in worker
+processes. The data graphs are not kept: a stage that needs one reads it back from its lines
+(:meth:`Project.graph`, :meth:`Project.triples`), so no process holds a large project whole
+and an incremental build parses only what changed.
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
     # the build makes these graphs; a data file may not fill them
     reserved = {iris.ontology_graph: "ontology/", iris.inferred_graph: "the reasoner"}
     reserved[iris.shapes_graph] = "shapes/"
-    keys = {}
+    keys: dict[Path, str] = {}
     records: dict[Path, FileRecord] = {}
     for path in data_files:
         keys[path] = digest_of(
