@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import owlrl
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
@@ -36,7 +36,6 @@ from defkg.load import Project, nt_lines, triples_of
 from defkg.parallel import parallel_map
 
 Triple = tuple[Node, Node, Node]
-R = TypeVar("R")
 
 #: Terms of these vocabularies are built in: what the closure says about them is noise.
 BUILT_IN = (str(RDF), str(RDFS), str(OWL), str(XSD))
