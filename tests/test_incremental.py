@@ -22,7 +22,7 @@ import defkg.fragments
 import defkg.load
 from defkg import syntax
 from defkg.build import build
-from defkg.cache import cache_dir
+from defkg.cache import cache_dir, code_digest
 from defkg.config import Settings
 from defkg.fragments import Renderer, merged_pieces
 from defkg.load import load_project, nt_lines
@@ -211,3 +211,17 @@ def test_a_build_removes_the_cache_entries_it_no_longer_needs(corpus: Path, tmp_
     # the edited file's old record is gone, its new one is there
     assert after["load"] != before["load"]
     assert len(after["load"] - before["load"]) == 1
+
+
+def test_cache_keys_follow_the_code(tmp_path: Path) -> None:
+    """An entry made by other code is never read: the keys hash the code's source files."""
+    source = tmp_path / "defkg_probe_module.py"
+    source.write_text("ANSWER = 1\n", encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("defkg_probe_module", source)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    before = code_digest(module)
+    assert code_digest(module) == before
+    source.write_text("ANSWER = 2\n", encoding="utf-8")
+    assert code_digest(module) != before

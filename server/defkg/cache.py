@@ -18,6 +18,7 @@ import os
 import pickle
 from collections import defaultdict
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from defkg.config import Settings
@@ -93,6 +94,12 @@ def digest_of(*parts: str | bytes) -> str:
         digest.update(part.encode("utf-8") if isinstance(part, str) else part)
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def code_digest(*modules: ModuleType) -> str:
+    """SHA-256 of the source files of ``modules``: part of a key, so that an entry made by
+    other code (a developer's edit, not only a new release) is never read."""
+    return digest_of(*(Path(module.__file__ or "").read_bytes() for module in modules))
 
 
 def digest_of_lines(lines: list[str]) -> str:

@@ -14,6 +14,7 @@ A subject described in several graphs is rendered again from the union of its li
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
@@ -21,15 +22,13 @@ from itertools import groupby
 from rdflib.term import Node
 
 from defkg import __version__, syntax, void
-from defkg.cache import PickleCache, digest_of, digest_of_lines
+from defkg.cache import PickleCache, code_digest, digest_of, digest_of_lines
 from defkg.config import Settings
 from defkg.load import triples_of
 from defkg.parallel import parallel_map
 
 Triple = tuple[Node, Node, Node]
 
-#: bump when what a fragment holds, or how it is rendered, changes
-_FORMAT = "fragment-2"
 #: graphs rendered per worker task: enough nodes per pyld call to amortise its set-up
 _GRAPHS_PER_TASK = 16
 
@@ -66,7 +65,7 @@ class Renderer:
         self.context = syntax.load_context(settings)
         self.cache = PickleCache(settings, "publish", writable=write_cache)
         self.setting_key = digest_of(
-            _FORMAT,
+            code_digest(sys.modules[__name__], syntax, void),
             __version__,
             settings.base,
             json.dumps(self.prefixes, sort_keys=True),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,16 +37,13 @@ from rdflib.plugins.serializers.nt import _nt_row
 from rdflib.term import Node
 
 from defkg import __version__
-from defkg.cache import PickleCache, digest_of
+from defkg.cache import PickleCache, code_digest, digest_of
 from defkg.config import Settings
 from defkg.errors import InputError
 from defkg.iris import IriScheme
 from defkg.parallel import parallel_map
 
 Triple = tuple[Node, Node, Node]
-
-#: bump when what a cached file record holds, or how it is made, changes
-_RECORD_FORMAT = "load-record-1"
 
 
 @dataclass
@@ -138,11 +136,12 @@ def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
     # the build makes these graphs; a data file may not fill them
     reserved = {iris.ontology_graph: "ontology/", iris.inferred_graph: "the reasoner"}
     reserved[iris.shapes_graph] = "shapes/"
+    code = code_digest(sys.modules[__name__])
     keys: dict[Path, str] = {}
     records: dict[Path, FileRecord] = {}
     for path in data_files:
         keys[path] = digest_of(
-            _RECORD_FORMAT, __version__, str(iris.graph(path.stem)), path.suffix, read_bytes(path)
+            code, __version__, str(iris.graph(path.stem)), path.suffix, read_bytes(path)
         )
         record = cache.get(keys[path])
         if isinstance(record, FileRecord):

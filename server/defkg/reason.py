@@ -21,6 +21,7 @@ only speed: the graph is the same with and without it.
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,8 @@ import owlrl
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from defkg import __version__
-from defkg.cache import PickleCache
+from defkg import __version__, instance_rules, load
+from defkg.cache import PickleCache, code_digest
 from defkg.config import Settings
 from defkg.instance_rules import Schema, instance_closure
 from defkg.load import Project, nt_lines, triples_of
@@ -270,12 +271,20 @@ class ReasoningCache:
     """Per-pass results on disk, keyed by a hash of every input the pass depends on."""
 
     def __init__(
-        self, settings: Settings, project: Project, *, writable: bool = True, kind: str = "reason"
+        self,
+        settings: Settings,
+        project: Project,
+        *,
+        writable: bool = True,
+        kind: str = "reason",
+        code: str = "",
     ) -> None:
+        """``code`` names the code the passes run (:func:`defkg.cache.code_digest`); the
+        reasoner's own by default."""
         self.store = PickleCache(settings, kind, writable=writable)
         iris = settings.iris
-        # the format tag changes when what a pass stores changes (now: N-Triples lines)
-        digest = hashlib.sha256(f"defkg {__version__} lines\n{settings.base}\n".encode())
+        code = code or code_digest(sys.modules[__name__], instance_rules, load)
+        digest = hashlib.sha256(f"defkg {__version__} {code}\n{settings.base}\n".encode())
         base_files = [project.files.get(iris.graph("entities"))]
         base_files += sorted(Path(p) for p in settings.ontology_dir.glob("*.ttl"))
         base_files += project.shape_files

@@ -12,6 +12,7 @@ do not need that).
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +31,10 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
+from defkg import load
+from defkg.cache import code_digest
 from defkg.config import Settings
+from defkg.curate import hints
 from defkg.curate.hints import hint_lines
 from defkg.load import Project, triples_of
 from defkg.parallel import parallel_map
@@ -176,7 +180,8 @@ def validate(
 
     cache = None
     if inferred_by_graph is not None:
-        cache = ReasoningCache(settings, project, writable=write_cache, kind="validate")
+        code = code_digest(sys.modules[__name__], hints, load)
+        cache = ReasoningCache(settings, project, writable=write_cache, kind="validate", code=code)
     # findings name their files as the root was given: the key holds that and where it is
     where = f"{settings.root}\0{Path(settings.root).resolve()}"
     results: list = [cache.get([where, *map(str, n)]) if cache else None for n in passes]
