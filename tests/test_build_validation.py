@@ -8,9 +8,7 @@ source's triple causes (a source's node linking the Wikidata item of an entity).
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,21 +18,12 @@ from defkg.config import Settings
 from defkg.load import load_project
 from defkg.reason import infer_by_graph, union_graph
 from defkg.validate import ValidationOutcome, validate
-
-REPO = Path(__file__).resolve().parent.parent
+from generator_support import generated_project
 
 
 @pytest.fixture(scope="session")
 def flawed_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    spec = importlib.util.spec_from_file_location(
-        "defkg_bench_generate_validation", REPO / "benchmarks" / "generate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    root = tmp_path_factory.mktemp("flawed") / "project"
-    module.generate(root, 4, include_real=False)
+    root = generated_project(tmp_path_factory.mktemp("flawed") / "project", 4)
     reports = sorted(p for p in (root / "data").glob("*.ttl") if p.name != "entities.ttl")
     first = reports[0]
     entity_qid = next(

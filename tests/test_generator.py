@@ -7,10 +7,7 @@ ontology, shapes and entities) is generated and built once for the session.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import rdflib
@@ -18,24 +15,12 @@ from rdflib.namespace import RDF
 
 from defkg.build import build
 from defkg.config import Settings
+from generator_support import load_generator
 
-REPO = Path(__file__).resolve().parent.parent
 OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
 DEFKG = rdflib.Namespace("https://w3id.org/defkg/ontology/")
 KG = rdflib.Namespace("https://w3id.org/defkg/id/")
 OWL_SAME_AS = rdflib.OWL.sameAs
-
-
-def load_generator() -> ModuleType:
-    """benchmarks/ is not a package: load generate.py by path."""
-    spec = importlib.util.spec_from_file_location(
-        "defkg_bench_generate", REPO / "benchmarks" / "generate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 generate = load_generator()

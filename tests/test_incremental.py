@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -27,20 +26,7 @@ from defkg.config import Settings
 from defkg.fragments import Renderer, merged_pieces
 from defkg.load import load_project, nt_lines
 from defkg.reason import source_batches
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _generate(root: Path, reports: int) -> Path:
-    spec = importlib.util.spec_from_file_location(
-        "defkg_bench_generate_incremental", REPO / "benchmarks" / "generate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    module.generate(root, reports, include_real=False)
-    return root
+from generator_support import generated_project
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
@@ -50,7 +36,7 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated project of 12 reports: two reasoning batches."""
-    return _generate(tmp_path_factory.mktemp("incremental") / "project", 12)
+    return generated_project(tmp_path_factory.mktemp("incremental") / "project", 12)
 
 
 def test_an_edit_parses_and_renders_only_its_batch(

@@ -8,8 +8,6 @@ implement.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,27 +17,15 @@ from defkg import reason
 from defkg.config import Settings
 from defkg.instance_rules import Schema, instance_closure
 from defkg.load import load_project
+from generator_support import generated_project
 
-REPO = Path(__file__).resolve().parent.parent
 EX = Namespace("https://w3id.org/defkg/id/")
 ONT = Namespace("https://w3id.org/defkg/ontology/")
 
 
-def _generated_corpus(root: Path, reports: int) -> Path:
-    spec = importlib.util.spec_from_file_location(
-        "defkg_bench_generate_rules", REPO / "benchmarks" / "generate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    module.generate(root, reports, include_real=False)
-    return root
-
-
 @pytest.fixture(scope="session")
 def generated_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _generated_corpus(tmp_path_factory.mktemp("rules-corpus") / "project", 3)
+    return generated_project(tmp_path_factory.mktemp("rules-corpus") / "project", 3)
 
 
 def _context(root: Path, dist: Path):

@@ -182,20 +182,26 @@ def test_an_expensive_query_is_stopped_while_others_are_answered(
     assert query(limited_server, CHEAP).status == 200
 
 
-def test_saturation_is_503_with_retry_after(limited_server: ServerProcess) -> None:
-    wait_for_workers(limited_server, 2)
+def _saturated(server: ServerProcess, probes: int) -> tuple[list[Answer], list[Answer]]:
+    """Three expensive queries (the limit) in flight, then ``probes`` new cheap ones: the
+    expensive queries' answers and the probes' answers."""
     answers: list[Answer] = []
     runners = [
-        threading.Thread(target=lambda: answers.append(query(limited_server, EXPENSIVE)))
-        for _ in range(3)
+        threading.Thread(target=lambda: answers.append(query(server, EXPENSIVE))) for _ in range(3)
     ]
     for runner in runners:
         runner.start()
-    time.sleep(0.5)  # all three admitted: two running, one waiting for a worker
-    # A query never asked before: a cached answer needs no worker, so it would still be served.
-    refused = query(limited_server, CHEAP + f"\n# {time.monotonic_ns()}")
+    time.sleep(0.5)  # all three admitted: running, or waiting for a worker
+    # Queries never asked before: a cached answer needs no worker, so it would still be served.
+    probed = [query(server, CHEAP + f"\n# {time.monotonic_ns()}") for _ in range(probes)]
     for runner in runners:
         runner.join()
+    return answers, probed
+
+
+def test_saturation_is_503_with_retry_after(limited_server: ServerProcess) -> None:
+    wait_for_workers(limited_server, 2)
+    answers, (refused,) = _saturated(limited_server, 1)
     assert_refused(refused, 503, "too many queries")
     assert refused.header("Retry-After") is not None
     assert sorted(a.status for a in answers) == [504, 504, 504]
@@ -214,17 +220,7 @@ def test_saturation_counts_the_queries_of_every_web_process(
         while server.log().count("ready: ") < 2 and time.monotonic() < deadline:
             time.sleep(0.1)  # the server answered as soon as its first process was ready
         assert server.log().count("ready: ") == 2
-        answers: list[Answer] = []
-        runners = [
-            threading.Thread(target=lambda: answers.append(query(server, EXPENSIVE)))
-            for _ in range(3)
-        ]
-        for runner in runners:
-            runner.start()
-        time.sleep(0.5)
-        refused = [query(server, CHEAP + f"\n# {time.monotonic_ns()}") for _ in range(6)]
-        for runner in runners:
-            runner.join()
+        answers, refused = _saturated(server, 6)
         for answer in refused:
             assert_refused(answer, 503, "too many queries")
         assert sorted(a.status for a in answers) == [504, 504, 504]
