@@ -110,10 +110,6 @@ def tree_peak_kib(pid: int) -> int:
     return sum(status_kib(p, "VmHWM") for p in process_tree(pid))
 
 
-#: the peak summed PSS (KiB) of the last :func:`timed_command`
-LAST_PEAK_PSS_KIB = 0
-
-
 def tree_pss_kib(pid: int) -> int:
     """The summed PSS of a process tree: each page shared after a fork counted once overall
     (split among its sharers), where summed RSS counts it once per process."""
@@ -152,10 +148,9 @@ class RssSampler(threading.Thread):
         return self.peak
 
 
-def timed_command(command: list[str], log: Path, cwd: Path | None = None) -> tuple[float, int]:
-    """Run ``command`` to completion; wall seconds and peak RSS (KiB) of its process tree
-    (the peak PSS is in ``LAST_PEAK_PSS_KIB`` afterwards)."""
-    global LAST_PEAK_PSS_KIB
+def timed_command(command: list[str], log: Path, cwd: Path | None = None) -> tuple[float, int, int]:
+    """Run ``command`` to completion; wall seconds, and the peak summed RSS and PSS (KiB) of
+    its process tree."""
     with log.open("wb") as out:
         started = time.monotonic()
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
@@ -164,10 +159,9 @@ def timed_command(command: list[str], log: Path, cwd: Path | None = None) -> tup
         code = process.wait()
         elapsed = time.monotonic() - started
         peak = sampler.stop()
-        LAST_PEAK_PSS_KIB = sampler.peak_pss
     if code != 0:
         raise BenchmarkFailed(f"{' '.join(command)} failed ({code}); see {log}")
-    return elapsed, peak
+    return elapsed, peak, sampler.peak_pss
 
 
 # --- the three servers -----------------------------------------------------------------------
@@ -275,7 +269,7 @@ def start_defkg(
 def start_oxigraph(nt: Path, work: Path, probe: str) -> Server:
     location = work / "oxigraph-store"
     shutil.rmtree(location, ignore_errors=True)
-    load_seconds, _ = timed_command(
+    load_seconds, _rss, _pss = timed_command(
         ["oxigraph", "load", "--location", str(location), "--file", str(nt)],
         work / "oxigraph-load.log",
     )
@@ -538,21 +532,16 @@ def run_size(args: argparse.Namespace, triples: int, result: dict) -> None:
     if not args.skip_build or not (dist / "defkg.trig").is_file():
         generate.generate(corpus, reports)
         command = [*DEFKG, "build", "--root", str(corpus), "-q"]
-        seconds, peak = timed_command(command, work / "build-full.log", cwd=corpus)
-        result["build_full"] = {
-            "seconds": seconds,
-            "peak_rss_mib": peak / 1024,
-            "peak_pss_mib": LAST_PEAK_PSS_KIB / 1024,
-        }
-        print(f"full build {seconds:.1f} s, peak {peak / 1024:.0f} MiB", file=sys.stderr)
-        change_one_report(corpus)
-        seconds, peak = timed_command(command, work / "build-incremental.log", cwd=corpus)
-        result["build_incremental"] = {
-            "seconds": seconds,
-            "peak_rss_mib": peak / 1024,
-            "peak_pss_mib": LAST_PEAK_PSS_KIB / 1024,
-        }
-        print(f"incremental build {seconds:.1f} s, peak {peak / 1024:.0f} MiB", file=sys.stderr)
+        for kind in ("full", "incremental"):
+            if kind == "incremental":
+                change_one_report(corpus)
+            seconds, rss, pss = timed_command(command, work / f"build-{kind}.log", cwd=corpus)
+            result[f"build_{kind}"] = {
+                "seconds": seconds,
+                "peak_rss_mib": rss / 1024,
+                "peak_pss_mib": pss / 1024,
+            }
+            print(f"{kind} build {seconds:.1f} s, peak {rss / 1024:.0f} MiB", file=sys.stderr)
 
     total = sum(1 for line in (dist / "defkg.nq").open("rb") if line.strip())
     served = sum(1 for line in (dist / "defkg.nt").open("rb") if line.strip())
