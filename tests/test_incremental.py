@@ -100,11 +100,11 @@ def test_an_edit_parses_and_renders_only_its_batch(
 
 def test_a_second_load_parses_no_data_file_until_asked(corpus: Path, tmp_path: Path) -> None:
     settings = Settings(root=corpus, dist=tmp_path / "dist")
-    first = load_project(settings)
+    first = load_project(settings, write_cache=True)
     data_files = {p for p in first.files.values() if p.parent.name == "data"}
     # even the first load keeps no data graph: each is parsed where it is used
     assert set(first.unparsed) == data_files
-    second = load_project(settings)
+    second = load_project(settings, write_cache=True)
     assert set(second.unparsed) == data_files
     for name in sorted(second.files):
         assert nt_lines(second.graph(name)) == first.lines(name) == second.lines(name)
@@ -114,10 +114,10 @@ def test_a_second_load_parses_no_data_file_until_asked(corpus: Path, tmp_path: P
 
 def test_a_damaged_cache_entry_is_ignored(corpus: Path, tmp_path: Path) -> None:
     settings = Settings(root=corpus, dist=tmp_path / "dist")
-    first = load_project(settings)
+    first = load_project(settings, write_cache=True)
     for entry in (cache_dir(settings) / "load").glob("*.pickle"):
         entry.write_bytes(b"not a pickle")
-    second = load_project(settings)
+    second = load_project(settings, write_cache=True)
     entries = list((cache_dir(settings) / "load").glob("*.pickle"))
     assert entries and all(e.read_bytes() != b"not a pickle" for e in entries), "parsed again"
     assert {n: second.lines(n) for n in second.files} == {n: first.lines(n) for n in first.files}
@@ -211,3 +211,9 @@ def test_cache_keys_follow_the_code(tmp_path: Path) -> None:
     assert code_digest(module) == before
     source.write_text("ANSWER = 2\n", encoding="utf-8")
     assert code_digest(module) != before
+
+
+def test_loading_outside_a_build_writes_no_cache(corpus: Path, tmp_path: Path) -> None:
+    settings = Settings(root=corpus, dist=tmp_path / "elsewhere" / "dist")
+    load_project(settings)
+    assert not cache_dir(settings).exists()

@@ -106,11 +106,12 @@ class Project:
         return sorted(self.files)
 
 
-def load_project(settings: Settings, *, write_cache: bool = True) -> Project:
+def load_project(settings: Settings, *, write_cache: bool = False) -> Project:
     """Load the project at ``settings.root``; raise InputError naming file, line and column.
 
-    A data file whose bytes were loaded before is taken from the cache and parsed only when
-    its graph is asked for; ``write_cache=False`` reads that cache but never writes it.
+    A data file whose bytes were loaded before is taken from the cache, if there is one; the
+    cache is written only with ``write_cache`` (the build asks for it), so that loading a
+    project elsewhere leaves no files behind.
     """
     iris = settings.iris
     ontology_files = _project_files(settings.ontology_dir, ("*.ttl",), "ontology")
