@@ -19,14 +19,21 @@ import pickle
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from defkg.config import Settings
+if TYPE_CHECKING:  # at run time this module imports nothing of defkg: query workers use it
+    from defkg.config import Settings
+
+
+def cache_dir_beside(dist: Path) -> Path:
+    """``.defkg-cache/`` next to the output directory ``dist``: the build's caches, the
+    embedded store of each release, the preview's last build error."""
+    return Path(os.path.abspath(dist)).parent / ".defkg-cache"
 
 
 def cache_dir(settings: Settings) -> Path:
-    """``.defkg-cache/`` next to the output directory."""
-    return Path(os.path.abspath(settings.dist)).parent / ".defkg-cache"
+    """``.defkg-cache/`` next to the output directory of ``settings``."""
+    return cache_dir_beside(settings.dist)
 
 
 #: the entries of each cache folder that the current build read or wrote

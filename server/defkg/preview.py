@@ -24,6 +24,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from defkg.cache import cache_dir
 from defkg.config import Settings
 from defkg.errors import DefkgError
 
@@ -37,7 +38,7 @@ Snapshot = dict[str, tuple[int, int]]
 
 def error_file(settings: Settings) -> Path:
     """Where the last failed build's message is kept: ``.defkg-cache/`` beside the release."""
-    return Path(os.path.abspath(settings.dist)).parent / ".defkg-cache" / "last-build-error.txt"
+    return cache_dir(settings) / "last-build-error.txt"
 
 
 def read_build_error(settings: Settings) -> str | None:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from defkg.cache import cache_dir_beside
 from defkg.errors import DefkgError
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.results import ResultTooLarge, outcome_of
@@ -48,7 +49,7 @@ def release_key(dist: Path) -> str:
 def store_path_for(dist: Path) -> Path:
     """Where the on-disk store of the release in ``dist`` lives (outside the release)."""
     dist = dist.resolve()
-    return dist.parent / ".defkg-cache" / f"store-v{STORE_FORMAT}-{release_key(dist)}"
+    return cache_dir_beside(dist) / f"store-v{STORE_FORMAT}-{release_key(dist)}"
 
 
 def prepare_store(dist: Path) -> Path:
