@@ -292,8 +292,8 @@ def tiny_project(tmp_path: Path) -> Path:
 def built_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The real project (ontology/, data/, shapes/ of this repository) built once; the release
     directory. The build's reasoning cache lives beside it, in the same temporary folder."""
-    from defkg.build import build
     from defkg.config import Settings
+    from defkg.pipeline.build import build
 
     out = tmp_path_factory.mktemp("built-release") / "dist"
     return build(Settings(root=PROJECT_ROOT, dist=out), quiet=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from defkg.config import Settings
-from defkg.load import Project, load_project
-from defkg.reason import infer
+from defkg.pipeline.load import Project, load_project
+from defkg.pipeline.reason import infer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 QUERIES = PROJECT_ROOT / "queries"
@@ -72,7 +72,8 @@ def reasoned_store() -> ox.Store:
 
 
 def loaded_project() -> Project:
-    """The project as :func:`defkg.load.load_project` returned it (asserted triples only)."""
+    """The project as :func:`defkg.pipeline.load.load_project` returned it (asserted triples
+    only)."""
     return _build()[0]
 
 

@@ -1,7 +1,8 @@
 """Helpers the shape tests and the mutation tests share: load, reason, validate, read results.
 
 The real knowledge graph is validated the way the build does it: ontology + every data file
-(read by defkg.load) + what the OWL RL closure adds (defkg.reason.closure_additions), then
+(read by defkg.pipeline.load) + what the OWL RL closure adds
+(defkg.pipeline.reason.closure_additions), then
 pyshacl with no inference of its own. Loading and reasoning the unmutated graph happen once
 per test session.
 """
@@ -18,8 +19,8 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from defkg.config import Settings
-from defkg.load import load_project
-from defkg.reason import closure_additions
+from defkg.pipeline.load import load_project
+from defkg.pipeline.reason import closure_additions
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DKSH = Namespace("https://w3id.org/defkg/shapes/")

@@ -1,4 +1,4 @@
-"""The admission limit shared by several web processes (``defkg.web.executor.SharedAdmission``).
+"""The admission limit shared by several web processes (``defkg.store.executor.SharedAdmission``).
 
 Real processes and real locks: the tickets of one process count against another's, and the
 kernel gives back the tickets of a process that dies holding them.
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from defkg.web.executor import LocalAdmission, SharedAdmission
+from defkg.store.executor import LocalAdmission, SharedAdmission
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_a_dead_process_gives_its_tickets_back(admission_fd: int) -> None:
             sys.executable,
             "-c",
             "import sys, time\n"
-            "from defkg.web.executor import SharedAdmission\n"
+            "from defkg.store.executor import SharedAdmission\n"
             f"a = SharedAdmission({admission_fd}, 2)\n"
             "held = [a.acquire(), a.acquire()]\n"
             "print('held' if None not in held else 'refused', flush=True)\n"

@@ -15,14 +15,14 @@ from pyld import jsonld
 from rdflib import DCTERMS, OWL, RDF, RDFS, XSD, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
-import defkg.reason
-import defkg.validate
-from defkg.build import build, check
+import defkg.pipeline.reason
+import defkg.pipeline.validate
 from defkg.config import Settings
 from defkg.errors import DefkgError, ValidationFailed
 from defkg.iris import DCAT, SD, VOID
-from defkg.load import load_project
-from defkg.publish import write_atomically
+from defkg.pipeline.build import build, check
+from defkg.pipeline.load import load_project
+from defkg.pipeline.publish import write_atomically
 
 KG = Namespace("https://w3id.org/defkg/id/")
 DEFKG = Namespace("https://w3id.org/defkg/ontology/")
@@ -165,8 +165,8 @@ def test_cached_and_uncached_builds_are_identical(
     assert len(list(cache.glob("*.pickle"))) == 2  # the base, and the two sources in one batch
 
     calls: list[str] = []
-    original = defkg.reason.closure_additions
-    original_batch = defkg.reason._batch_additions
+    original = defkg.pipeline.reason.closure_additions
+    original_batch = defkg.pipeline.reason._batch_additions
 
     def counting(graph: Graph) -> set:
         calls.append("closure")
@@ -179,15 +179,15 @@ def test_cached_and_uncached_builds_are_identical(
     def no_validation(*args: object, **kwargs: object) -> None:
         raise AssertionError("an unchanged project is not validated again")
 
-    monkeypatch.setattr(defkg.reason, "closure_additions", counting)
-    monkeypatch.setattr(defkg.reason, "_batch_additions", counting_batch)
-    monkeypatch.setattr(defkg.validate.pyshacl, "validate", no_validation)
+    monkeypatch.setattr(defkg.pipeline.reason, "closure_additions", counting)
+    monkeypatch.setattr(defkg.pipeline.reason, "_batch_additions", counting_batch)
+    monkeypatch.setattr(defkg.pipeline.validate.pyshacl, "validate", no_validation)
     warm = build(settings_for(tiny_project, tmp_path / "cold" / "dist2"), quiet=True)
     assert calls == [], "an unchanged project is not reasoned again"
     assert snapshot(warm) == snapshot(uncached)
     monkeypatch.undo()
-    monkeypatch.setattr(defkg.reason, "closure_additions", counting)
-    monkeypatch.setattr(defkg.reason, "_batch_additions", counting_batch)
+    monkeypatch.setattr(defkg.pipeline.reason, "closure_additions", counting)
+    monkeypatch.setattr(defkg.pipeline.reason, "_batch_additions", counting_batch)
 
     # changing one source re-reasons its batch only, and matches a build from scratch
     source = tiny_project / "data" / "report-2.trig"
@@ -341,6 +341,6 @@ def test_passes_draw_what_one_whole_closure_draws(tiny_project: Path, tmp_path: 
     whole = Graph()
     for name in project.files:
         whole += project.graph(name)
-    expected = defkg.reason.closure_additions(whole)
+    expected = defkg.pipeline.reason.closure_additions(whole)
     assert expected, "the tiny project has something to infer"
-    assert set(defkg.reason.infer(project, settings)) == expected
+    assert set(defkg.pipeline.reason.infer(project, settings)) == expected

@@ -64,8 +64,8 @@ def test_real_jsonld_is_the_asserted_view(built_release: Path) -> None:
 
 def test_real_passes_draw_what_one_whole_closure_draws(tmp_path: Path, project_root: Path) -> None:
     from defkg.config import Settings
-    from defkg.load import load_project
-    from defkg.reason import closure_additions, infer
+    from defkg.pipeline.load import load_project
+    from defkg.pipeline.reason import closure_additions, infer
 
     settings = Settings(root=project_root, dist=tmp_path / "dist")
     project = load_project(settings)

@@ -15,9 +15,9 @@ import pytest
 from rdflib.compare import isomorphic
 
 from defkg.config import Settings
-from defkg.load import load_project
-from defkg.reason import infer_by_graph, union_graph
-from defkg.validate import ValidationOutcome, validate
+from defkg.pipeline.load import load_project
+from defkg.pipeline.reason import infer_by_graph, union_graph
+from defkg.pipeline.validate import ValidationOutcome, validate
 from generator_support import generated_project
 
 

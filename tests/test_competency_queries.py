@@ -3,8 +3,9 @@
 The expected answers are those of shared/competency-questions.md: values with their bounds
 ("over 200" is a lower bound, not 200), units, currencies, dates and Wikidata IRIs. Each query
 runs over the union of all graphs (asserted + OWL RL inferences) in pyoxigraph, the way the
-endpoint's /sparql/inferred answers it: on the project loaded and reasoned by defkg.load and
-defkg.reason, and on the release `defkg build` publishes.
+endpoint's /sparql/inferred answers it: on the project loaded and reasoned by defkg.pipeline.load
+and
+defkg.pipeline.reason, and on the release `defkg build` publishes.
 """
 
 from __future__ import annotations

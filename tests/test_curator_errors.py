@@ -13,7 +13,7 @@ from rdflib import URIRef
 
 from defkg.cli import main
 from defkg.curate.hints import classify, hint_lines
-from defkg.validate import Finding
+from defkg.pipeline.validate import Finding
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_TTL = "kz-mod-2023-12-27.ttl"

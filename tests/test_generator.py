@@ -13,8 +13,8 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF
 
-from defkg.build import build
 from defkg.config import Settings
+from defkg.pipeline.build import build
 from generator_support import load_generator
 
 OA = rdflib.Namespace("http://www.w3.org/ns/oa#")

@@ -17,15 +17,15 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
-import defkg.fragments
-import defkg.load
-from defkg import syntax
-from defkg.build import build
-from defkg.cache import cache_dir, code_digest
+import defkg.pipeline.load
+import defkg.pipeline.render.fragments
 from defkg.config import Settings
-from defkg.fragments import Renderer, merged_pieces
-from defkg.load import load_project, nt_lines
-from defkg.reason import source_batches
+from defkg.pipeline.build import build
+from defkg.pipeline.cache import cache_dir, code_digest
+from defkg.pipeline.load import load_project, nt_lines
+from defkg.pipeline.reason import source_batches
+from defkg.pipeline.render import syntax
+from defkg.pipeline.render.fragments import Renderer, merged_pieces
 from generator_support import generated_project
 
 
@@ -50,8 +50,8 @@ def test_an_edit_parses_and_renders_only_its_batch(
     monkeypatch.setenv("DEFKG_BUILD_WORKERS", "1")
     parsed: Counter[str] = Counter()
     rendered: list[list[str]] = []
-    parse = defkg.load._parse_data_file
-    render = defkg.fragments.Renderer.render_many
+    parse = defkg.pipeline.load._parse_data_file
+    render = defkg.pipeline.render.fragments.Renderer.render_many
 
     def counting_parse(dataset, path, text, name):  # type: ignore[no-untyped-def]
         parsed[path.name] += 1
@@ -61,8 +61,8 @@ def test_an_edit_parses_and_renders_only_its_batch(
         rendered.extend(lines for lines, _jsonld in graphs)
         return render(self, graphs)
 
-    monkeypatch.setattr(defkg.load, "_parse_data_file", counting_parse)
-    monkeypatch.setattr(defkg.fragments.Renderer, "render_many", counting_render)
+    monkeypatch.setattr(defkg.pipeline.load, "_parse_data_file", counting_parse)
+    monkeypatch.setattr(defkg.pipeline.render.fragments.Renderer, "render_many", counting_render)
 
     build(settings, quiet=True)
     reports = sorted(p for p in (project / "data").glob("*.ttl") if p.name != "entities.ttl")

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
-from defkg import reason
 from defkg.config import Settings
-from defkg.instance_rules import Schema, instance_closure
-from defkg.load import load_project
+from defkg.pipeline import reason
+from defkg.pipeline.instance_rules import Schema, instance_closure
+from defkg.pipeline.load import load_project
 from generator_support import generated_project
 
 EX = Namespace("https://w3id.org/defkg/id/")

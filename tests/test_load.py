@@ -1,4 +1,4 @@
-"""defkg.load: graphs by file, precise input errors, subject lines, stable blank nodes."""
+"""defkg.pipeline.load: graphs by file, precise input errors, subject lines, stable blank nodes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rdflib import BNode, Literal, URIRef
 
 from defkg.config import Settings
 from defkg.errors import InputError
-from defkg.load import load_project, scan_subject_lines
+from defkg.pipeline.load import load_project, scan_subject_lines
 
 G = "https://w3id.org/defkg/graph/"
 KG = "https://w3id.org/defkg/id/"

@@ -18,9 +18,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
 
-from defkg.build import check
 from defkg.config import Settings
 from defkg.errors import ValidationFailed
+from defkg.pipeline.build import check
 from shapes_support import (
     DKSH,
     PROJECT_ROOT,

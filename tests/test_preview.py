@@ -58,7 +58,7 @@ def test_a_failed_build_is_recorded_and_a_good_one_clears_it(tiny_project: Path)
     assert error_file(settings).parent.name == ".defkg-cache"
     assert (settings.dist / "SHA256SUMS").read_bytes() == release  # the old release is intact
     # A release published later by another command makes the recorded failure old news.
-    from defkg.build import build
+    from defkg.pipeline.build import build
 
     broken.unlink()
     build(settings, quiet=True)

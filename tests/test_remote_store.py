@@ -25,7 +25,7 @@ import rdflib.compare
 from click.testing import CliRunner
 
 from defkg.cli import main
-from defkg.gsp import publish_release, read_release
+from defkg.store.gsp import publish_release, read_release
 from defkg.store.remote import (
     RemoteResultTooLarge,
     RemoteStore,

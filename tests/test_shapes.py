@@ -20,7 +20,7 @@ from rdflib.namespace import RDFS, SH, Namespace
 
 import shapes_support
 from defkg.config import Settings
-from defkg.load import load_project
+from defkg.pipeline.load import load_project
 from shapes_support import (
     DKSH,
     PROJECT_ROOT,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from defkg.store.service_relay import rewrite_services
 from defkg.web.scan import ScanError, scan, tokens
-from defkg.web.service_relay import rewrite_services
 
 EVIL = "http://evil.example/sparql"
 

@@ -141,7 +141,7 @@ def publish_command(
     to: str, gsp: str | None, dist: Path | None, force: bool, base: str | None
 ) -> None:
     """Load the release into a remote store, replacing each changed graph as a unit."""
-    from defkg.gsp import publish_release
+    from defkg.store.gsp import publish_release
     from defkg.store.remote import RemoteStore
 
     settings = make_settings(dist=dist, base=base, store=to, store_gsp=gsp)
@@ -213,7 +213,7 @@ def suggest_command(source: str, out: Path | None, root: Path | None, base: str 
 @reports_errors
 def build_command(root: Path | None, out: Path | None, base: str | None, quiet: bool) -> None:
     """Load, reason, validate and publish the release (nothing is published on a violation)."""
-    from defkg.build import build
+    from defkg.pipeline.build import build
 
     release = build(make_settings(root=root, dist=out, base=base), quiet=quiet)
     if not quiet:
@@ -227,7 +227,7 @@ def build_command(root: Path | None, out: Path | None, base: str | None, quiet: 
 @reports_errors
 def validate_command(root: Path | None, base: str | None, quiet: bool) -> None:
     """Load, reason and validate the project; write nothing. Exit 1 on a violation."""
-    from defkg.build import check
+    from defkg.pipeline.build import check
 
     check(make_settings(root=root, base=base), quiet=quiet)
     if not quiet:

@@ -2,7 +2,8 @@
 
 A curator edits ``data/``, ``ontology/`` or ``shapes/``; the preview notices (it polls file
 modification times, so it needs no extra package and works on every file system), rebuilds
-with :func:`defkg.build.build`, and when the build passes restarts ``defkg serve`` on the new
+with :func:`defkg.pipeline.build.build`, and when the build passes restarts ``defkg serve`` on the
+new
 release. When a build fails, the server keeps serving the previous release and the error (the
 findings with their file, line and fix) is written to ``.defkg-cache/last-build-error.txt``
 beside the release, where the home page shows it (see :func:`read_build_error`); a passing
@@ -24,9 +25,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from defkg.cache import cache_dir
 from defkg.config import Settings
 from defkg.errors import DefkgError
+from defkg.pipeline.cache import cache_dir
 
 log = logging.getLogger("defkg.preview")
 
@@ -105,7 +106,7 @@ def rebuild(settings: Settings, *, quiet: bool = False) -> BuildResult:
 
     A failing build never touches the release directory (publishing is the last, atomic step).
     """
-    from defkg.build import build
+    from defkg.pipeline.build import build
 
     try:
         release = build(settings, quiet=quiet)

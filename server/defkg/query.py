@@ -71,7 +71,7 @@ def run_query(
     """Run ``query`` on the release in ``settings.dist``; the answer as text in the format."""
     if output_format not in FORMATS:
         raise DefkgError(f"unknown format {output_format!r}; choose one of {', '.join(FORMATS)}")
-    from defkg.build import require_valid_base
+    from defkg.pipeline.build import require_valid_base
 
     require_valid_base(settings)
     store = load_release(Path(settings.dist))

@@ -2,7 +2,7 @@
 
 ``settings.web_processes`` gunicorn processes (one by default) with the ``gthread`` worker
 (``settings.threads`` threads each) run the app; each has its own query worker pool. Several
-web processes share one admission limit (:class:`~defkg.web.executor.SharedAdmission`, on an
+web processes share one admission limit (:class:`~defkg.store.executor.SharedAdmission`, on an
 unlinked file opened here before gunicorn forks them). Before gunicorn starts, the release is
 built if it is missing and the on-disk store is prepared, so that the web processes only open
 what exists.
@@ -50,7 +50,7 @@ def prepare(settings: Settings) -> str:
     """Build the release if missing and prepare the store; return what is served, for the log."""
     if settings.store == "embedded":
         if not release_present(settings):
-            from defkg.build import build
+            from defkg.pipeline.build import build
 
             log.info("no release in %s: building it from %s", settings.dist, settings.root)
             build(settings)
@@ -138,7 +138,7 @@ def serve(settings: Settings) -> None:
                 app = create_app(settings)
                 publication = app.extensions["defkg"]
                 if admission_fd is not None:
-                    from defkg.web.executor import SharedAdmission
+                    from defkg.store.executor import SharedAdmission
 
                     publication.executor.admission = SharedAdmission(
                         admission_fd, settings.max_concurrent_queries

@@ -1,6 +1,7 @@
 """Plain-words fixes for validation findings, so a curator knows what to type and where.
 
-:func:`hint_lines` reads one :class:`~defkg.validate.Finding` (file, line, focus, path, value,
+:func:`hint_lines` reads one :class:`~defkg.pipeline.validate.Finding` (file, line, focus, path,
+value,
 message) and returns the lines printed under it by ``format_findings``: what is wrong in plain
 words when the message is pyshacl's generic one, and a concrete fix. For a fact without a
 source sentence it reads the source's text and names the sentence(s) that state the fact's
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 from defkg.curate.sources import split_sentences
 
 if TYPE_CHECKING:
-    from defkg.validate import Finding
+    from defkg.pipeline.validate import Finding
 
 _EXAMPLES = {
     "xsd:integer": "a whole number without quotes, e.g. 607",

@@ -5,7 +5,7 @@ default) and a remote store (any SPARQL 1.1 Protocol + Graph Store Protocol serv
 
 ``select``/``construct``/``ask`` are for trusted internal queries (the pages, the service
 description). The public endpoint never calls them: it sends untrusted queries as
-:class:`~defkg.store.jobs.QueryJob` to an executor (``defkg.web.executor``) that enforces the
+:class:`~defkg.store.jobs.QueryJob` to an executor (``defkg.store.executor``) that enforces the
 limits in front of whichever store is in use.
 """
 

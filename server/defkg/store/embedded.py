@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from defkg.cache import cache_dir_beside
 from defkg.errors import DefkgError
+from defkg.pipeline.cache import cache_dir_beside
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.results import ResultTooLarge, outcome_of
 

@@ -5,7 +5,7 @@
 by default derived from the query URL the way Oxigraph lays them out: ``…/query`` → ``…/store``).
 It offers the :class:`defkg.store.Store` methods for trusted internal queries, :meth:`forward`
 for the public endpoint (which streams the remote answer through our own time and size limits),
-and the few Graph Store operations :mod:`defkg.gsp` needs to publish a release graph by graph.
+and the few Graph Store operations :mod:`defkg.store.gsp` needs to publish a release graph by graph.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class RemoteResultTooLarge(RemoteStoreError):
     """The store's answer grew past the byte cap; the transfer was cut off."""
 
 
-#: The checksums of the last publication (see ``defkg.gsp``): they name what the store holds.
+#: The checksums of the last publication (see ``defkg.store.gsp``): they name what the store holds.
 _RECORDED_CHECKSUMS = (
     "SELECT ?sum WHERE { GRAPH ?g { ?c <http://spdx.org/rdf/terms#checksumValue> ?sum } "
     f'FILTER(STRENDS(STR(?g), "/graph/{PUBLICATION_GRAPH}")) }}'
@@ -631,7 +631,7 @@ class RemoteQueryRunner:
 
     def run(self, job: QueryJob, timeout: float) -> QueryOutcome:
         """Run ``job`` within ``timeout`` s; raises Saturated or QueryTimeout as the pool does."""
-        from defkg.web.executor import QueryTimeout, Saturated
+        from defkg.store.executor import QueryTimeout, Saturated
 
         if not self._admission.acquire(blocking=False):
             raise Saturated("too many queries are running; retry in a moment")

@@ -1,6 +1,6 @@
 """The body of one query worker process: open the store read-only, answer jobs until told to stop.
 
-Started by ``defkg.web.executor`` with the ``spawn`` method; it imports only pyoxigraph and the
+Started by ``defkg.store.executor`` with the ``spawn`` method; it imports only pyoxigraph and the
 store modules, so it starts quickly and holds no Flask or rdflib state.
 """
 

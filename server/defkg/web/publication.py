@@ -70,10 +70,10 @@ class Publication:
             return None
 
     @cached_property
-    def executor(self):  # -> defkg.web.executor.QueryPool
+    def executor(self):  # -> defkg.store.executor.QueryPool
         """The pool that runs untrusted queries within the limits (started on first query)."""
+        from defkg.store.executor import QueryPool
         from defkg.store.remote import RemoteQueryRunner, RemoteStore
-        from defkg.web.executor import QueryPool
 
         if isinstance(self.store, RemoteStore):
             return RemoteQueryRunner(
@@ -90,14 +90,14 @@ class Publication:
         )
 
     @cached_property
-    def service_relay(self):  # -> defkg.web.service_relay.ServiceRelay | None
+    def service_relay(self):  # -> defkg.store.service_relay.ServiceRelay | None
         """The loopback relay that caps SERVICE answers (started on first SERVICE query).
 
         None over a remote store: that store's engine makes SERVICE calls from its own host,
         which cannot reach a relay on this one's loopback, so no cap is applied there.
         """
         from defkg.store.remote import RemoteStore
-        from defkg.web.service_relay import ServiceRelay
+        from defkg.store.service_relay import ServiceRelay
 
         if isinstance(self.store, RemoteStore):
             return None

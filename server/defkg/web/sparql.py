@@ -6,9 +6,9 @@ endpoint with the OWL RL inferences (``{base}graph/inferred``) added to the defa
 see every graph of the release by name in ``GRAPH``.
 
 The view is thin: :mod:`defkg.web.protocol` reads and checks the request, the query pool
-(:mod:`defkg.web.executor`) runs it within the limits. Statuses of its own: 403 for updates
+(:mod:`defkg.store.executor`) runs it within the limits. Statuses of its own: 403 for updates
 and refused SERVICE calls, 422 for a result over the row or byte cap or a SERVICE answer over
-``service_max_bytes`` (SERVICE calls go through :mod:`defkg.web.service_relay`), 504 for a
+``service_max_bytes`` (SERVICE calls go through :mod:`defkg.store.service_relay`), 504 for a
 query stopped at the time limit, 503 + Retry-After when too many queries are running.
 
 Answers are cached (:mod:`defkg.web.result_cache`): a repeated request is answered from the
@@ -40,9 +40,10 @@ from werkzeug import urls as _werkzeug_urls  # noqa: F401 (registers "werkzeug.u
 
 from defkg import formats
 from defkg.config import Settings
+from defkg.store.executor import QueryTimeout, Saturated
 from defkg.store.jobs import QueryJob, QueryOutcome
+from defkg.store.service_relay import rewrite_services
 from defkg.web.app import plain_error
-from defkg.web.executor import QueryTimeout, Saturated
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.protocol import (
     ProtocolError,
@@ -61,7 +62,6 @@ from defkg.web.result_cache import (
     result_etag,
     result_key,
 )
-from defkg.web.service_relay import rewrite_services
 
 blueprint = Blueprint("sparql", __name__)
 

@@ -9,7 +9,8 @@ sources of different batches are not drawn; sources only link to each other thro
 entities and the ontology, which every pass sees.
 
 owlrl computes the base closure; a batch's pass applies OWL RL's instance rules over that
-closed schema in one linear pass (:mod:`defkg.instance_rules`, which gives owlrl's answer or
+closed schema in one linear pass (:mod:`defkg.pipeline.instance_rules`, which gives owlrl's answer
+or
 declines, and then owlrl runs), because owlrl re-reads the whole graph in every cycle.
 
 Each pass's result (its N-Triples lines) is cached in ``.defkg-cache/reason/`` next to the
@@ -29,12 +30,13 @@ import owlrl
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from defkg import __version__, instance_rules, load
-from defkg.cache import PickleCache, code_digest
+from defkg import __version__
 from defkg.config import Settings
-from defkg.instance_rules import Schema, instance_closure
-from defkg.load import Project, nt_lines, triples_of
-from defkg.parallel import parallel_map
+from defkg.pipeline import instance_rules, load
+from defkg.pipeline.cache import PickleCache, code_digest
+from defkg.pipeline.instance_rules import Schema, instance_closure
+from defkg.pipeline.load import Project, nt_lines, triples_of
+from defkg.pipeline.parallel import parallel_map
 
 Triple = tuple[Node, Node, Node]
 
@@ -189,7 +191,7 @@ def _batch_additions(
 ) -> list[Triple]:
     """What the closure of one batch of sources adds to the base closure, sorted.
 
-    The instance rules over the closed schema (:mod:`defkg.instance_rules`) give owlrl's
+    The instance rules over the closed schema (:mod:`defkg.pipeline.instance_rules`) give owlrl's
     answer in linear time; owlrl itself runs when they decline, or with ``use_owlrl``.
     """
     data: set[Triple] = set()
@@ -279,7 +281,7 @@ class ReasoningCache:
         kind: str = "reason",
         code: str = "",
     ) -> None:
-        """``code`` names the code the passes run (:func:`defkg.cache.code_digest`); the
+        """``code`` names the code the passes run (:func:`defkg.pipeline.cache.code_digest`); the
         reasoner's own by default."""
         self.store = PickleCache(settings, kind, writable=writable)
         iris = settings.iris

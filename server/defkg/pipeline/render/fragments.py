@@ -3,7 +3,8 @@
 Publishing writes every graph in five syntaxes, and rendering (prefixed names, sorted blocks,
 pyld's JSON-LD compaction above all) is most of its time. A graph's rendering depends only on
 its N-Triples lines and on the rendering settings, so each graph's :class:`Fragment` is kept in
-``.defkg-cache/publish/`` under the hash of both, and :mod:`defkg.publish` assembles a release
+``.defkg-cache/publish/`` under the hash of both, and :mod:`defkg.pipeline.publish` assembles a
+release
 by merging the sorted pieces of every graph: after one report changes, only that report (and
 its batch's inferences) is rendered again.
 
@@ -21,11 +22,12 @@ from itertools import groupby
 
 from rdflib.term import Node
 
-from defkg import __version__, syntax, void
-from defkg.cache import PickleCache, code_digest, digest_of, digest_of_lines
+from defkg import __version__
 from defkg.config import Settings
-from defkg.load import triples_of
-from defkg.parallel import parallel_map
+from defkg.pipeline.cache import PickleCache, code_digest, digest_of, digest_of_lines
+from defkg.pipeline.load import triples_of
+from defkg.pipeline.parallel import parallel_map
+from defkg.pipeline.render import syntax, void
 
 Triple = tuple[Node, Node, Node]
 
@@ -130,7 +132,8 @@ def _subject_spans(lines: list[str]) -> list[tuple[syntax.SubjectKey, int, int]]
     """Each subject's key and the range of its lines in sorted N-Triples ``lines``.
 
     A line starts with its subject and a space (neither IRIs nor blank-node labels hold
-    spaces), so sorting lines sorts subjects in the order of :func:`defkg.syntax.subject_key`.
+    spaces), so sorting lines sorts subjects in the order of
+    :func:`defkg.pipeline.render.syntax.subject_key`.
     """
     spans = []
     start = 0

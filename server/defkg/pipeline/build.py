@@ -8,13 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from defkg import cache
 from defkg.config import Settings
 from defkg.errors import DefkgError, ValidationFailed
-from defkg.load import Project, load_project
-from defkg.publish import publish
-from defkg.reason import infer_by_graph
-from defkg.validate import ValidationOutcome, format_findings, validate
+from defkg.pipeline import cache
+from defkg.pipeline.load import Project, load_project
+from defkg.pipeline.publish import publish
+from defkg.pipeline.reason import infer_by_graph
+from defkg.pipeline.validate import ValidationOutcome, format_findings, validate
 
 T = TypeVar("T")
 

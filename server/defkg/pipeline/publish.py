@@ -3,13 +3,14 @@
 The release is written into a fresh directory beside the target and swapped in by renaming, so
 the previous release stays whole until the new one is complete, and stays untouched when
 anything fails. Every file is byte-identical for identical inputs: N-Triples and N-Quads lines
-are sorted, blank nodes carry content-derived labels (see defkg.load), Turtle and TriG are
-written from sorted triples with a fixed prefix list (see defkg.syntax), gzip headers carry no
-time or name, and dates come from the data, never from the clock.
+are sorted, blank nodes carry content-derived labels (see defkg.pipeline.load), Turtle and TriG
+are written from sorted triples with a fixed prefix list (see defkg.pipeline.render.syntax),
+gzip headers carry no time or name, and dates come from the data, never from the clock.
 
-The dumps are assembled from each graph's rendered :class:`~defkg.fragments.Fragment` (cached
-by content), so that re-publishing after one report changed renders that report only; the
-assembly itself is sorting and joining text.
+The dumps are assembled from each graph's rendered
+:class:`~defkg.pipeline.render.fragments.Fragment` (cached by content), so that re-publishing
+after one report changed renders that report only; the assembly itself is sorting and joining
+text.
 
 ``defkg.jsonld`` is compacted with ``ontology/context.jsonld`` and carries that context inline
 (not by URL), so it reads the same offline and needs nothing fetched to be expanded. The context
@@ -29,12 +30,12 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
-from defkg import syntax, void
 from defkg.config import Settings
 from defkg.errors import DefkgError
-from defkg.fragments import Renderer, merged_pieces
-from defkg.load import Project, nt_lines
-from defkg.validate import ValidationOutcome
+from defkg.pipeline.load import Project, nt_lines
+from defkg.pipeline.render import syntax, void
+from defkg.pipeline.render.fragments import Renderer, merged_pieces
+from defkg.pipeline.validate import ValidationOutcome
 
 #: the dumps, each also written as .gz
 DUMPS = ("defkg.trig", "defkg.nq", "defkg.ttl", "defkg.nt", "defkg.jsonld")
@@ -53,7 +54,7 @@ def publish(
 ) -> Path:
     """Write the release into ``settings.dist`` atomically; return that directory.
 
-    ``inferences`` are the reasoner's lines by pass (:func:`defkg.reason.infer_by_graph`).
+    ``inferences`` are the reasoner's lines by pass (:func:`defkg.pipeline.reason.infer_by_graph`).
     """
     contents = release_contents(project, inferences, outcome, settings, write_cache=write_cache)
     return write_atomically(Path(settings.dist), contents)

@@ -7,7 +7,8 @@ their short forms. JSON-LD is compacted with pyld, node by node, and written wit
 
 Everything is built from per-subject pieces (:func:`subject_blocks`, :func:`compact_nodes`,
 :func:`node_text`) so that a release can be assembled from pieces rendered earlier
-(:mod:`defkg.fragments`); the document functions put pieces together exactly as rendering the
+(:mod:`defkg.pipeline.render.fragments`); the document functions put pieces together exactly as
+rendering the
 whole at once would.
 """
 

@@ -73,7 +73,7 @@ _SCHEMA_PREDICATES = {
     RDF.rest,
 }
 _BUILT_IN = (str(RDF), str(RDFS), str(OWL))
-#: datasets we link to (as in defkg.reason)
+#: datasets we link to (as in defkg.pipeline.reason)
 _EXTERNAL = ("http://www.wikidata.org/entity/", "https://www.wikidata.org/entity/")
 #: built-in classes an individual may have that trigger no rule beyond the ones here
 _PLAIN_TYPES = {OWL.NamedIndividual, OWL.Thing, RDFS.Resource}

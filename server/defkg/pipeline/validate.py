@@ -31,14 +31,14 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
-from defkg import load
-from defkg.cache import code_digest
 from defkg.config import Settings
 from defkg.curate import hints
 from defkg.curate.hints import hint_lines
-from defkg.load import Project, triples_of
-from defkg.parallel import parallel_map
-from defkg.reason import ReasoningCache, base_graph_names, source_batches
+from defkg.pipeline import load
+from defkg.pipeline.cache import code_digest
+from defkg.pipeline.load import Project, triples_of
+from defkg.pipeline.parallel import parallel_map
+from defkg.pipeline.reason import ReasoningCache, base_graph_names, source_batches
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -109,7 +109,8 @@ def validate(
 ) -> ValidationOutcome:
     """Validate asserted + inferred against the shapes, pass by pass; see the module docstring.
 
-    ``inferred_by_graph`` (from :func:`defkg.reason.infer_by_graph`) says which pass drew each
+    ``inferred_by_graph`` (from :func:`defkg.pipeline.reason.infer_by_graph`) says which pass drew
+    each
     inference; without it an inference joins the pass of every graph that mentions its subject.
     With it, the inferences follow from the files, so each pass's findings are cached in
     ``.defkg-cache/validate/`` under the hash of its files (read always, written only with

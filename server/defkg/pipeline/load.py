@@ -37,11 +37,11 @@ from rdflib.plugins.serializers.nt import _nt_row
 from rdflib.term import Node
 
 from defkg import __version__
-from defkg.cache import PickleCache, code_digest, digest_of
 from defkg.config import Settings
 from defkg.errors import InputError
 from defkg.iris import IriScheme
-from defkg.parallel import parallel_map
+from defkg.pipeline.cache import PickleCache, code_digest, digest_of
+from defkg.pipeline.parallel import parallel_map
 
 Triple = tuple[Node, Node, Node]
 
