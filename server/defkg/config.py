@@ -28,8 +28,8 @@ class Settings:
     base: str = DEFAULT_BASE  #: the canonical base IRI of everything the dataset mints
 
     # --- serving ---------------------------------------------------------------------------
-    host: str = "127.0.0.1"
-    port: int = 8000
+    host: str = "127.0.0.1"  #: the interface `defkg serve` and `defkg preview` listen on
+    port: int = 8000  #: the port they listen on
     public_url: str | None = None  #: the URL clients reach us at, if not http://host:port/
     store: str = "embedded"  #: "embedded", or the URL of a remote SPARQL endpoint
     #: the Graph Store Protocol endpoint of a remote store (default: its …/query → …/store)
@@ -50,6 +50,8 @@ class Settings:
     max_result_rows: int = 100_000  #: rows (or triples) in one result
     max_result_bytes: int = 50_000_000  #: serialised bytes in one result
     max_concurrent_queries: int = 8  #: queries running or waiting; 503 above it
+    #: the SERVICE endpoints a query may call (comma-separated URLs; an entry ending in "/"
+    #: allows everything under it); anything else is refused before any connection
     service_allowlist: tuple[str, ...] = field(default_factory=_default_service_allowlist)
     service_timeout: float = 10.0  #: seconds for a query that calls SERVICE
     service_max_bytes: int = 10_000_000  #: bytes of one SERVICE answer (embedded store)
