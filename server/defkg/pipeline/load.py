@@ -33,13 +33,13 @@ from rdflib.compare import to_canonical_graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.plugins.parsers.ntriples import W3CNTriplesParser
-from rdflib.plugins.serializers.nt import _nt_row
 from rdflib.term import Node
 
 from defkg import __version__
 from defkg.config import Settings
 from defkg.errors import InputError
 from defkg.iris import IriScheme
+from defkg.patches import nt_row
 from defkg.pipeline.cache import PickleCache, code_digest, digest_of
 from defkg.pipeline.parallel import parallel_map
 
@@ -217,7 +217,7 @@ def _parse_data_file(dataset: Dataset, path: Path, text: str, default_name: URIR
 
 def nt_lines(triples: Iterable[Triple]) -> list[str]:
     """The sorted, distinct N-Triples lines of ``triples``: the canonical text of a graph."""
-    return sorted({_nt_row(t) for t in triples})
+    return sorted({nt_row(t) for t in triples})
 
 
 class _KeepLabels(dict):

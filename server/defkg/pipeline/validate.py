@@ -14,17 +14,11 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 import pyshacl
-import pyshacl.shape
-from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
-from pyshacl.constraints.constraint_component import ConstraintComponent
-from pyshacl.shape import Shape
 from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRef, Variable
 from rdflib.collection import Collection
 from rdflib.plugins.sparql import prepareQuery
@@ -34,6 +28,7 @@ from rdflib.term import Node
 from defkg.config import Settings
 from defkg.curate import hints
 from defkg.curate.hints import hint_lines
+from defkg.patches import lean_pyshacl
 from defkg.pipeline import load
 from defkg.pipeline.cache import code_digest
 from defkg.pipeline.load import Project, triples_of
@@ -164,7 +159,7 @@ def validate(
                 focus = _near(mentioned, base)
         shapes = Graph()
         shapes += project.shapes  # pyshacl adds RDFS axioms to the shapes graph it is given
-        with _lean_pyshacl(focus):
+        with lean_pyshacl(focus):
             _conforms, results, _text = pyshacl.validate(
                 graph, shacl_graph=shapes, inference="none", inplace=True
             )
@@ -229,44 +224,6 @@ def _near(mentioned: set[Node], base: Graph) -> set[Node]:
         near.update(o for _s, _p, o in base.triples((node, None, None)))
         near.update(s for s, _p, _o in base.triples((None, None, node)))
     return near
-
-
-@contextmanager
-def _lean_pyshacl(focus: set[Node] | None) -> Iterator[None]:
-    """pyshacl, minus work whose result defkg never reads, for the duration of one pass.
-
-    - The text description of each result (we read the results graph): pyshacl builds one
-      for every failed alternative of every ``sh:or`` too, which was a sixth of its time.
-    - A linear search: every shape evaluation (nested ones too) looks each predicate of the
-      shape up in pyshacl's *list* of constraint parameters, a fifth of the time on rdflib's
-      slow term comparison; a frozenset answers the same.
-    - With ``focus``, the targets of each shape outside ``focus`` (pyshacl's own
-      ``focus_nodes`` option keeps IRIs only and would drop blank-node targets).
-    Restored afterwards; passes run one at a time per process.
-    """
-    description = ConstraintComponent.make_v_result_description
-    targets = Shape.focus_nodes
-    parameters = getattr(pyshacl.shape, "CONSTRAINT_PARAMS", None)
-    ConstraintComponent.make_v_result_description = lambda *args, **kwargs: ""
-    pyshacl.shape.CONSTRAINT_PARAMS = (
-        frozenset(ALL_CONSTRAINT_PARAMETERS),
-        CONSTRAINT_PARAMETERS_MAP,
-    )
-    if focus is not None:
-
-        def focus_nodes(shape: Shape, data_graph: object, debug: bool = False) -> set:
-            return {n for n in targets(shape, data_graph, debug=debug) if n in focus}
-
-        Shape.focus_nodes = focus_nodes
-    try:
-        yield
-    finally:
-        ConstraintComponent.make_v_result_description = description
-        Shape.focus_nodes = targets
-        if parameters is None:
-            del pyshacl.shape.CONSTRAINT_PARAMS
-        else:
-            pyshacl.shape.CONSTRAINT_PARAMS = parameters
 
 
 def _split_by_subject(

@@ -17,16 +17,15 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 from pyld import jsonld
 from rdflib import RDF, XSD, BNode, Literal, URIRef
-from rdflib.plugins.serializers.nt import _quoteLiteral
 from rdflib.term import Node
 
 from defkg.config import Settings
 from defkg.errors import InputError
+from defkg.patches import memoised_iri_compaction, quote_literal
 
 Triple = tuple[Node, Node, Node]
 #: how subjects are ordered everywhere: IRIs before blank nodes, then by N-Triples form
@@ -63,7 +62,7 @@ class Terms:
                 return lexical
             if term.datatype == XSD.boolean and lexical in ("true", "false"):
                 return lexical
-            quoted = _quoteLiteral(Literal(lexical))
+            quoted = quote_literal(Literal(lexical))
             if term.language:
                 return f"{quoted}@{term.language}"
             if term.datatype is not None:
@@ -171,7 +170,7 @@ def compact_nodes(nodes: list[dict], context: dict, chunk: int = 500) -> list[di
     """
     compacted: list[dict] = []
     try:
-        with _memoised_iri_compaction():
+        with memoised_iri_compaction():
             for start in range(0, len(nodes), chunk):
                 part = jsonld.compact(
                     nodes[start : start + chunk],
@@ -203,37 +202,6 @@ def jsonld_document(context: dict, nodes: Iterable[str]) -> bytes:
     graph = f"[\n{body}\n ]" if body else "[]"
     text = '{\n "@context": ' + head.replace("\n", "\n ") + ',\n "@graph": ' + graph + "\n}\n"
     return text.encode("utf-8")
-
-
-@contextmanager
-def _memoised_iri_compaction() -> Iterator[None]:
-    """pyld's IRI compaction, remembered during one compaction call.
-
-    pyld compacts every IRI by scanning the whole inverse context, and the same few hundred
-    IRIs and value shapes recur thousands of times: that scan was most of the JSON-LD time.
-    The answer depends only on the active context, the IRI, the value's content and the flags,
-    which together are the key; the contexts are kept alive so that their ids stay unique.
-    """
-    original = jsonld.JsonLdProcessor._compact_iri
-    answers: dict[tuple, object] = {}
-    contexts: list[dict] = []
-
-    def compact_iri(self, active_ctx, iri, value=None, vocab=False, base=None, reverse=False):
-        try:
-            shape = None if value is None else json.dumps(value, sort_keys=True)
-        except (TypeError, ValueError):
-            return original(self, active_ctx, iri, value, vocab, base, reverse)
-        key = (id(active_ctx), iri, shape, vocab, base, reverse)
-        if key not in answers:
-            contexts.append(active_ctx)
-            answers[key] = original(self, active_ctx, iri, value, vocab, base, reverse)
-        return answers[key]
-
-    jsonld.JsonLdProcessor._compact_iri = compact_iri
-    try:
-        yield
-    finally:
-        jsonld.JsonLdProcessor._compact_iri = original
 
 
 def _node_id(node: Node) -> str:
