@@ -167,3 +167,29 @@ def test_the_query_ui_offers_its_results_in_each_format(site: str, page: object)
         assert answer.status == 200, (name, answer.text)
         assert answer.headers["content-type"].startswith(media[name]), name
         assert "UNIFIL" in answer.text or "unifil" in answer.text, name
+
+
+def test_a_javascript_iri_in_a_result_is_inert(fixture_site: str, page: object) -> None:
+    """A result IRI that is not http(s) is shown as text, never as a link; the page's policy
+    forbids inline script besides."""
+    response = page.goto(fixture_site + "sparql")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    page.locator("#query").fill(
+        'SELECT ?link ?web WHERE { BIND(IRI("javascript:window.__pwned=1") AS ?link) '
+        'BIND(IRI("https://example.org/a") AS ?web) }'
+    )
+    page.locator("#run").click()
+    table = page.locator("table.results-table")
+    table.wait_for(timeout=30_000)
+    cell = table.locator("td", has_text="javascript:window.__pwned=1")
+    assert cell.count() == 1
+    assert table.locator("a[href^='javascript']").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert table.locator("a[href='https://example.org/a']").count() == 1  # http(s) still links
+    cell.click()
+    cell.dblclick()
+    page.wait_for_timeout(200)
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.url.startswith(fixture_site + "sparql")
+    shot(page, "07-inert-javascript-iri")

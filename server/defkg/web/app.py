@@ -1,22 +1,32 @@
 """``create_app(settings)``: the one place where the Flask app is assembled and configured.
 
-Besides registering the blueprints it installs what every response needs: an error handler
-that turns anything into a short plain-text message (never a stack trace), an access log line
-per request (method, path, status, total and query time), and CORS on reads.
+Besides registering the blueprints it installs what every response needs, in one place
+(:class:`EveryResponse`, the outermost WSGI layer, so that answers given before Flask runs get
+it too): CORS on reads, ``Vary: Accept`` on the endpoint, the security headers (a
+Content-Security-Policy without inline script on every HTML page, ``nosniff``, no framing, a
+Referrer-Policy) and the access-log line (client, method, path, status, total and query
+time). Flask's error handler turns anything into a short plain-text message, never a stack
+trace.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from defkg.config import Settings, settings_from_env
 
 access_log = logging.getLogger("defkg.access")
 log = logging.getLogger(__name__)
+
+#: Where a view leaves the milliseconds its query spent in the query pool, for the access log.
+QUERY_MS_KEY = "defkg.query_ms"
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -35,7 +45,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     for module in (health, sparql, downloads, resources):
         app.register_blueprint(module.blueprint)
 
-    _install_cross_cutting(app, settings)
+    _install_error_handler(app, settings)
+    # Outermost, after the blueprints have put their own layers in front of Flask.
+    app.wsgi_app = EveryResponse(app.wsgi_app, settings)  # type: ignore[method-assign]
     return app
 
 
@@ -47,11 +59,7 @@ def plain_error(status: int, message: str, headers: dict[str, str] | None = None
     return response
 
 
-def _install_cross_cutting(app: Flask, settings: Settings) -> None:
-    @app.before_request
-    def start_clock() -> None:
-        g.defkg_started = time.perf_counter()
-
+def _install_error_handler(app: Flask, settings: Settings) -> None:
     @app.errorhandler(Exception)
     def any_error(error: Exception) -> Response:
         if isinstance(error, RequestEntityTooLarge):
@@ -67,23 +75,84 @@ def _install_cross_cutting(app: Flask, settings: Settings) -> None:
         log.exception("unhandled error answering %s %s", request.method, request.path)
         return plain_error(500, "internal error: the request could not be answered")
 
-    @app.after_request
-    def cors_and_log(response: Response) -> Response:
-        if request.method in ("GET", "HEAD", "POST", "OPTIONS"):
-            response.headers.setdefault("Access-Control-Allow-Origin", "*")
-        started = g.get("defkg_started")
-        total_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        query_ms = g.get("defkg_query_ms")
-        target = request.full_path.rstrip("?") if request.query_string else request.path
-        if len(target) > 1000:  # a long GET query would otherwise flood the log
-            target = target[:1000] + "…"
-        access_log.info(
-            '%s "%s %s" %s %.1fms%s',
-            request.remote_addr or "-",
-            request.method,
-            target,
-            response.status_code,
-            total_ms,
-            f" query={query_ms:.1f}ms" if query_ms is not None else "",
-        )
-        return response
+
+def content_security_policy(settings: Settings) -> str:
+    """The policy of every HTML page: scripts, styles and fetches from this site only (no
+    inline script, so markup that slips into a page cannot run), never framed, forms sent
+    only here (the public URL's origin included, which the query form names)."""
+    own = "'self'"
+    if settings.public_url:
+        parts = urlsplit(settings.public_url)
+        if parts.scheme and parts.netloc:
+            own += f" {parts.scheme}://{parts.netloc}"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {own}; form-action {own}; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    )
+
+
+#: Paths whose every answer depends on Accept (results, description or query page).
+VARY_ON_ACCEPT = frozenset(("/sparql", "/sparql/inferred"))
+_CORS_METHODS = frozenset(("GET", "HEAD", "POST", "OPTIONS"))
+
+StartResponse = Callable[..., Any]
+
+
+class EveryResponse:
+    """WSGI middleware: what every response gets, whoever answered it (Flask, or a layer in
+    front of Flask such as the endpoint's repeated and plain queries).
+
+    Headers already set by the answer are kept (a view may send its own CORS headers).
+    """
+
+    def __init__(self, wsgi_app: Callable[[dict, StartResponse], Iterable[bytes]], settings):
+        self.wsgi_app = wsgi_app
+        self.security = [
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "strict-origin-when-cross-origin"),
+        ]
+        self.html_security = [
+            ("Content-Security-Policy", content_security_policy(settings)),
+            ("X-Frame-Options", "DENY"),
+        ]
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+
+        def finish(status: str, headers: list[tuple[str, str]], exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            if method in _CORS_METHODS and "access-control-allow-origin" not in present:
+                headers.append(("Access-Control-Allow-Origin", "*"))
+            if path in VARY_ON_ACCEPT:
+                headers.append(("Vary", "Accept"))
+            headers.extend(h for h in self.security if h[0].lower() not in present)
+            content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
+            if content_type.startswith("text/html"):
+                headers.extend(h for h in self.html_security if h[0].lower() not in present)
+            log_access(environ, started, status)
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, finish)
+
+
+def log_access(environ: dict, started: float, status: str) -> None:
+    """The one access-log line of a request: client, method, target, status, times."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    query_string = environ.get("QUERY_STRING", "")
+    target = environ.get("PATH_INFO", "") + ("?" + query_string if query_string else "")
+    if len(target) > 1000:  # a long GET query would otherwise flood the log
+        target = target[:1000] + "…"
+    query_ms = environ.get(QUERY_MS_KEY)
+    access_log.info(
+        '%s "%s %s" %s %.1fms%s',
+        environ.get("REMOTE_ADDR") or "-",
+        environ.get("REQUEST_METHOD", "GET"),
+        target,
+        status.split(" ", 1)[0],
+        (time.perf_counter() - started) * 1000,
+        f" query={query_ms:.1f}ms" if query_ms is not None else "",
+    )

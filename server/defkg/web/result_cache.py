@@ -11,9 +11,7 @@ hashed, is the answer's ``ETag``.
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
-import time
 from collections import OrderedDict
 
 from defkg.store.jobs import QueryJob, QueryOutcome
@@ -140,9 +138,7 @@ class RepeatedRequests:
             result_key_, headers = entry
             outcome = self.cache.get(result_key_)
             if outcome is not None:
-                started = time.perf_counter()
                 start_response("200 OK", list(headers))
-                log_access(environ, started)
                 return [outcome.body]
 
         def remember(status: str, headers: list[tuple[str, str]], exc_info=None):
@@ -158,26 +154,3 @@ class RepeatedRequests:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, remember)
-
-
-def log_access(
-    environ: dict, started: float, status: int = 200, query_ms: float | None = None
-) -> None:
-    """The access-log line ``defkg.web.app`` writes for requests that reach Flask."""
-    if not _access_log.isEnabledFor(logging.INFO):
-        return
-    target = environ.get("PATH_INFO", "") + "?" + environ.get("QUERY_STRING", "")
-    if len(target) > 1000:
-        target = target[:1000] + "…"
-    _access_log.info(
-        '%s "%s %s" %s %.1fms%s',
-        environ.get("REMOTE_ADDR") or "-",
-        environ.get("REQUEST_METHOD", "GET"),
-        target,
-        status,
-        (time.perf_counter() - started) * 1000,
-        f" query={query_ms:.1f}ms" if query_ms is not None else "",
-    )
-
-
-_access_log = logging.getLogger("defkg.access")

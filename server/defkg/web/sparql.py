@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from http import HTTPStatus
 from typing import ClassVar
 
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from jinja2 import TemplateNotFound
 from markupsafe import escape
@@ -43,7 +43,7 @@ from defkg.config import Settings
 from defkg.store.executor import QueryTimeout, Saturated
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.service_relay import rewrite_services
-from defkg.web.app import plain_error
+from defkg.web.app import QUERY_MS_KEY, plain_error
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.protocol import (
     ProtocolError,
@@ -58,7 +58,6 @@ from defkg.web.publication import Publication
 from defkg.web.result_cache import (
     ENVIRON_KEY,
     RepeatedRequests,
-    log_access,
     result_etag,
     result_key,
 )
@@ -80,13 +79,6 @@ def answer_repeats_before_flask(state) -> None:
         publication.result_cache,
         publication.release_tag,
     )
-
-
-@blueprint.after_request
-def vary_on_accept(response: Response) -> Response:
-    # Every answer here depends on Accept (results, description or page), so caches must know.
-    response.headers.add("Vary", "Accept")
-    return response
 
 
 @blueprint.route("/sparql", methods=["GET", "POST", "OPTIONS"])
@@ -129,7 +121,7 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
         if_none_match=request.if_none_match.contains,
     )
     if answer.query_ms is not None:
-        g.defkg_query_ms = answer.query_ms
+        request.environ[QUERY_MS_KEY] = answer.query_ms
     if answer.cache_key is not None:
         request.environ[ENVIRON_KEY] = answer.cache_key  # lets RepeatedRequests answer repeats
     if answer.status == 304:
@@ -278,9 +270,9 @@ def _answer(
 class PlainQueries:
     """WSGI middleware: answers ``GET /sparql[/inferred]?query=…`` without Flask.
 
-    Uses :func:`answer_query`, as the view does, and adds what the app's hooks add to the
-    view's answers (``Vary: Accept``, CORS, the access-log line), so the two are the same to
-    a client. Anything else (POST, HEAD, OPTIONS, no query, If-None-Match) goes to Flask.
+    Uses :func:`answer_query`, as the view does; what every response gets (CORS, Vary, the
+    access log) is added around both by :class:`defkg.web.app.EveryResponse`. Anything else
+    (POST, HEAD, OPTIONS, no query, If-None-Match) goes to Flask.
     """
 
     #: the paths it answers, and whether each adds the inferences
@@ -299,7 +291,6 @@ class PlainQueries:
             or "query" not in (args := _query_args(environ.get("QUERY_STRING", "")))
         ):
             return self.wsgi_app(environ, start_response)
-        started = time.perf_counter()
         try:
             parsed = parse_request(
                 "GET",
@@ -328,12 +319,11 @@ class PlainQueries:
             ("Content-Type", answer.content_type),
             ("Content-Length", str(len(answer.body))),
             *answer.headers.items(),
-            ("Vary", "Accept"),
-            ("Access-Control-Allow-Origin", "*"),
         ]
+        if answer.query_ms is not None:
+            environ[QUERY_MS_KEY] = answer.query_ms
         reason = HTTPStatus(answer.status).phrase
         start_response(f"{answer.status} {reason}", headers)
-        log_access(environ, started, answer.status, answer.query_ms)
         return [answer.body]
 
 

@@ -45,7 +45,11 @@
   function cell(term) {
     var td = document.createElement("td");
     if (!term) return td;
-    if (term.type === "uri") {
+    if (term.type === "uri" && !/^https?:/i.test(term.value)) {
+      // Only http(s) IRIs are links: a javascript:, data: or file: IRI in the data is text.
+      td.textContent = term.value;
+      td.className = "iri";
+    } else if (term.type === "uri") {
       var a = document.createElement("a");
       a.href = localHref(term.value);
       a.title = term.value;
