@@ -19,7 +19,7 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 
 from defkg.iris import DEFAULT_BASE
-from defkg.web.resources import load_examples
+from defkg.web.pages.query_ui import load_examples
 from test_pages_support import FORMATS, RDFLIB, fetch, post_form
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

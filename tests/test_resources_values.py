@@ -11,17 +11,18 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, XSD
 
 from defkg.iris import SCHEMA, UNIT, IriScheme
-from defkg.web.describe import (
+from defkg.web.pages.common import is_safe_iri
+from defkg.web.pages.query_ui import load_examples
+from defkg.web.pages.values import (
     figure_spans,
     format_literal,
     format_number,
     highlight_segments,
     human_value,
-    is_safe_iri,
     number_spellings,
     quantity_phrase,
 )
-from defkg.web.resources import load_examples, split_document_path, wanted_ext
+from defkg.web.resources import split_document_path, wanted_ext
 
 SCHEME = IriScheme()
 V = SCHEME.vocab

@@ -4,23 +4,22 @@
 a format by the ``Accept`` header (``defkg.web.negotiation``) and answers **303 See Other** to
 the document URL ``{iri}.{ext}``; a document URL answers 200 in its fixed format. Both carry
 ``Link: rel="alternate"`` to every format, ``Vary: Accept``, ``Cache-Control``, and an ETag
-and Last-Modified taken from the release, so conditional requests get 304. Also here: the home
-page ``/``, the VoID at ``/.well-known/void``, the JSON-LD context at ``/context.jsonld``, and
-the context processor that gives the query UI (``query.html``) its examples and prefixes.
+and Last-Modified taken from the release, so conditional requests get 304. The HTML variant
+is drawn by the page kinds of ``defkg.web.pages``. Also here: the VoID at
+``/.well-known/void`` and the JSON-LD context at ``/context.jsonld``.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections import OrderedDict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDFS
@@ -28,11 +27,13 @@ from rdflib.namespace import RDFS
 from defkg import __version__, formats
 from defkg.config import Settings
 from defkg.errors import DefkgError
-from defkg.iris import DOCUMENT_EXTENSIONS, OA, SD, IriScheme
-from defkg.preview import read_build_error
-from defkg.web import describe as d
+from defkg.iris import DOCUMENT_EXTENSIONS, SD, IriScheme
 from defkg.web.downloads import ReleaseInfo, current_settings, release_dir, release_info
 from defkg.web.negotiation import choose, offered_list
+from defkg.web.pages import render_resource_page
+from defkg.web.pages.common import Store, is_safe_iri, labels_query
+from defkg.web.pages.errors import error_page
+from defkg.web.pages.resource import describe, exists
 
 blueprint = Blueprint("resources", __name__)
 
@@ -124,7 +125,7 @@ class PageContext:
     """What a view needs: settings, store, release (through the app's Publication)."""
 
     settings: Settings
-    store: d.Store
+    store: Store
     release: ReleaseInfo | None
 
     @property
@@ -166,16 +167,10 @@ def void_description(void: Graph, iri: URIRef) -> Graph:
     return out
 
 
-def sparql_link(iri: str) -> str:
-    """The query UI, opened on a CONSTRUCT of the resource's description."""
-    query = f"DESCRIBE <{iri}>"
-    return "/sparql?" + "edit=" + quote(query, safe="")
-
-
 # --- responses ---------------------------------------------------------------------------------
 
 
-def _validators(response: Response, release: ReleaseInfo | None, variant: str) -> Response:
+def with_validators(response: Response, release: ReleaseInfo | None, variant: str) -> Response:
     """ETag and Last-Modified from the release, then 304 if the request's copy is current.
 
     Pages and documents are rendered by this code from the release, so the ETag names the
@@ -187,17 +182,6 @@ def _validators(response: Response, release: ReleaseInfo | None, variant: str) -
         response.set_etag(f"{release.tag}-{__version__}-{variant}")
         response.last_modified = release.modified
         response.make_conditional(request)
-    return response
-
-
-def error_page(status: int, title: str, message: str, ext: str = "html") -> Response:
-    """An error as HTML for a page request, plain text otherwise; never a stack trace."""
-    if ext == "html":
-        body = render_template("error.html", status=status, title=title, message=message)
-        response = Response(body, status=status, mimetype="text/html")
-    else:
-        response = Response(f"{status} {title}: {message}\n", status=status, mimetype="text/plain")
-    response.vary.add("Accept")
     return response
 
 
@@ -215,7 +199,7 @@ def _exists(pub: PageContext, iri: URIRef) -> bool:
     void = pub.release.void if pub.release is not None else None
     if void is not None and ((iri, None, None) in void or (None, None, iri) in void):
         return True
-    return d.exists(pub.store, iri, pub.scheme)
+    return exists(pub.store, iri, pub.scheme)
 
 
 def dereference(path: str) -> ResponseReturnValue:
@@ -236,7 +220,7 @@ def dereference(path: str) -> ResponseReturnValue:
             response.headers["Link"] = link
             return response
     try:
-        found = d.is_safe_iri(str(iri)) and _exists(pub, iri)
+        found = is_safe_iri(str(iri)) and _exists(pub, iri)
     except DefkgError as error:
         return error_page(503, "Store unavailable", str(error), ext or "html")
     if not found:
@@ -248,7 +232,7 @@ def dereference(path: str) -> ResponseReturnValue:
         response = Response(status=303)
         response.headers["Location"] = quote(f"{stem}.{wanted}")
         response.headers["Link"] = link
-        return _validators(response, pub.release, "see-" + wanted)
+        return with_validators(response, pub.release, "see-" + wanted)
     try:
         body = render_document(pub, iri, ext)
     except DefkgError as error:
@@ -259,7 +243,7 @@ def dereference(path: str) -> ResponseReturnValue:
         response.headers["Content-Type"] = f"{mimetype}; charset=utf-8"
     response.headers["Link"] = link + f', <{quote(str(iri), safe=":/#?=&")}>; rel="canonical"'
     response.headers["Content-Location"] = quote(f"{stem}.{ext}")
-    return _validators(response, pub.release, ext)
+    return with_validators(response, pub.release, ext)
 
 
 #: Descriptions kept per app (the five formats of one IRI are usually asked for together).
@@ -287,13 +271,13 @@ def description_of(pub: PageContext, iri: URIRef) -> Graph:
 
 def describe_uncached(pub: PageContext, iri: URIRef) -> Graph:
     """The RDF of ``iri``: from the store, plus what the release's VoID says about it."""
-    graph = d.describe(pub.store, iri, pub.scheme)
+    graph = describe(pub.store, iri, pub.scheme)
     if pub.release is not None:
         extra = void_description(pub.release.void, iri)
         if len(extra):
             graph += extra
             mentioned = {n for t in extra for n in t if isinstance(n, URIRef)}
-            graph += pub.store.construct(d.labels_query(mentioned, pub.scheme))
+            graph += pub.store.construct(labels_query(mentioned, pub.scheme))
             for s, p, o in pub.release.void.triples((None, RDFS.label, None)):
                 if s in mentioned:
                     graph.add((s, p, o))
@@ -305,46 +289,7 @@ def render_document(pub: PageContext, iri: URIRef, ext: str) -> bytes | str:
     graph = description_of(pub, iri)
     if ext != "html":
         return serialize(graph, ext, load_context(pub.release_dir, pub.settings), pub.scheme)
-    scheme = pub.scheme
-    page = d.build_page(graph, iri, scheme)
-    path = scheme.path_for_iri(str(iri)) or "/"
-    context: dict[str, Any] = {
-        "page": page,
-        "path": path,
-        "formats": [(ext, f"{path}.{ext}") for ext in MEDIA_TYPES if ext != "html"],
-        "sparql_link": sparql_link(str(iri)),
-        "term": None,
-        "ontology": None,
-        "members": None,
-        "sentences": None,
-        "kind": _kind(scheme, iri),
-    }
-    if (None, OA.hasSource, iri) in graph:
-        context["sentences"] = d.source_sentences(pub.store, iri, scheme)
-    if context["kind"] == "term":
-        context["term"] = d.term_info(pub.store, graph, iri, scheme)
-    elif context["kind"] == "ontology":
-        context["ontology"] = d.ontology_index(pub.store, scheme)
-    elif context["kind"] == "graph" and str(iri) in pub.store.graph_names():
-        context["members"] = d.graph_members(pub.store, iri, scheme)
-    return render_template("resource.html", **context)
-
-
-def _kind(scheme: IriScheme, iri: URIRef) -> str:
-    text = str(iri)
-    if iri == scheme.ontology:
-        return "ontology"
-    if text.startswith(str(scheme.vocab)) and not re.fullmatch(
-        r"\d+(\.\d+)*", text.rsplit("/")[-1]
-    ):
-        return "term"
-    if text.startswith(str(scheme.graphs)):
-        return "graph"
-    if text.startswith(str(scheme.shapes)):
-        return "shape"
-    if text.startswith(str(scheme.dataset)):
-        return "dataset"
-    return "resource"
+    return render_resource_page(pub.store, graph, iri, pub.scheme)
 
 
 # --- views -----------------------------------------------------------------------------------
@@ -359,51 +304,6 @@ def _kind(scheme: IriScheme, iri: URIRef) -> str:
 def resource(root: str | None = None, rest: str | None = None, ext: str | None = None) -> Any:
     """Any minted IRI or document URL (see :func:`dereference`)."""
     return dereference(request.path)
-
-
-@blueprint.get("/")
-def home() -> ResponseReturnValue:
-    """What the dataset is, its counts, the release files, the VoID, the entry points."""
-    pub = page_context()
-    scheme = pub.scheme
-    try:
-        classes = d.class_counts(pub.store, scheme)
-        graphs = d.graph_counts(pub.store, scheme)
-        counts = d.dataset_counts(pub.store, scheme)
-    except DefkgError as error:
-        return error_page(503, "Store unavailable", str(error))
-    release = pub.release
-    conforms = None
-    if release is not None:
-        report = release.directory / "validation-report.ttl"
-        if report.is_file():
-            text = report.read_text(encoding="utf-8")
-            match = re.search(r"sh:conforms\s+(true|false)", text)
-            conforms = match.group(1) == "true" if match else None
-    description = None
-    if release is not None:
-        ds = URIRef(str(scheme.dataset))
-        graph = void_description(release.void, ds)
-        page = d.build_page(graph, ds, scheme)
-        description = page.descriptions[0] if page.descriptions else None
-    build_error = read_build_error(pub.settings)  # defkg preview: the last failed build
-    body = render_template(
-        "home.html",
-        build_error=build_error,
-        own_classes=[c for c in classes if str(c.value.iri).startswith(str(scheme.vocab))],
-        other_classes=[c for c in classes if not str(c.value.iri).startswith(str(scheme.vocab))],
-        graphs=graphs,
-        counts=counts,
-        release=release,
-        conforms=conforms,
-        description=description,
-        dataset_path=scheme.path_for_iri(str(scheme.dataset)),
-        ontology_path=scheme.path_for_iri(str(scheme.ontology)),
-    )
-    response = Response(body, mimetype="text/html")
-    if build_error:
-        return response  # the release's validators would hide the error from a revalidation
-    return _validators(response, release, "home")
 
 
 @blueprint.get("/.well-known/void")
@@ -422,7 +322,7 @@ def well_known_void() -> ResponseReturnValue:
     body = serialize(pub.release.void, ext, load_context(pub.release_dir, pub.settings), pub.scheme)
     response = Response(body, mimetype=chosen)
     response.headers["Content-Type"] = f"{chosen}; charset=utf-8"
-    return _validators(response, pub.release, "void-" + ext)
+    return with_validators(response, pub.release, "void-" + ext)
 
 
 @blueprint.get("/context.jsonld")
@@ -433,62 +333,4 @@ def context() -> ResponseReturnValue:
     body += "\n"
     response = Response(body, mimetype="application/ld+json")
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return _validators(response, release_info(), "context")
-
-
-# --- the query UI's examples -------------------------------------------------------------------
-
-
-@dataclass
-class Example:
-    """One competency query as the query UI offers it."""
-
-    name: str  #: the file stem, ``cq01-…``
-    question: str  #: the first comment line
-    query: str
-    inferred: bool  #: needs the OWL RL inferences
-
-
-#: A comment by which a query says it must not see the inferences.
-_ASSERTED_ONLY = re.compile(r"\b(asserted (data |triples )?only|without (the )?inferences)\b", re.I)
-
-
-def load_examples(queries_dir: Path) -> list[Example]:
-    """The project's ``queries/*.rq`` in name order.
-
-    The question is the first comment line, continued over the next comment lines until one
-    ends with ``?`` (``# cq05: How many …`` / ``# established, …?``), without its ``cqNN:``
-    label. The competency queries are written for the asserted data plus the OWL RL
-    inferences (the competency tests run them so, and some rely on inferences without saying
-    so), so each runs against ``/sparql/inferred`` unless a comment says "asserted only" or
-    "without inferences".
-    """
-    examples = []
-    for path in sorted(queries_dir.glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        comments = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
-        question_lines: list[str] = []
-        for line in comments:
-            question_lines.append(line)
-            if line.endswith("?") or len(question_lines) == 3:
-                break
-        question = " ".join(question_lines) or path.stem
-        question = re.sub(r"^[a-z]+\d+\s*:\s*", "", question, flags=re.I)
-        asserted_only = any(_ASSERTED_ONLY.search(c) for c in comments)
-        examples.append(Example(path.stem, question, text, inferred=not asserted_only))
-    return examples
-
-
-@blueprint.app_context_processor
-def query_ui_context() -> dict[str, Any]:
-    """Gives every template ``query_ui()``: the prefixes and examples of the query editor."""
-
-    def query_ui() -> dict[str, Any]:
-        settings = current_settings()
-        return {
-            "prefixes": settings.iris.prefixes(),
-            "examples": [asdict(e) for e in load_examples(settings.queries_dir)],
-            "initial": request.args.get("edit", ""),
-        }
-
-    return {"query_ui": query_ui}
+    return with_validators(response, release_info(), "context")

@@ -1,0 +1,407 @@
+"""The page of one resource (an entity, a fact, a sentence anchor, a source, a graph): the
+SPARQL that gathers its description and the page model built from it.
+
+:func:`describe` asks the store for a resource's own triples, its incoming links, the details
+of its figures, the provenance of its facts down to the sentence selectors, and the labels of
+everything it mentions; :func:`build_page` turns that graph into what ``resource.html`` shows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from flask import render_template
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.term import Node
+
+from defkg import formats
+from defkg.iris import OA, SCHEMA, IriScheme
+from defkg.web.pages.common import Store, is_safe_iri, labels_query, prefix_block
+from defkg.web.pages.values import (
+    DCTERMS,
+    PROV,
+    Row,
+    Value,
+    figure_spans,
+    format_literal,
+    highlight_segments,
+    is_figure,
+    label_of,
+    link_for,
+    local_name,
+    natural_key,
+    number_spellings,
+    property_value,
+    short_name,
+    value_of,
+    values_sorted,
+)
+
+#: Properties whose values say what a resource is called or what it is; shown in the header.
+DESCRIPTION_PROPERTIES = (
+    SKOS.definition,
+    RDFS.comment,
+    DCTERMS.description,
+    SCHEMA.description,
+)
+
+
+def exists_query(iri: str, scheme: IriScheme) -> str:
+    """ASK whether ``iri`` occurs anywhere in the dataset: as subject, object or graph name."""
+    return f"""ASK {{
+  {{ GRAPH ?g {{ <{iri}> ?p ?o }} }}
+  UNION {{ GRAPH ?g {{ ?s ?p <{iri}> }} }}
+  UNION {{ GRAPH <{iri}> {{ ?s ?p ?o }} }}
+}}"""
+
+
+def description_query(iri: str, scheme: IriScheme) -> str:
+    """The CONSTRUCT that gathers the RDF of ``iri`` from the asserted graphs.
+
+    It holds the resource's own triples; its incoming links (except ``rdf:type``, which for an
+    ontology class would list every instance); two levels of blank nodes and figure nodes
+    (quantities, intervals) it points to; and for the resource, the nodes it points to and the
+    nodes pointing at it, their ``prov:wasDerivedFrom`` anchor with its source and selectors and
+    their ``prov:wasAttributedTo`` speaker. Labels come from :func:`labels_query`.
+    """
+    x = f"<{iri}>"
+    asserted = f"FILTER(?g != <{scheme.inferred_graph}>)"
+    return f"""{prefix_block(scheme)}
+CONSTRUCT {{
+  {x} ?p ?o .
+  ?s ?ip {x} .
+  ?d ?dp ?do .
+  ?dd ?ddp ?ddo .
+  ?f prov:wasDerivedFrom ?a .
+  ?f prov:wasAttributedTo ?who .
+  ?f defkg:numericValue ?fv .
+  ?a ?ap ?ao .
+  ?sel ?selp ?selo .
+  ?doc ?docp ?doco .
+}}
+WHERE {{
+  {{ GRAPH ?g {{ {x} ?p ?o }} {asserted} }}
+  UNION
+  {{ GRAPH ?g {{ ?s ?ip {x} }} FILTER(?ip != rdf:type) {asserted} }}
+  UNION
+  {{
+    GRAPH ?g {{ {x} ?dlink ?d . ?d ?dp ?do . }}
+    {asserted}
+    FILTER(isBlank(?d) || EXISTS {{ GRAPH ?gt {{ ?d a ?dt }}
+           FILTER(?dt IN (defkg:Quantity, defkg:MonetaryAmount, time:Interval, time:Instant)) }})
+    OPTIONAL {{ GRAPH ?g {{ ?do ?ddp ?ddo }} FILTER(isBlank(?do)) BIND(?do AS ?dd) }}
+  }}
+  UNION
+  {{
+    {{
+      SELECT DISTINCT ?f WHERE {{
+        {{ BIND({x} AS ?f) }}
+        UNION {{ GRAPH ?g {{ {x} ?fp ?f }} FILTER(isIRI(?f)) {asserted} }}
+        UNION {{ GRAPH ?g {{ ?f ?fp {x} }} FILTER(?fp != rdf:type) {asserted} }}
+      }}
+    }}
+    {{ GRAPH ?g3 {{ ?f prov:wasAttributedTo ?who }} }}
+    UNION
+    {{ GRAPH ?g8 {{ ?f defkg:numericValue ?fv }} }}
+    UNION
+    {{
+      GRAPH ?g4 {{ ?f prov:wasDerivedFrom ?a }}
+      OPTIONAL {{ GRAPH ?g5 {{ ?a ?ap ?ao }} }}
+      OPTIONAL {{ GRAPH ?g6 {{ ?a oa:hasSelector ?sel . ?sel ?selp ?selo }} }}
+      OPTIONAL {{
+        GRAPH ?g7 {{ ?a oa:hasSource ?doc . ?doc ?docp ?doco }}
+        FILTER(?docp IN (rdf:type, schema:datePublished, schema:publisher, schema:headline))
+      }}
+    }}
+  }}
+}}"""
+
+
+def describe(store: Store, iri: URIRef, scheme: IriScheme) -> Graph:
+    """The RDF description of ``iri`` (see :func:`description_query`), labels included."""
+    graph = store.construct(description_query(str(iri), scheme))
+    mentioned = {n for t in graph for n in t if isinstance(n, URIRef)}
+    if mentioned:
+        graph += store.construct(labels_query(mentioned, scheme))
+    for prefix, namespace in scheme.prefixes().items():
+        graph.bind(prefix, namespace, replace=True)
+    return graph
+
+
+def exists(store: Store, iri: URIRef, scheme: IriScheme) -> bool:
+    """True when the dataset mentions ``iri`` anywhere (or names a graph with it)."""
+    return is_safe_iri(str(iri)) and store.ask(exists_query(str(iri), scheme))
+
+
+@dataclass
+class Quote:
+    """A sentence a fact on the page was derived from, with its figures marked."""
+
+    anchor: Value
+    segments: list[tuple[str, bool]]
+    start: int | None
+    end: int | None
+    article: Value | None
+    published: str | None
+    publisher: Value | None
+    speakers: list[Value]
+    facts: list[Value]
+    primary: bool = True  #: the resource itself (or one of its figures) is derived from it
+
+
+@dataclass
+class ResourcePage:
+    """Everything the resource template shows; built by :func:`build_page`."""
+
+    iri: str
+    label: str
+    types: list[Value]
+    descriptions: list[str]
+    alt_labels: list[str]
+    rows: list[Row]
+    incoming: list[Row]
+    quotes: list[Quote]
+    same_as: list[Value]
+    wikidata_status: str | None
+    parts: list[Part] = field(default_factory=list)
+
+
+@dataclass
+class Part:
+    """A hash resource described in the same document (``…/dataset#dist-defkg.nt``)."""
+
+    fragment: str
+    label: str
+    rows: list[Row]
+
+
+_ORDER: list[Node] = [
+    RDF.type,
+    SKOS.definition,
+    RDFS.comment,
+    SKOS.altLabel,
+    RDFS.subClassOf,
+    RDFS.subPropertyOf,
+    RDFS.domain,
+    RDFS.range,
+]
+
+
+def _sort_key(prop: Node, graph: Graph, scheme: IriScheme) -> tuple[int, str]:
+    rank = _ORDER.index(prop) if prop in _ORDER else len(_ORDER)
+    if str(prop).startswith(str(PROV)):
+        rank = len(_ORDER) + 1  # provenance after the facts themselves
+    return rank, label_of(graph, prop, scheme).lower()
+
+
+def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
+    """The page model of ``iri`` from its description (:func:`describe`)."""
+    rows = _rows_of(graph, iri, scheme, skip=(RDFS.label, RDF.type))  # both are in the header
+    parts = [
+        Part(
+            str(node).split("#", 1)[1], label_of(graph, node, scheme), _rows_of(graph, node, scheme)
+        )
+        for node in sorted(set(graph.subjects()), key=lambda n: natural_key(str(n)))
+        if isinstance(node, URIRef) and str(node).startswith(f"{iri}#")
+    ]
+    incoming: dict[Node, Row] = {}
+    for subject, prop in graph.subject_predicates(iri):
+        if subject == iri:
+            continue
+        row = incoming.setdefault(prop, Row(property_value(graph, prop, scheme)))
+        row.values.append(value_of(graph, subject, scheme))
+    for row in incoming.values():
+        row.values = values_sorted(row.values)
+    descriptions = [
+        str(o)
+        for p in DESCRIPTION_PROPERTIES
+        for o in graph.objects(iri, p)
+        if isinstance(o, Literal)
+    ]
+    status = graph.value(iri, scheme.vocab.wikidataStatus)
+    return ResourcePage(
+        iri=str(iri),
+        label=label_of(graph, iri, scheme),
+        types=values_sorted(value_of(graph, t, scheme) for t in graph.objects(iri, RDF.type)),
+        descriptions=sorted(descriptions),
+        alt_labels=sorted(
+            f"{o} ({o.language})"
+            if isinstance(o, Literal) and o.language not in (None, "en")
+            else str(o)
+            for o in graph.objects(iri, SKOS.altLabel)
+        ),
+        rows=rows,
+        incoming=[incoming[p] for p in sorted(incoming, key=lambda p: _sort_key(p, graph, scheme))],
+        quotes=build_quotes(graph, iri, scheme),
+        same_as=values_sorted(
+            Value(local_name(str(o)), str(o), str(o), label_of(graph, o, scheme))
+            for o in graph.objects(iri, OWL.sameAs)
+        ),
+        wikidata_status=label_of(graph, status, scheme) if status is not None else None,
+        parts=parts,
+    )
+
+
+def _rows_of(graph: Graph, node: Node, scheme: IriScheme, skip: Sequence[Node] = ()) -> list[Row]:
+    """Every property of ``node`` with its values, properties in reading order."""
+    rows: dict[Node, Row] = {}
+    for prop, obj in graph.predicate_objects(node):
+        if prop in skip:
+            continue
+        row = rows.setdefault(prop, Row(property_value(graph, prop, scheme)))
+        row.values.append(value_of(graph, obj, scheme))
+    for row in rows.values():
+        row.values = values_sorted(row.values)
+    return [rows[p] for p in sorted(rows, key=lambda p: _sort_key(p, graph, scheme))]
+
+
+def build_quotes(graph: Graph, iri: URIRef, scheme: IriScheme) -> list[Quote]:
+    """The Source panel: each sentence anchor a fact on the page derives from, with its figures
+    marked, its position, article, publisher and speakers.
+
+    Primary quotes (first) are the sentences the resource itself or its own figures come from,
+    or the resource when it is an anchor; the others are the sentences of the facts it links to
+    or that link to it. A primary quote names the speakers and figures of the primary facts
+    only, so an interpretation attributed to the curators does not blur who said the fact.
+    """
+    own = {iri, *(o for o in graph.objects(iri, None) if is_figure(graph, o, scheme))}
+    facts: dict[Node, list[Node]] = {}
+    for fact, anchor in graph.subject_objects(PROV.wasDerivedFrom):
+        facts.setdefault(anchor, []).append(fact)
+    is_anchor = (iri, RDF.type, OA.SpecificResource) in graph or graph.value(iri, OA.hasSource)
+    if is_anchor:
+        facts.setdefault(iri, [])
+    quotes = []
+    for anchor, derived in facts.items():
+        exact, start, end = None, None, None
+        for selector in sorted(graph.objects(anchor, OA.hasSelector), key=str):
+            exact = exact or graph.value(selector, OA.exact)
+            start = start if start is not None else graph.value(selector, OA.start)
+            end = end if end is not None else graph.value(selector, OA.end)
+        if exact is None:
+            continue
+        primary = anchor == iri or any(f in own for f in derived)
+        named = [f for f in derived if f in own] if primary and anchor != iri else derived
+        spellings: list[str] = []
+        for fact in named:
+            for figure in [fact, *graph.objects(fact, scheme.vocab.quantity)]:
+                if is_figure(graph, figure, scheme):
+                    spellings += number_spellings(graph.value(figure, scheme.vocab.numericValue))
+        article = graph.value(anchor, OA.hasSource)
+        speakers = {w for f in named for w in graph.objects(f, PROV.wasAttributedTo)}
+        published = graph.value(article, SCHEMA.datePublished) if article is not None else None
+        publisher = graph.value(article, SCHEMA.publisher) if article is not None else None
+        quotes.append(
+            Quote(
+                anchor=value_of(graph, anchor, scheme),
+                segments=highlight_segments(str(exact), figure_spans(str(exact), spellings)),
+                start=int(start) if isinstance(start, Literal) else None,
+                end=int(end) if isinstance(end, Literal) else None,
+                article=value_of(graph, article, scheme) if article is not None else None,
+                published=format_literal(published) if isinstance(published, Literal) else None,
+                publisher=value_of(graph, publisher, scheme) if publisher is not None else None,
+                speakers=values_sorted(value_of(graph, w, scheme) for w in speakers),
+                facts=values_sorted(value_of(graph, f, scheme) for f in derived),
+                primary=primary,
+            )
+        )
+    quotes.sort(key=lambda q: (not q.primary, _anchor_order(q.anchor.iri or "")))
+    return quotes
+
+
+def _anchor_order(iri: str) -> tuple[str, int]:
+    """Sentence anchors in reading order: ``…/s2`` before ``…/s10``."""
+    match = re.search(r"/s(\d+)$", iri)
+    return (iri[: match.start()], int(match.group(1))) if match else (iri, 0)
+
+
+def graph_members(store: Store, iri: URIRef, scheme: IriScheme, limit: int = 200) -> list[Value]:
+    """The labelled resources a named graph describes (up to ``limit``), by label."""
+    rows = store.select(
+        f"""{prefix_block(scheme)}
+SELECT DISTINCT ?s WHERE {{ GRAPH <{iri}> {{ ?s ?p ?o }} FILTER(isIRI(?s)) }}
+ORDER BY ?s LIMIT {int(limit)}"""
+    )
+    subjects = [r["s"] for r in rows if "s" in r]
+    labels = store.construct(labels_query(subjects, scheme)) if subjects else Graph()
+    return values_sorted(value_of(labels, s, scheme) for s in subjects)
+
+
+@dataclass
+class Sentence:
+    """One sentence anchor of a source document, in reading order."""
+
+    anchor: Value
+    text: str
+    start: int
+
+
+def source_sentences(store: Store, iri: URIRef, scheme: IriScheme) -> list[Sentence]:
+    """The sentence anchors whose ``oa:hasSource`` is ``iri``, in text order: the document's
+    text as the dataset quotes it, each sentence linking to its anchor."""
+    rows = store.select(
+        f"""{prefix_block(scheme)}
+SELECT ?a ?label ?exact ?start WHERE {{
+  GRAPH ?g {{ ?a oa:hasSource <{iri}> }}
+  GRAPH ?g1 {{ ?a oa:hasSelector ?q . ?q oa:exact ?exact }}
+  OPTIONAL {{ GRAPH ?g2 {{ ?a oa:hasSelector ?p . ?p oa:start ?start }} }}
+  OPTIONAL {{ GRAPH ?g3 {{ ?a rdfs:label ?label }} }}
+}}"""
+    )
+    sentences = {}
+    for row in rows:
+        anchor = row["a"]
+        start = row.get("start")
+        label = row.get("label")
+        sentences[anchor] = Sentence(
+            anchor=Value(
+                str(label) if label is not None else short_name(str(anchor), scheme),
+                link_for(str(anchor), scheme),
+                str(anchor),
+            ),
+            text=str(row["exact"]),
+            start=int(start) if isinstance(start, Literal) else 0,
+        )
+    return sorted(sentences.values(), key=lambda s: (s.start, natural_key(s.anchor.iri or "")))
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+def sparql_link(iri: str) -> str:
+    """The query UI, opened on a DESCRIBE of the resource."""
+    return "/sparql?edit=" + quote(f"DESCRIBE <{iri}>", safe="")
+
+
+def page_context(graph: Graph, iri: URIRef, scheme: IriScheme, kind: str) -> dict[str, Any]:
+    """What every resource-like template (resource, term, ontology) needs."""
+    path = scheme.path_for_iri(str(iri)) or "/"
+    return {
+        "page": build_page(graph, iri, scheme),
+        "path": path,
+        "formats": [(ext, f"{path}.{ext}") for ext in document_formats()],
+        "sparql_link": sparql_link(str(iri)),
+        "kind": kind,
+        "members": None,
+        "sentences": None,
+    }
+
+
+def document_formats() -> list[str]:
+    """The extensions of the RDF documents every page links to (all but the page itself)."""
+    return [f.key for f in formats.of_kind("graph")]
+
+
+def render(store: Store, graph: Graph, iri: URIRef, scheme: IriScheme, kind: str) -> str:
+    """The HTML page of a resource, a source document or a named graph."""
+    context = page_context(graph, iri, scheme, kind)
+    if (None, OA.hasSource, iri) in graph:
+        context["sentences"] = source_sentences(store, iri, scheme)
+    if kind == "graph" and str(iri) in store.graph_names():
+        context["members"] = graph_members(store, iri, scheme)
+    return render_template("resource.html", **context)
