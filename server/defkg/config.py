@@ -23,8 +23,11 @@ class Settings:
     """Configuration shared by the build, the store and the web app."""
 
     # --- the project and its release -------------------------------------------------------
-    root: Path = Path(".")  #: the project: its ontology/, data/, shapes/, queries/
-    dist: Path = Path("dist")  #: where the release is published (relative to the cwd)
+    #: the project: its ontology/, data/, shapes/, queries/ (a relative path is taken from the
+    #: working directory when the settings are read, and kept absolute from then on)
+    root: Path = Path(".")
+    #: where the release is published (relative: to the working directory, as root)
+    dist: Path = Path("dist")
     base: str = DEFAULT_BASE  #: the canonical base IRI of everything the dataset mints
 
     # --- serving ---------------------------------------------------------------------------
@@ -105,4 +108,25 @@ def settings_from_env(environ: dict[str, str] | None = None, **overrides: object
             values[f.name] = float(raw)
         else:
             values[f.name] = raw
-    return Settings(**values).with_overrides(**overrides)
+    return resolved(Settings(**values).with_overrides(**overrides))
+
+
+def resolved(settings: Settings) -> Settings:
+    """``settings`` with its paths made absolute, against the working directory of now.
+
+    Done once, when the settings are read: a relative path handed on would be resolved again
+    by whoever opens it, against whatever that takes as its base (Flask's ``send_file`` takes
+    the app's package folder, which made every download a 500).
+    """
+    return replace(settings, root=settings.root.resolve(), dist=settings.dist.resolve())
+
+
+def shown_path(path: Path) -> Path:
+    """``path`` as people are told it: relative to the working directory when it is below it."""
+    path = Path(path)
+    if not path.is_absolute():
+        return path
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

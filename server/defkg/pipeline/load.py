@@ -36,7 +36,7 @@ from rdflib.plugins.parsers.ntriples import W3CNTriplesParser
 from rdflib.term import Node
 
 from defkg import __version__
-from defkg.config import Settings
+from defkg.config import Settings, shown_path
 from defkg.errors import InputError
 from defkg.iris import IriScheme
 from defkg.patches import nt_row
@@ -244,13 +244,20 @@ def triples_of(lines: Iterable[str]) -> list[Triple]:
 
 
 def _project_files(folder: Path, patterns: tuple[str, ...], what: str) -> list[Path]:
-    """The files of one project folder, sorted; an error when the folder is missing or empty."""
+    """The files of one project folder, sorted; an error when the folder is missing or empty.
+
+    Each is named as a curator sees it (relative to the working directory when under it), so
+    that every message and finding says ``data/x.ttl:12:3`` rather than an absolute path.
+    """
+    shown = shown_path(folder)
     if not folder.is_dir():
-        raise InputError(f"{folder}: the {what} folder is missing (expected {folder}/)")
-    found = sorted({p for pattern in patterns for p in folder.glob(pattern) if not p.is_dir()})
+        raise InputError(f"{shown}: the {what} folder is missing (expected {shown}/)")
+    found = sorted(
+        {shown_path(p) for pattern in patterns for p in folder.glob(pattern) if not p.is_dir()}
+    )
     if not found:
         kinds = " or ".join(p.removeprefix("*") for p in patterns)
-        raise InputError(f"{folder}: the {what} folder holds no {kinds} file")
+        raise InputError(f"{shown}: the {what} folder holds no {kinds} file")
     return found
 
 

@@ -178,8 +178,8 @@ def validate(
     if inferred_by_graph is not None:
         code = code_digest(sys.modules[__name__], hints, load)
         cache = ReasoningCache(settings, project, writable=write_cache, kind="validate", code=code)
-    # findings name their files as the root was given: the key holds that and where it is
-    where = f"{settings.root}\0{Path(settings.root).resolve()}"
+    # findings name their files as seen from the working directory: the key holds both
+    where = f"{settings.root}\0{Path(settings.root).resolve()}\0{Path.cwd()}"
     results: list = [cache.get([where, *map(str, n)]) if cache else None for n in passes]
     todo = [i for i, found in enumerate(results) if found is None]
     for i, found in zip(todo, parallel_map(run_pass, todo), strict=True):
