@@ -42,6 +42,7 @@ EXPECTED_FILES = {
     "defkg.jsonld.gz",
     "void.ttl",
     "validation-report.ttl",
+    "search.sqlite",
     "SHA256SUMS",
 }
 

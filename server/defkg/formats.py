@@ -72,7 +72,12 @@ FORMATS: tuple[Format, ...] = (
 )
 
 #: Release files that are neither dumps nor results, by file name or extension.
-_OTHER_FILES = {"SHA256SUMS": "text/plain", ".txt": "text/plain", ".json": "application/json"}
+_OTHER_FILES = {
+    "SHA256SUMS": "text/plain",
+    "search.sqlite": "application/vnd.sqlite3",
+    ".txt": "text/plain",
+    ".json": "application/json",
+}
 
 
 def of_kind(*kinds: Kind) -> list[Format]:

@@ -33,7 +33,7 @@ from rdflib.compare import to_canonical_graph
 from defkg.config import Settings
 from defkg.errors import DefkgError
 from defkg.pipeline.load import Project, nt_lines
-from defkg.pipeline.render import syntax, void
+from defkg.pipeline.render import search, syntax, void
 from defkg.pipeline.render.fragments import Renderer, merged_pieces
 from defkg.pipeline.validate import ValidationOutcome
 
@@ -132,6 +132,9 @@ def release_contents(
         for name, data in zip(DUMPS, packed, strict=True):
             files[name + ".gz"] = data
     files[REPORT] = report_bytes(outcome.report, settings)
+    files[search.SEARCH_FILE] = search.search_index(
+        triple for name in asserted_names for triple in project.triples(name)
+    )
 
     summaries = dict(zip(asserted_names, (f.summary for f in asserted), strict=True))
     summaries[iris.inferred_graph] = void.unite((f.summary for f in by_pass), len(inferred_lines))

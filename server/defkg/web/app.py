@@ -41,9 +41,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["defkg"] = Publication(settings)
 
     from defkg.web import downloads, health, resources, sparql
-    from defkg.web.pages import home, query_ui
+    from defkg.web.pages import home, query_ui, search
 
-    for module in (health, sparql, downloads, resources, home, query_ui):
+    for module in (health, sparql, downloads, resources, home, query_ui, search):
         app.register_blueprint(module.blueprint)
 
     _install_error_handler(app, settings)

@@ -35,6 +35,7 @@ DESCRIPTIONS = {
     "context.jsonld": "the JSON-LD context defkg.jsonld and every JSON-LD document use",
     "void.ttl": "VoID and DCAT description of the dataset",
     "validation-report.ttl": "SHACL validation report",
+    "search.sqlite": "the full-text index behind /search (SQLite FTS5)",
     "SHA256SUMS": "SHA-256 checksums of every file",
 }
 
