@@ -103,10 +103,37 @@ def digest_of(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
-def code_digest(*modules: ModuleType) -> str:
-    """SHA-256 of the source files of ``modules``: part of a key, so that an entry made by
-    other code (a developer's edit, not only a new release) is never read."""
-    return digest_of(*(Path(module.__file__ or "").read_bytes() for module in modules))
+#: the libraries whose code computes each cached stage's results: their versions are part of
+#: the stage's keys, so that an upgrade (a new OWL RL rule in owlrl, a fixed constraint in
+#: pyshacl, another quoting in rdflib) never serves results the new code would not give
+STAGE_LIBRARIES: dict[str, tuple[str, ...]] = {
+    "load": ("rdflib",),
+    "reason": ("rdflib", "owlrl"),
+    "validate": ("rdflib", "pyshacl"),
+    "publish": ("rdflib", "pyld"),
+    "store": ("pyoxigraph",),
+}
+
+
+def library_versions(*names: str) -> list[str]:
+    """``"name version"`` of each installed library (``"name ?"`` when it has no metadata)."""
+    from importlib import metadata
+
+    found = []
+    for name in names:
+        try:
+            found.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            found.append(f"{name} ?")
+    return found
+
+
+def code_digest(*modules: ModuleType, stage: str | None = None) -> str:
+    """SHA-256 of the source files of ``modules`` and of the versions of ``stage``'s libraries
+    (:data:`STAGE_LIBRARIES`): part of a key, so that an entry made by other code (a
+    developer's edit, a new release of defkg or of a library) is never read."""
+    sources = [Path(module.__file__ or "").read_bytes() for module in modules]
+    return digest_of(*sources, *library_versions(*STAGE_LIBRARIES.get(stage or "", ())))
 
 
 def digest_of_lines(lines: list[str]) -> str:

@@ -35,7 +35,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.plugins.parsers.ntriples import W3CNTriplesParser
 from rdflib.term import Node
 
-from defkg import __version__
+from defkg import __version__, patches
 from defkg.config import Settings, shown_path
 from defkg.errors import InputError
 from defkg.iris import IriScheme
@@ -137,7 +137,7 @@ def load_project(settings: Settings, *, write_cache: bool = False) -> Project:
     # the build makes these graphs; a data file may not fill them
     reserved = {iris.ontology_graph: "ontology/", iris.inferred_graph: "the reasoner"}
     reserved[iris.shapes_graph] = "shapes/"
-    code = code_digest(sys.modules[__name__])
+    code = code_digest(sys.modules[__name__], patches, stage="load")
     keys: dict[Path, str] = {}
     records: dict[Path, FileRecord] = {}
     for path in data_files:

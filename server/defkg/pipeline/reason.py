@@ -285,7 +285,7 @@ class ReasoningCache:
         reasoner's own by default."""
         self.store = PickleCache(settings, kind, writable=writable)
         iris = settings.iris
-        code = code or code_digest(sys.modules[__name__], instance_rules, load)
+        code = code or code_digest(sys.modules[__name__], instance_rules, load, stage="reason")
         digest = hashlib.sha256(f"defkg {__version__} {code}\n{settings.base}\n".encode())
         base_files = [project.files.get(iris.graph("entities"))]
         base_files += sorted(Path(p) for p in settings.ontology_dir.glob("*.ttl"))

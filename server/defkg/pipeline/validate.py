@@ -25,12 +25,13 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
+from defkg import patches
 from defkg.config import Settings
 from defkg.curate import hints
 from defkg.curate.hints import hint_lines
 from defkg.patches import lean_pyshacl
 from defkg.pipeline import load
-from defkg.pipeline.cache import code_digest
+from defkg.pipeline.cache import code_digest, digest_of_lines
 from defkg.pipeline.load import Project, triples_of
 from defkg.pipeline.parallel import parallel_map
 from defkg.pipeline.reason import ReasoningCache, base_graph_names, source_batches
@@ -176,15 +177,24 @@ def validate(
 
     cache = None
     if inferred_by_graph is not None:
-        code = code_digest(sys.modules[__name__], hints, load)
+        code = code_digest(sys.modules[__name__], hints, load, patches, stage="validate")
         cache = ReasoningCache(settings, project, writable=write_cache, kind="validate", code=code)
     # findings name their files as seen from the working directory: the key holds both
     where = f"{settings.root}\0{Path(settings.root).resolve()}\0{Path.cwd()}"
-    results: list = [cache.get([where, *map(str, n)]) if cache else None for n in passes]
+    # a pass validates its graphs' files (hashed by the cache) and the inferences of its own
+    # and of the base pass: those lines are reason's output, and part of the key
+    drawn = inferred_by_graph or {}
+    base_inferred = digest_of_lines(sorted(drawn.get(iris.ontology_graph, ())))
+
+    def pass_key(index: int) -> list[str]:
+        own = drawn.get(passes[index][0], ()) if index else ()
+        return [where, base_inferred, digest_of_lines(sorted(own)), *map(str, passes[index])]
+
+    results: list = [cache.get(pass_key(i)) if cache else None for i in range(len(passes))]
     todo = [i for i, found in enumerate(results) if found is None]
     for i, found in zip(todo, parallel_map(run_pass, todo), strict=True):
         if cache:
-            cache.put([where, *map(str, passes[i])], found)
+            cache.put(pass_key(i), found)
         results[i] = found
 
     report = Graph()

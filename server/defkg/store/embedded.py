@@ -1,12 +1,12 @@
 """The embedded store: the release loaded once into an on-disk pyoxigraph store, opened read-only.
 
 :func:`prepare_store` turns ``dist/defkg.trig`` into a RocksDB directory under
-``.defkg-cache/store-v<N>-<key>`` beside the release (key: the first 16 hex digits of the SHA-256
-of ``SHA256SUMS``; N: :data:`STORE_FORMAT`), so a restart over the same release reuses it
-without parsing anything. Besides every named graph, the store's own default graph holds the
-asserted view (sources + entities + ontology, what ``defkg.nt`` holds): queries over the
-default graph then read one graph instead of a union of one graph per source, which is what
-makes them fast at scale (``benchmarks/RESULTS.md``).
+``.defkg-cache/store-v<N>-<engine>-<key>`` beside the release (key: the first 16 hex digits of
+the SHA-256 of ``SHA256SUMS``; engine: of pyoxigraph's version; N: :data:`STORE_FORMAT`), so
+a restart over the same release reuses it without parsing anything. Besides every named graph,
+the store's own default graph holds the asserted view (sources + entities + ontology, what
+``defkg.nt`` holds): queries over the default graph then read one graph instead of a union of
+one graph per source, which is what makes them fast at scale (``benchmarks/RESULTS.md``).
 :class:`EmbeddedStore` answers trusted internal queries; :func:`execute` runs one untrusted
 :class:`~defkg.store.jobs.QueryJob` (in a query worker process, see ``defkg.store.worker``).
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from defkg.errors import DefkgError
-from defkg.pipeline.cache import cache_dir_beside
+from defkg.pipeline.cache import STAGE_LIBRARIES, cache_dir_beside, digest_of, library_versions
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.results import ResultTooLarge, outcome_of
 
@@ -49,7 +49,9 @@ def release_key(dist: Path) -> str:
 def store_path_for(dist: Path) -> Path:
     """Where the on-disk store of the release in ``dist`` lives (outside the release)."""
     dist = dist.resolve()
-    return cache_dir_beside(dist) / f"store-v{STORE_FORMAT}-{release_key(dist)}"
+    # pyoxigraph writes the store: another version may lay it out (or answer) differently
+    engine = digest_of(*library_versions(*STAGE_LIBRARIES["store"]))[:12]
+    return cache_dir_beside(dist) / f"store-v{STORE_FORMAT}-{engine}-{release_key(dist)}"
 
 
 def prepare_store(dist: Path) -> Path:

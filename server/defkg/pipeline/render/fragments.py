@@ -22,7 +22,7 @@ from itertools import groupby
 
 from rdflib.term import Node
 
-from defkg import __version__
+from defkg import __version__, patches
 from defkg.config import Settings
 from defkg.pipeline.cache import PickleCache, code_digest, digest_of, digest_of_lines
 from defkg.pipeline.load import triples_of
@@ -67,7 +67,7 @@ class Renderer:
         self.context = syntax.load_context(settings)
         self.cache = PickleCache(settings, "publish", writable=write_cache)
         self.setting_key = digest_of(
-            code_digest(sys.modules[__name__], syntax, void),
+            code_digest(sys.modules[__name__], syntax, void, patches, stage="publish"),
             __version__,
             settings.base,
             json.dumps(self.prefixes, sort_keys=True),
