@@ -44,10 +44,8 @@ def test_an_edit_parses_and_renders_only_its_batch(
 ) -> None:
     project = tmp_path / "project"
     shutil.copytree(corpus, project)
-    settings = Settings(root=project, dist=tmp_path / "out" / "dist")
-
     # one process, so that the counters see every parse and every rendering
-    monkeypatch.setenv("DEFKG_BUILD_WORKERS", "1")
+    settings = Settings(root=project, dist=tmp_path / "out" / "dist", build_workers=1)
     parsed: Counter[str] = Counter()
     rendered: list[list[str]] = []
     parse = defkg.pipeline.load._parse_data_file

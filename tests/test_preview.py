@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -132,3 +136,45 @@ def test_preview_serves_keeps_the_last_good_release_and_picks_up_a_new_source(
     assert read_build_error(settings) is None
     assert "The latest build failed" not in http_fetch("GET", url).text
     assert "flood relief in the Zhambyl Region" in http_fetch("GET", fact_page).text
+
+
+#: preview's signal handling installed, then its rebuild run again and again with a cold cache,
+#: so that every stage fans out to forked workers (two of them even on one CPU)
+_REBUILDS = """
+import shutil, sys, time
+from pathlib import Path
+from defkg.config import Settings
+from defkg.pipeline.cache import cache_dir
+from defkg.preview import Preview, rebuild
+
+settings = Settings(root=Path(sys.argv[1]), dist=Path(sys.argv[2]), build_workers=2)
+Preview(settings).handle_signals()
+for round in range(int(sys.argv[3])):
+    shutil.rmtree(cache_dir(settings), ignore_errors=True)
+    start = time.monotonic()
+    result = rebuild(settings, quiet=True)
+    assert result.ok, result.message
+    print(round, f"{time.monotonic() - start:.1f}s", flush=True)
+"""
+
+
+def test_twenty_rebuilds_in_a_row_never_hang(tiny_project: Path, tmp_path: Path) -> None:
+    """The forked workers of a build inherited preview's SIGTERM handler, so the pool's
+    terminate never ended them and `defkg preview` hung on its first build."""
+    rounds = 20
+    command = [sys.executable, "-c", _REBUILDS, str(tiny_project), str(tmp_path / "dist")]
+    process = subprocess.Popen(
+        [*command, str(rounds)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # so that a hung run's workers can be ended with it
+    )
+    try:
+        out, err = process.communicate(timeout=rounds * 30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        out, err = process.communicate()
+        pytest.fail(f"a rebuild hung; rounds done:\n{out}")
+    assert process.returncode == 0, err
+    assert len(out.splitlines()) == rounds

@@ -29,6 +29,9 @@ class Settings:
     #: where the release is published (relative: to the working directory, as root)
     dist: Path = Path("dist")
     base: str = DEFAULT_BASE  #: the canonical base IRI of everything the dataset mints
+    #: worker processes of the build (load, reason, validate, render): 0 is one per CPU, 1 runs
+    #: everything in one process (slower; for debugging, profiling, or a machine short of memory)
+    build_workers: int = 0
 
     # --- serving ---------------------------------------------------------------------------
     host: str = "127.0.0.1"  #: the interface `defkg serve` and `defkg preview` listen on

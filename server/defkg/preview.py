@@ -219,11 +219,18 @@ class Preview:
             current = later
         return current
 
+    def handle_signals(self) -> None:
+        """`kill` (SIGTERM) stops the preview like Ctrl-C: the server goes down with it.
+
+        The build's worker processes do not keep this handler (see
+        :mod:`defkg.pipeline.parallel`): in them SIGTERM must end the process.
+        """
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: self.stop())
+
     def run(self) -> None:
         """Build, serve, then rebuild on every change until :meth:`stop` (or Ctrl-C)."""
-        if threading.current_thread() is threading.main_thread():
-            # `kill` (SIGTERM) stops the preview like Ctrl-C: the server goes down with it.
-            signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        self.handle_signals()
         folders = ", ".join(f"{f}/" for f in WATCHED)
         self._say(f"watching {folders} of {Path(self.settings.root).resolve()}")
         last = snapshot(self.settings)

@@ -151,7 +151,8 @@ def load_project(settings: Settings, *, write_cache: bool = False) -> Project:
     # the graphs are parsed again where they are used (a reasoning or validation pass), so
     # that no process holds every graph of a large project (and forked workers share less).
     misses = [path for path in data_files if path not in records]
-    for path, record in zip(misses, parallel_map(_record_or_error(iris), misses), strict=True):
+    parsed = parallel_map(_record_or_error(iris), misses, workers=settings.build_workers)
+    for path, record in zip(misses, parsed, strict=True):
         if isinstance(record, InputError):
             raise record
         records[path] = record

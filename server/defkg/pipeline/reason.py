@@ -127,7 +127,9 @@ def infer_by_graph(
     found = [cache.get([str(name) for name in batch]) for batch in batches]
     todo = [i for i, lines in enumerate(found) if lines is None]
     computed = parallel_map(
-        lambda i: nt_lines(_batch_additions(project, batches[i], context)), todo
+        lambda i: nt_lines(_batch_additions(project, batches[i], context)),
+        todo,
+        workers=settings.build_workers,
     )
     for i, lines in zip(todo, computed, strict=True):
         cache.put([str(name) for name in batches[i]], lines)

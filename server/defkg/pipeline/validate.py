@@ -192,7 +192,8 @@ def validate(
 
     results: list = [cache.get(pass_key(i)) if cache else None for i in range(len(passes))]
     todo = [i for i, found in enumerate(results) if found is None]
-    for i, found in zip(todo, parallel_map(run_pass, todo), strict=True):
+    checked = parallel_map(run_pass, todo, workers=settings.build_workers)
+    for i, found in zip(todo, checked, strict=True):
         if cache:
             cache.put(pass_key(i), found)
         results[i] = found

@@ -88,7 +88,8 @@ class Renderer:
         def render(task: list[int]) -> list[Fragment]:
             return self.render_many([graphs[i] for i in task])
 
-        for task, rendered in zip(tasks, parallel_map(render, tasks), strict=True):
+        done = parallel_map(render, tasks, workers=self.settings.build_workers)
+        for task, rendered in zip(tasks, done, strict=True):
             for i, fragment in zip(task, rendered, strict=True):
                 self.cache.put(keys[i], fragment)
                 found[i] = fragment
