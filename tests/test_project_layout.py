@@ -109,3 +109,24 @@ def test_the_guide_links_wikidata_only_from_two_sources_never_memory() -> None:
     for needed in ("two independent", "Never link from memory", "http://www.wikidata.org/entity/",
                    "defkg:noVerifiedWikidataItem"):  # fmt: skip
         assert needed in wikidata, needed
+
+
+def test_only_the_settings_read_the_environment() -> None:
+    """Every DEFKG_* setting is a field of config.Settings, read there: a module that read
+    os.environ itself would have a setting no page documents and no flag overrides."""
+    import ast
+
+    server = Path(__file__).resolve().parent.parent / "server" / "defkg"
+    readers = []
+    for path in sorted(server.rglob("*.py")):
+        if path.name == "config.py" and path.parent == server:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+                and node.attr in {"environ", "getenv", "environb", "getenvb"}
+            ):
+                readers.append(f"{path.relative_to(server)}:{node.lineno}")
+    assert readers == [], f"read the environment outside defkg.config: {readers}"
