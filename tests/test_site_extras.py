@@ -192,6 +192,7 @@ RELEASE_MEDIA_TYPES = {
     "void.ttl": "text/turtle",
     "validation-report.ttl": "text/turtle",
     "context.jsonld": "application/ld+json",
+    "search.sqlite": "application/vnd.sqlite3",
     "SHA256SUMS": "text/plain",
 }
 

@@ -63,18 +63,23 @@ def plain_error(status: int, message: str, headers: dict[str, str] | None = None
 def _install_error_handler(app: Flask, settings: Settings) -> None:
     @app.errorhandler(Exception)
     def any_error(error: Exception) -> Response:
+        # a browser gets the site's error page, anyone else the plain-text line
+        from defkg.web.pages.errors import error_for_request
+
         if isinstance(error, RequestEntityTooLarge):
-            return plain_error(
+            return error_for_request(
                 413,
                 f"the request is larger than the limit of {settings.max_request_bytes:,} bytes",
             )
         if isinstance(error, HTTPException):
-            response = plain_error(error.code or 500, f"{error.name}: {error.description}")
+            response = error_for_request(
+                error.code or 500, f"{error.name}: {error.description}", error.name
+            )
             if error.code == 405 and error.valid_methods:
                 response.headers["Allow"] = ", ".join(error.valid_methods)
             return response
         log.exception("unhandled error answering %s %s", request.method, request.path)
-        return plain_error(500, "internal error: the request could not be answered")
+        return error_for_request(500, "internal error: the request could not be answered")
 
 
 def content_security_policy(settings: Settings) -> str:

@@ -32,7 +32,7 @@ from defkg.web.downloads import ReleaseInfo, current_settings, release_dir, rele
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.pages import render_resource_page
 from defkg.web.pages.common import Store, is_safe_iri, labels_query
-from defkg.web.pages.errors import error_page
+from defkg.web.pages.errors import error_page, prefers_html
 from defkg.web.pages.resource import describe, exists
 
 blueprint = Blueprint("resources", __name__)
@@ -224,10 +224,9 @@ def dereference(path: str) -> ResponseReturnValue:
     except DefkgError as error:
         return error_page(503, "Store unavailable", str(error), ext or "html")
     if not found:
-        response = error_page(
-            404, "Not found", f"The dataset has nothing about {iri}.", ext or wanted or "html"
-        )
-        return response
+        # the page for a browser; plain text for a machine, even one that accepts anything
+        shown = ext or ("html" if prefers_html(request.headers.get("Accept")) else "txt")
+        return error_page(404, "Not found", f"The dataset has nothing about {iri}.", shown)
     if ext is None:
         response = Response(status=303)
         response.headers["Location"] = quote(f"{stem}.{wanted}")

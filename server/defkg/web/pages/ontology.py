@@ -4,6 +4,7 @@ and ranges, alignments, the SHACL constraints that apply, usage; and the index o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -200,6 +201,12 @@ class OntologyIndex:
     individuals: list[Entry]
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of a definition, for the index (its page shows the rest)."""
+    match = re.search(r"(?<=[a-z0-9)\]])\. (?=[A-Z(])", text)
+    return text[: match.start() + 1] if match else text
+
+
 def ontology_index(store: Store, scheme: IriScheme) -> OntologyIndex:
     """Every term minted in the ontology namespace that the ontology graph describes."""
     graph = store.construct(
@@ -217,7 +224,7 @@ WHERE {{
     for term in sorted({s for s in graph.subjects(RDF.type, None) if isinstance(s, URIRef)}):
         value = value_of(graph, term, scheme)
         definition = graph.value(term, SKOS.definition) or graph.value(term, RDFS.comment)
-        value.note = str(definition) if definition is not None else ""
+        value.note = first_sentence(str(definition)) if definition is not None else ""
         groups[term_kind(graph, term)].append(Entry(value, 0))
     for entries in groups.values():
         entries.sort(key=lambda e: e.value.text.lower())

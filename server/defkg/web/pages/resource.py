@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import render_template
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
@@ -75,6 +75,7 @@ def description_query(iri: str, scheme: IriScheme) -> str:
 CONSTRUCT {{
   {x} ?p ?o .
   ?s ?ip {x} .
+  ?s a ?stype .
   ?d ?dp ?do .
   ?dd ?ddp ?ddo .
   ?f prov:wasDerivedFrom ?a .
@@ -87,7 +88,10 @@ CONSTRUCT {{
 WHERE {{
   {{ GRAPH ?g {{ {x} ?p ?o }} {asserted} }}
   UNION
-  {{ GRAPH ?g {{ ?s ?ip {x} }} FILTER(?ip != rdf:type) {asserted} }}
+  {{
+    GRAPH ?g {{ ?s ?ip {x} }} FILTER(?ip != rdf:type) {asserted}
+    OPTIONAL {{ GRAPH ?gt {{ ?s a ?stype }} FILTER(?gt != <{scheme.inferred_graph}>) }}
+  }}
   UNION
   {{
     GRAPH ?g {{ {x} ?dlink ?d . ?d ?dp ?do . }}
@@ -201,7 +205,8 @@ def _sort_key(prop: Node, graph: Graph, scheme: IriScheme) -> tuple[int, str]:
 
 def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
     """The page model of ``iri`` from its description (:func:`describe`)."""
-    rows = _rows_of(graph, iri, scheme, skip=(RDFS.label, RDF.type))  # both are in the header
+    # the label, the types and the descriptions are in the header
+    rows = _rows_of(graph, iri, scheme, skip=(RDFS.label, RDF.type, *DESCRIPTION_PROPERTIES))
     parts = [
         Part(
             str(node).split("#", 1)[1], label_of(graph, node, scheme), _rows_of(graph, node, scheme)
@@ -213,10 +218,13 @@ def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
     for subject, prop in graph.subject_predicates(iri):
         if subject == iri:
             continue
+        if isinstance(subject, BNode) and prop in (RDF.first, RDF.rest):
+            continue  # a member of an RDF list (owl:oneOf …): the list node has no page
         row = incoming.setdefault(prop, Row(property_value(graph, prop, scheme)))
         row.values.append(value_of(graph, subject, scheme))
     for row in incoming.values():
         row.values = values_sorted(row.values)
+        row.groups = grouped_by_kind(graph, row, scheme)
     descriptions = [
         str(o)
         for p in DESCRIPTION_PROPERTIES
@@ -245,6 +253,49 @@ def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
         wikidata_status=label_of(graph, status, scheme) if status is not None else None,
         parts=parts,
     )
+
+
+#: A list of links longer than this is shown in groups by kind, each folded.
+GROUP_ABOVE = 8
+
+
+def grouped_by_kind(graph: Graph, row: Row, scheme: IriScheme) -> list[tuple[str, list[Value]]]:
+    """A long row's values in groups, each folded on the page; [] for a short row.
+
+    Facts group by the sentence they are derived from, in reading order ("sentence 8 (4)"), so
+    a prolific speaker's forty statements read sentence by sentence; anything else by its kind.
+    """
+    if len(row.values) <= GROUP_ABOVE:
+        return []
+    keyed: dict[tuple, list[Value]] = {}
+    names: dict[tuple, str] = {}
+    sources: set[Node] = set()
+    for value in row.values:
+        node = URIRef(value.iri) if value.iri else None
+        anchor = graph.value(node, PROV.wasDerivedFrom) if node is not None else None
+        types = sorted(graph.objects(node, RDF.type), key=str) if node is not None else []
+        if anchor is not None:
+            source = graph.value(anchor, OA.hasSource)
+            sources.add(source)
+            key: tuple = (0, _anchor_order(str(anchor)))
+            names[key] = label_of(graph, anchor, scheme)
+            if source is not None:
+                names[(*key, "source")] = label_of(graph, source, scheme)
+        else:
+            name = label_of(graph, types[0], scheme) if types else "other"
+            key = (1, (name, 0))
+            names[key] = name
+        keyed.setdefault(key, []).append(value)
+    several = len(sources) > 1  # "sentence 3" of which report, then
+    return [
+        (
+            f"{names[key]} of {names[(*key, 'source')]}"
+            if several and (*key, "source") in names
+            else names[key],
+            keyed[key],
+        )
+        for key in sorted(keyed)
+    ]
 
 
 def _rows_of(graph: Graph, node: Node, scheme: IriScheme, skip: Sequence[Node] = ()) -> list[Row]:

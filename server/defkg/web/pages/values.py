@@ -338,6 +338,8 @@ class Row:
 
     prop: Value
     values: list[Value] = field(default_factory=list)
+    #: the values by kind, for a long list (see ``resource.grouped_by_kind``); else empty
+    groups: list[tuple[str, list[Value]]] = field(default_factory=list)
 
 
 @dataclass
