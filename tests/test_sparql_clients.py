@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import urllib.parse
+
 import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, POST, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from conftest import FIXTURE_FILLER, ServerProcess
+from conftest import FIXTURE_FILLER, ServerProcess, http_fetch
 
 BASE = "https://w3id.org/defkg/"
 PREFIXES = (
@@ -66,3 +68,63 @@ def test_rdflib_sparqlstore_queries_the_endpoint(sparql_server: ServerProcess) -
     assert [row.c for row in rows] == [URIRef(BASE + "id/kazakhstan"), URIRef(BASE + "id/lebanon")]
     assert (URIRef(BASE + "id/lebanon"), None, None) in graph
     store.close()
+
+
+#: every return format SPARQLWrapper has for a graph result, and the syntax rdflib reads it in
+GRAPH_RETURN_FORMATS = [
+    ("turtle", "turtle"),
+    ("n3", "turtle"),  # N3 is served as Turtle, which is N3
+    ("rdf+xml", "xml"),
+    ("rdf", "xml"),
+    ("xml", "xml"),
+    ("json-ld", "json-ld"),
+]
+
+
+@pytest.mark.parametrize(("return_format", "syntax"), GRAPH_RETURN_FORMATS)
+def test_sparqlwrapper_every_graph_return_format(
+    sparql_server: ServerProcess, return_format: str, syntax: str
+) -> None:
+    """SPARQLWrapper sends format=json-ld, rdf+xml, n3 … (and output=, results=)."""
+    construct = PREFIXES + "CONSTRUCT WHERE { kg:lebanon ?p ?o }"
+    client = wrapper(sparql_server, construct, return_format)
+    answer = client.query()
+    raw = answer.response.read()
+    parsed = Graph().parse(data=raw, format=syntax)
+    assert (URIRef(BASE + "id/lebanon"), None, Literal("Lebanon", lang="en")) in parsed
+
+
+@pytest.mark.parametrize("return_format", ["json", "xml", "csv", "tsv"])
+def test_sparqlwrapper_every_results_return_format(
+    sparql_server: ServerProcess, return_format: str
+) -> None:
+    query = PREFIXES + "SELECT ?label WHERE { kg:lebanon rdfs:label ?label }"
+    answer = wrapper(sparql_server, query, return_format).query()
+    assert answer.response.status == 200
+    assert "Lebanon" in answer.response.read().decode()
+
+
+@pytest.mark.parametrize(
+    ("legacy", "standard", "form"),
+    [
+        ("application/x-turtle", "text/turtle", "CONSTRUCT"),
+        ("application/turtle", "text/turtle", "CONSTRUCT"),
+        ("text/n3", "text/turtle", "CONSTRUCT"),
+        ("text/rdf+n3", "text/turtle", "CONSTRUCT"),
+        ("application/x-json+ld", "application/ld+json", "CONSTRUCT"),
+        ("text/xml", "application/rdf+xml", "CONSTRUCT"),
+        ("text/xml", "application/sparql-results+xml", "SELECT"),
+    ],
+)
+def test_legacy_media_types_get_the_standard_one(
+    sparql_server: ServerProcess, legacy: str, standard: str, form: str
+) -> None:
+    query = (
+        PREFIXES + "CONSTRUCT WHERE { kg:lebanon ?p ?o }"
+        if form == "CONSTRUCT"
+        else PREFIXES + "SELECT ?label WHERE { kg:lebanon rdfs:label ?label }"
+    )
+    url = sparql_server.url + "sparql?" + urllib.parse.urlencode({"query": query})
+    answer = http_fetch("GET", url, headers={"Accept": legacy})
+    assert answer.status == 200, answer.text
+    assert (answer.header("content-type") or "").startswith(standard)

@@ -24,23 +24,46 @@ class Format:
     kind: Kind  #: page, graph (triples), dataset (quads), results (SELECT/ASK), text
     rdflib: str | None = None  #: rdflib's serializer/parser plugin name
     aliases: tuple[str, ...] = ()  #: other ``format=`` values that select it
-    generic: tuple[str, ...] = ()  #: generic media types a client may ask for instead
+    #: generic or legacy media types a client may ask for instead; answered with media_type
+    generic: tuple[str, ...] = ()
 
 
+# The names and media types clients send, besides ours (checked in their own code):
+# - SPARQLWrapper's return formats (format=, output=, results=): json, xml, turtle, n3, rdf,
+#   rdf+xml, json-ld, csv, tsv; its Accept lists add application/turtle, text/rdf+n3,
+#   application/n3, text/n3 and application/x-json+ld;
+# - rdflib's plugin names: turtle, ttl, n3, nt, nt11, ntriples, xml, pretty-xml, json-ld, trig,
+#   nquads; Jena's short names: ttl, nt, rdf, jsonld, trig, nq;
+# - legacy media types from before the formats were registered: application/x-turtle,
+#   text/xml, text/x-nquads, application/x-trig. N3 is asked for as Turtle, a subset of it.
 FORMATS: tuple[Format, ...] = (
     Format("html", "text/html", "HTML", "page"),
-    Format("ttl", "text/turtle", "Turtle", "graph", "turtle", ("turtle",)),
+    Format(
+        "ttl",
+        "text/turtle",
+        "Turtle",
+        "graph",
+        "turtle",
+        ("turtle", "n3"),
+        ("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3", "application/n3"),
+    ),
     Format(
         "jsonld",
         "application/ld+json",
         "JSON-LD",
         "graph",
         "json-ld",
-        ("json",),
-        ("application/json",),
+        ("json-ld", "json"),
+        ("application/json", "application/x-json+ld"),
     ),
     Format(
-        "nt", "application/n-triples", "N-Triples", "graph", "nt", ("ntriples",), ("text/plain",)
+        "nt",
+        "application/n-triples",
+        "N-Triples",
+        "graph",
+        "nt",
+        ("ntriples", "n-triples", "nt11"),
+        ("text/plain",),
     ),
     Format(
         "rdf",
@@ -48,16 +71,32 @@ FORMATS: tuple[Format, ...] = (
         "RDF/XML",
         "graph",
         "xml",
-        ("xml", "rdfxml"),
-        ("application/xml",),
+        ("xml", "rdfxml", "rdf+xml", "pretty-xml"),
+        ("application/xml", "text/xml"),
     ),
-    Format("trig", "application/trig", "TriG", "dataset", "trig"),
-    Format("nq", "application/n-quads", "N-Quads", "dataset", "nquads"),
+    Format(
+        "trig",
+        "application/trig",
+        "TriG",
+        "dataset",
+        "trig",
+        generic=("application/x-trig",),
+    ),
+    Format(
+        "nq",
+        "application/n-quads",
+        "N-Quads",
+        "dataset",
+        "nquads",
+        ("nquads", "n-quads"),
+        ("text/x-nquads",),
+    ),
     Format(
         "json",
         "application/sparql-results+json",
         "SPARQL results in JSON",
         "results",
+        aliases=("srj",),
         generic=("application/json",),
     ),
     Format(
@@ -65,7 +104,8 @@ FORMATS: tuple[Format, ...] = (
         "application/sparql-results+xml",
         "SPARQL results in XML",
         "results",
-        generic=("application/xml",),
+        aliases=("srx",),
+        generic=("application/xml", "text/xml"),
     ),
     Format("csv", "text/csv", "CSV", "results"),
     Format("tsv", "text/tab-separated-values", "TSV", "results"),
@@ -97,7 +137,7 @@ def by_key(key: str, *kinds: Kind) -> Format | None:
         if key == f.key:
             return f
     for f in candidates:
-        if key in f.aliases or key == f.media_type:
+        if key in f.aliases or key == f.media_type or key in f.generic:
             return f
     return None
 
