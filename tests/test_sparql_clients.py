@@ -128,3 +128,22 @@ def test_legacy_media_types_get_the_standard_one(
     answer = http_fetch("GET", url, headers={"Accept": legacy})
     assert answer.status == 200, answer.text
     assert (answer.header("content-type") or "").startswith(standard)
+
+
+@pytest.mark.parametrize("path", ["sparql", "sparql/inferred"])
+def test_relative_iris_resolve_against_the_endpoint(
+    sparql_server: ServerProcess, path: str
+) -> None:
+    """As Fuseki and Oxigraph do: `<a>` in a query is the endpoint's IRI resolved with `a`."""
+    endpoint = sparql_server.url + path
+    client = SPARQLWrapper(endpoint)
+    client.setQuery("SELECT * WHERE { <a> <b> ?c }")
+    client.setReturnFormat(JSON)
+    assert client.query().convert()["results"]["bindings"] == []
+    client.setQuery("SELECT ?x WHERE { BIND(<a> AS ?x) }")
+    rows = client.query().convert()["results"]["bindings"]
+    assert [row["x"]["value"] for row in rows] == [urllib.parse.urljoin(endpoint, "a")]
+    # a BASE of the query's own still wins
+    client.setQuery("BASE <http://example.org/> SELECT ?x WHERE { BIND(<a> AS ?x) }")
+    rows = client.query().convert()["results"]["bindings"]
+    assert [row["x"]["value"] for row in rows] == ["http://example.org/a"]

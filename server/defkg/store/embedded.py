@@ -234,6 +234,8 @@ def execute(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None = No
         ]
     if job.named_graphs is not None:
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
+    if job.base_iri:
+        kwargs["base_iri"] = job.base_iri
     try:
         return outcome_of(store.query(job.query, **kwargs), job, prefixes)
     except SyntaxError as error:

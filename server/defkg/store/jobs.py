@@ -26,6 +26,9 @@ class QueryJob:
     graph_type: str | None
     max_rows: int
     max_bytes: int
+    #: the IRI relative IRIs in the query resolve against (the endpoint's, as Fuseki and
+    #: Oxigraph do); None: relative IRIs are an error
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)

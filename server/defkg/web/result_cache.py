@@ -36,6 +36,7 @@ def result_etag(release_tag: str, job: QueryJob) -> str:
             job.graph_type or "",
             str(job.max_rows),
             str(job.max_bytes),
+            job.base_iri or "",
         )
     )
     return f"{release_tag}-{hashlib.sha256(request.encode('utf-8')).hexdigest()[:20]}"

@@ -192,6 +192,7 @@ def answer_query(
         graph_type=graph_type,
         max_rows=settings.max_result_rows,
         max_bytes=settings.max_result_bytes,
+        base_iri=query_base_iri(settings, with_inferences),
     )
     # A SERVICE call reads someone else's data, which may change: never cached.
     cache = publication.result_cache
@@ -351,6 +352,14 @@ def _preflight() -> Response:
     )
     response.headers["Access-Control-Max-Age"] = "86400"
     return response
+
+
+def query_base_iri(settings: Settings, with_inferences: bool) -> str:
+    """What relative IRIs in a query resolve against: the endpoint's own IRI, from the
+    configuration (as Fuseki and Oxigraph do; SPARQL 1.1 Query section 4.1.1)."""
+    from defkg.serve import public_url
+
+    return public_url(settings) + ("sparql/inferred" if with_inferences else "sparql")
 
 
 def endpoint_url(settings: Settings, with_inferences: bool) -> str:
