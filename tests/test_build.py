@@ -22,7 +22,7 @@ from defkg.errors import DefkgError, ValidationFailed
 from defkg.iris import DCAT, SD, VOID
 from defkg.pipeline.build import build, check
 from defkg.pipeline.load import load_project
-from defkg.pipeline.publish import write_atomically
+from defkg.release import write_release
 
 KG = Namespace("https://w3id.org/defkg/id/")
 DEFKG = Namespace("https://w3id.org/defkg/ontology/")
@@ -55,7 +55,8 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file of a folder, by name (empty when the folder does not exist)."""
     if not folder.exists():
         return {}
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
 
 
 @pytest.fixture
@@ -326,12 +327,12 @@ def test_void_falls_back_to_defaults_when_the_inputs_state_no_metadata(release: 
 
 def test_a_failed_write_leaves_the_previous_release(tmp_path: Path) -> None:
     target = tmp_path / "dist"
-    write_atomically(target, {"a.txt": b"old"})
+    write_release(target, {"a.txt": b"old"})
     with pytest.raises(DefkgError, match="cannot write the release"):
-        write_atomically(target, {"b.txt": b"new", "missing-folder/c.txt": b"x"})
+        write_release(target, {"b.txt": b"new", "b.txt/c.txt": b"x"})  # b.txt is no folder
     assert snapshot(target) == {"a.txt": b"old"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]
-    write_atomically(target, {"b.txt": b"new"})
+    write_release(target, {"b.txt": b"new"})
     assert snapshot(target) == {"b.txt": b"new"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist"]
 

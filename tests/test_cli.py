@@ -28,7 +28,8 @@ def defkg(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def snapshot(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
 
 
 @pytest.fixture(scope="module")

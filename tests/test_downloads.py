@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from defkg.web.downloads import accepts_gzip, parse_checksums, release_file
+from defkg.release import parse_checksums
+from defkg.web.downloads import accepts_gzip, release_file
 from test_pages_support import fetch, serve, write_pages_release
 
 

@@ -30,7 +30,8 @@ from generator_support import generated_project
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in files}
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +165,7 @@ def test_pieces_of_graphs_that_share_a_subject_make_the_union(corpus: Path, tmp_
 
 
 def test_an_empty_jsonld_document_is_what_json_writes(corpus: Path, tmp_path: Path) -> None:
-    context = syntax.load_context(Settings(root=corpus, dist=tmp_path / "dist"))
+    context = syntax.read_project_context(Settings(root=corpus, dist=tmp_path / "dist"))
     expected = json.dumps(
         {"@context": context["@context"], "@graph": []},
         indent=1,

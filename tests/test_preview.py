@@ -19,7 +19,8 @@ from conftest import free_port, http_fetch
 from curating_guide import guide_block, guide_command
 from defkg.cli import main
 from defkg.config import Settings
-from defkg.preview import Preview, changed_files, error_file, read_build_error, rebuild, snapshot
+from defkg.preview import Preview, changed_files, rebuild, snapshot
+from defkg.release import build_error_path, read_build_error
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,18 +58,18 @@ def test_a_failed_build_is_recorded_and_a_good_one_clears_it(tiny_project: Path)
     broken.write_text("kgg:typo a kgg:Thing .\n", encoding="utf-8")
     result = rebuild(settings, quiet=True)
     assert not result.ok
-    message = read_build_error(settings)
+    message = read_build_error(settings.dist)
     assert message is not None and f"{broken}:1:1:" in message
-    assert error_file(settings).parent.name == ".defkg-cache"
+    assert build_error_path(settings.dist).parent.name == ".defkg-cache"
     assert (settings.dist / "SHA256SUMS").read_bytes() == release  # the old release is intact
     # A release published later by another command makes the recorded failure old news.
     from defkg.pipeline.build import build
 
     broken.unlink()
     build(settings, quiet=True)
-    assert error_file(settings).exists() and read_build_error(settings) is None
+    assert build_error_path(settings.dist).exists() and read_build_error(settings.dist) is None
     assert rebuild(settings, quiet=True).ok
-    assert not error_file(settings).exists()
+    assert not build_error_path(settings.dist).exists()
 
 
 # --- the preview over real HTTP -----------------------------------------------------------------
@@ -112,8 +113,8 @@ def test_preview_serves_keeps_the_last_good_release_and_picks_up_a_new_source(
     # A syntax error: the build fails, the error is recorded, the old release is still served.
     broken = settings.root / "data" / "broken.ttl"
     broken.write_text("@prefix kg: <https://w3id.org/defkg/id/> .\nkgg:typo a kg:x .\n", "utf-8")
-    wait_for(lambda: read_build_error(settings) is not None, "the failed build's error")
-    assert f"{broken}:2:1:" in (read_build_error(settings) or "")
+    wait_for(lambda: read_build_error(settings.dist) is not None, "the failed build's error")
+    assert f"{broken}:2:1:" in (read_build_error(settings.dist) or "")
     assert preview.builds > first_builds
     assert http_fetch("GET", seed_page).status == 200
     home = http_fetch("GET", url)
@@ -133,7 +134,7 @@ def test_preview_serves_keeps_the_last_good_release_and_picks_up_a_new_source(
     wait_for(lambda: answers(new_page), "the new source's page")
     fact_page = url + "id/sample-2024-flood-relief.html"
     wait_for(lambda: answers(fact_page), "the new source's facts")
-    assert read_build_error(settings) is None
+    assert read_build_error(settings.dist) is None
     assert "The latest build failed" not in http_fetch("GET", url).text
     assert "flood relief in the Zhambyl Region" in http_fetch("GET", fact_page).text
 

@@ -19,7 +19,7 @@ import pytest
 from rdflib import Dataset, Graph, URIRef
 
 from defkg.iris import DEFAULT_BASE
-from defkg.web.pages.query_ui import load_examples
+from defkg.release import read_examples
 from test_pages_support import FORMATS, RDFLIB, fetch, post_form
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +142,7 @@ def test_a_figure_page_marks_its_figure_in_the_sentence(live_server: str) -> Non
 
 @pytest.fixture(scope="module")
 def examples() -> Iterator[list]:
-    yield load_examples(PROJECT_ROOT / "queries")
+    yield read_examples(PROJECT_ROOT / "queries")
 
 
 def _rows(site: str, query: str, inferred: bool) -> list[tuple]:

@@ -11,8 +11,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS, XSD
 
 from defkg.iris import SCHEMA, UNIT, IriScheme
+from defkg.release import read_examples
 from defkg.web.pages.common import is_safe_iri
-from defkg.web.pages.query_ui import load_examples
 from defkg.web.pages.values import (
     figure_spans,
     format_literal,
@@ -137,7 +137,7 @@ def test_examples_read_the_question_over_several_comment_lines(tmp_path: Path) -
         "# cq02: Which ones?\n# Over the asserted data only.\nSELECT * {}\n"
     )
     (tmp_path / "notes.txt").write_text("not a query")
-    examples = load_examples(tmp_path)
+    examples = read_examples(tmp_path)
     assert [e.name for e in examples] == ["cq01-a", "cq02-b"]
     assert examples[0].question == "How many, and how many more?"
     assert examples[0].inferred
@@ -146,7 +146,7 @@ def test_examples_read_the_question_over_several_comment_lines(tmp_path: Path) -
 
 def test_the_projects_competency_queries_are_all_offered() -> None:
     queries = Path(__file__).resolve().parent.parent / "queries"
-    examples = load_examples(queries)
+    examples = read_examples(queries)
     assert len(examples) == len(list(queries.glob("*.rq")))
     assert all(e.question.endswith("?") for e in examples)
 

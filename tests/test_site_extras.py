@@ -200,7 +200,7 @@ RELEASE_MEDIA_TYPES = {
 def test_every_release_file_downloads_with_its_media_type(
     built_release: Path, live_server: str
 ) -> None:
-    names = sorted(p.name for p in built_release.iterdir())
+    names = sorted(p.name for p in built_release.iterdir() if p.is_file())  # not queries/
     assert set(RELEASE_MEDIA_TYPES) <= set(names)
     for name in names:
         expected = "application/gzip" if name.endswith(".gz") else RELEASE_MEDIA_TYPES[name]

@@ -5,9 +5,8 @@ modification times, so it needs no extra package and works on every file system)
 with :func:`defkg.pipeline.build.build`, and when the build passes restarts ``defkg serve`` on the
 new
 release. When a build fails, the server keeps serving the previous release and the error (the
-findings with their file, line and fix) is written to ``.defkg-cache/last-build-error.txt``
-beside the release, where the home page shows it (see :func:`read_build_error`); a passing
-build removes the file.
+findings with their file, line and fix) is noted beside the release, where the home page
+shows it (:func:`defkg.release.record_build_error`); a passing build removes the note.
 """
 
 from __future__ import annotations
@@ -25,9 +24,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from defkg import release
 from defkg.config import Settings
 from defkg.errors import DefkgError
-from defkg.pipeline.cache import cache_dir
 
 log = logging.getLogger("defkg.preview")
 
@@ -35,29 +34,6 @@ log = logging.getLogger("defkg.preview")
 WATCHED = ("data", "ontology", "shapes")
 
 Snapshot = dict[str, tuple[int, int]]
-
-
-def error_file(settings: Settings) -> Path:
-    """Where the last failed build's message is kept: ``.defkg-cache/`` beside the release."""
-    return cache_dir(settings) / "last-build-error.txt"
-
-
-def read_build_error(settings: Settings) -> str | None:
-    """The message of the last failed build, or None when the last build passed.
-
-    For the home page: when this returns text, the release being served is the previous good
-    one and the text says why the newer project did not build.
-    """
-    path = error_file(settings)
-    try:
-        failed_at = path.stat().st_mtime_ns
-        # A release published after the failure (by `defkg build`, say) makes it old news.
-        sums = Path(settings.dist) / "SHA256SUMS"
-        if sums.is_file() and sums.stat().st_mtime_ns > failed_at:
-            return None
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
 
 
 def snapshot(settings: Settings) -> Snapshot:
@@ -94,13 +70,6 @@ class BuildResult:
     error: str | None = None  #: the full error text (findings, file:line) when it failed
 
 
-def _write_text_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def rebuild(settings: Settings, *, quiet: bool = False) -> BuildResult:
     """Build the release; on failure record the error for the home page and keep the old one.
 
@@ -109,7 +78,7 @@ def rebuild(settings: Settings, *, quiet: bool = False) -> BuildResult:
     from defkg.pipeline.build import build
 
     try:
-        release = build(settings, quiet=quiet)
+        published = build(settings, quiet=quiet)
     except DefkgError as error:
         report = getattr(error, "report", "")
         text = (
@@ -118,15 +87,15 @@ def rebuild(settings: Settings, *, quiet: bool = False) -> BuildResult:
             + (report.rstrip() + "\n\n" if report else "")
             + f"{error}\n"
         )
-        _write_text_atomically(error_file(settings), text)
+        release.record_build_error(settings.dist, text)
         return BuildResult(False, f"build failed: {error}", text)
     except Exception as error:  # a bug must not stop the preview; the curator sees it
         text = f"The last build crashed ({type(error).__name__}: {error}); please report it.\n"
-        _write_text_atomically(error_file(settings), text)
+        release.record_build_error(settings.dist, text)
         log.exception("build crashed")
         return BuildResult(False, f"build crashed: {error}", text)
-    error_file(settings).unlink(missing_ok=True)
-    return BuildResult(True, f"release published in {release}")
+    release.clear_build_error(settings.dist)
+    return BuildResult(True, f"release published in {published}")
 
 
 class Preview:
@@ -201,7 +170,7 @@ class Preview:
             if result.ok:
                 self.start_server()
                 self._say(f"serving the new release at {self.url()}")
-            elif self.server is None and _release_present(self.settings):
+            elif self.server is None and release.Release.present(self.settings.dist):
                 self.start_server()
                 self._say(f"serving the previous release at {self.url()}; fix the error above")
             elif self.server is None:
@@ -253,9 +222,3 @@ class Preview:
 
     def stop(self) -> None:
         self.stop_event.set()
-
-
-def _release_present(settings: Settings) -> bool:
-    from defkg.serve import release_present
-
-    return release_present(settings)

@@ -14,6 +14,7 @@ import pyoxigraph as ox
 
 from defkg.config import Settings
 from defkg.errors import DefkgError, InputError
+from defkg.release import TRIG, Release
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -45,9 +46,7 @@ def read_query(text: str) -> str:
 
 def load_release(dist: Path) -> ox.Store:
     """An in-memory store holding the release's ``defkg.trig``."""
-    path = dist / "defkg.trig"
-    if not path.is_file():
-        raise InputError(f"{path}: no release here (run `defkg build` first, or pass --dist)")
+    path = Release.open(dist, hint="run `defkg build` first, or pass --dist").path(TRIG)
     store = ox.Store()
     try:
         store.load(path=str(path), format=ox.RdfFormat.TRIG)

@@ -17,6 +17,7 @@ import tempfile
 from typing import Any
 
 from defkg.config import Settings
+from defkg.release import Release
 
 log = logging.getLogger("defkg.serve")
 
@@ -34,11 +35,6 @@ def configure_logging() -> None:
         logger.propagate = False
 
 
-def release_present(settings: Settings) -> bool:
-    """True when ``settings.dist`` holds a release the embedded store can load."""
-    return (settings.dist / "SHA256SUMS").is_file() and (settings.dist / "defkg.trig").is_file()
-
-
 def public_url(settings: Settings) -> str:
     """Where clients reach the server."""
     if settings.public_url:
@@ -49,7 +45,7 @@ def public_url(settings: Settings) -> str:
 def prepare(settings: Settings) -> str:
     """Build the release if missing and prepare the store; return what is served, for the log."""
     if settings.store == "embedded":
-        if not release_present(settings):
+        if not Release.present(settings.dist):
             from defkg.pipeline.build import build
 
             log.info("no release in %s: building it from %s", settings.dist, settings.root)

@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from defkg.errors import DefkgError
+from defkg.files import write_files_atomically
 from defkg.iris import IriScheme
 
 # --- sentences -------------------------------------------------------------------------------
@@ -390,30 +389,6 @@ class AddedSource:
     new_entities: tuple[EntityRef, ...]
 
 
-def write_atomically(pairs: list[tuple[Path, str]]) -> None:
-    """Write every file or none: each goes to a hidden temp file first, then is renamed."""
-    temps: list[tuple[Path, Path]] = []
-    done: list[Path] = []
-    try:
-        for target, content in pairs:
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
-                                       dir=target.parent)  # fmt: skip
-            temps.append((Path(tmp), target))
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content.encode("utf-8"))
-                handle.flush()
-                os.fsync(handle.fileno())
-        for tmp, target in temps:
-            os.replace(tmp, target)
-            done.append(target)
-    except BaseException:
-        for tmp, _ in temps:
-            tmp.unlink(missing_ok=True)
-        for target in done:
-            target.unlink(missing_ok=True)
-        raise
-
-
 def add_source(
     file: Path,
     *,
@@ -477,6 +452,8 @@ def add_source(
     )
     turtle = source_turtle(info, text, iris)
     text_file, turtle_file = data_dir / f"{slug}.txt", data_dir / f"{slug}.ttl"
-    write_atomically([(text_file, text), (turtle_file, turtle)])
+    write_files_atomically(
+        [(text_file, text.encode("utf-8")), (turtle_file, turtle.encode("utf-8"))]
+    )
     new = tuple(r for r in (publisher_ref, place_ref) if r is not None and r.new)
     return AddedSource(slug, text_file, turtle_file, len(split_sentences(text)), new)

@@ -897,6 +897,6 @@ def write_draft(path: Path, content: str) -> None:
     """Write a draft file, refusing to overwrite a project file or an existing draft."""
     if path.exists():
         raise DefkgError(f"{path} exists already; choose another --out (a draft never overwrites)")
-    from defkg.curate.sources import write_atomically
+    from defkg.files import write_file_atomically
 
-    write_atomically([(path, content)])
+    write_file_atomically(path, content.encode("utf-8"))

@@ -13,6 +13,7 @@ edit of a long curating session.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -21,7 +22,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # at run time this module imports nothing of defkg: query workers use it
+from defkg.files import write_file_atomically
+
+if TYPE_CHECKING:  # at run time this module imports only defkg.files: query workers use it
     from defkg.config import Settings
 
 
@@ -83,15 +86,11 @@ class PickleCache:
         if not self.writable:
             return
         _used[self.folder].add(key)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            target = self.folder / (key + ".pickle")
-            temporary = target.with_suffix(f".{os.getpid()}.tmp")
-            with open(temporary, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, target)
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            write_file_atomically(
+                self.folder / (key + ".pickle"),
+                lambda handle: pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL),
+            )
 
 
 def digest_of(*parts: str | bytes) -> str:

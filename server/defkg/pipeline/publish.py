@@ -1,8 +1,11 @@
-"""Write a release atomically: the dumps, their .gz, VoID/DCAT, the validation report, checksums.
+"""Publish a release: the dumps, their .gz, VoID/DCAT, the validation report, the JSON-LD
+context, the example queries and the checksums.
 
-The release is written into a fresh directory beside the target and swapped in by renaming, so
-the previous release stays whole until the new one is complete, and stays untouched when
-anything fails. Every file is byte-identical for identical inputs: N-Triples and N-Quads lines
+What a release holds and how it is written (into a fresh directory beside the target, swapped
+in by renaming, so that the previous release stays whole until the new one is complete, and
+stays untouched when anything fails) is :mod:`defkg.release`'s; this module makes the bytes.
+
+Every file is byte-identical for identical inputs: N-Triples and N-Quads lines
 are sorted, blank nodes carry content-derived labels (see defkg.pipeline.load), Turtle and TriG
 are written from sorted triples with a fixed prefix list (see defkg.pipeline.render.syntax),
 gzip headers carry no time or name, and dates come from the data, never from the clock.
@@ -14,34 +17,29 @@ text.
 
 ``defkg.jsonld`` is compacted with ``ontology/context.jsonld`` and carries that context inline
 (not by URL), so it reads the same offline and needs nothing fetched to be expanded. The context
-itself ships in the release as ``context.jsonld``, so a server needs nothing but the release.
+itself ships in the release as ``context.jsonld``, and the project's ``queries/*.rq`` as
+``queries/``, so a server needs nothing but the release.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
-import os
-import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 from rdflib.compare import to_canonical_graph
 
+from defkg import release
 from defkg.config import Settings
-from defkg.errors import DefkgError
+from defkg.errors import InputError
 from defkg.pipeline.load import Project, nt_lines
 from defkg.pipeline.render import search, syntax, void
 from defkg.pipeline.render.fragments import Renderer, merged_pieces
 from defkg.pipeline.validate import ValidationOutcome
 
-#: the dumps, each also written as .gz
-DUMPS = ("defkg.trig", "defkg.nq", "defkg.ttl", "defkg.nt", "defkg.jsonld")
-REPORT = "validation-report.ttl"
-VOID_FILE = "void.ttl"
-SUMS = "SHA256SUMS"
+DUMPS = release.DUMPS
 
 
 def publish(
@@ -57,7 +55,7 @@ def publish(
     ``inferences`` are the reasoner's lines by pass (:func:`defkg.pipeline.reason.infer_by_graph`).
     """
     contents = release_contents(project, inferences, outcome, settings, write_cache=write_cache)
-    return write_atomically(Path(settings.dist), contents)
+    return release.write_release(Path(settings.dist), contents)
 
 
 def release_contents(
@@ -122,7 +120,7 @@ def release_contents(
     files["defkg.jsonld"] = syntax.jsonld_document(
         renderer.context, (piece.jsonld for piece in asserted_pieces)
     )
-    files[void.CONTEXT_FILE] = (
+    files[release.CONTEXT_FILE] = (
         json.dumps(renderer.context, ensure_ascii=False, indent=2) + "\n"
     ).encode("utf-8")
     # zlib lets go of the GIL: the dumps compress side by side. Level 6, not 9: at 100k
@@ -131,7 +129,7 @@ def release_contents(
         packed = pool.map(lambda name: gzip.compress(files[name], compresslevel=6, mtime=0), DUMPS)
         for name, data in zip(DUMPS, packed, strict=True):
             files[name + ".gz"] = data
-    files[REPORT] = report_bytes(outcome.report, settings)
+    files[release.REPORT] = report_bytes(outcome.report, settings)
     files[search.SEARCH_FILE] = search.search_index(
         triple for name in asserted_names for triple in project.triples(name)
     )
@@ -148,87 +146,30 @@ def release_contents(
         graphs=summaries,
         everything=void.unite(summaries.values(), len(everything)),
         asserted=void.unite((f.summary for f in asserted), len(asserted_lines)),
-        files={name: len(data) for name, data in files.items()},
+        files={name: len(data) for name, data in files.items()},  # the downloads
         version=void.dataset_version(ontology, settings),
         ontology=ontology,
     )
-    files[VOID_FILE] = syntax.write_turtle(description, void.prefixes(settings))
-    files[SUMS] = checksums(files)
+    files[release.VOID_FILE] = syntax.write_turtle(description, void.prefixes(settings))
+    files.update(example_queries(settings))
+    files[release.SUMS] = release.checksums(files)
+    return files
+
+
+def example_queries(settings: Settings) -> dict[str, bytes]:
+    """The project's ``queries/*.rq``, as the release ships them (``queries/{name}``)."""
+    folder = settings.queries_dir
+    files = {}
+    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
+        try:
+            data = path.read_bytes()
+            data.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"{path}: cannot read the query: {error}") from None
+        files[f"{release.QUERIES}/{path.name}"] = data
     return files
 
 
 def report_bytes(report: Graph, settings: Settings) -> bytes:
     """The validation report as Turtle, with content-derived blank-node labels."""
     return syntax.write_turtle(to_canonical_graph(report), settings.iris.prefixes())
-
-
-def checksums(files: dict[str, bytes]) -> bytes:
-    """``sha256sum`` format: one ``digest  name`` line per file, sorted by name."""
-    lines = [
-        f"{hashlib.sha256(data).hexdigest()}  {name}\n"
-        for name, data in sorted(files.items())
-        if name != SUMS
-    ]
-    return "".join(lines).encode("ascii")
-
-
-def write_atomically(target: Path, files: dict[str, bytes]) -> Path:
-    """Write ``files`` into a new directory and swap it in for ``target`` by renaming.
-
-    On any failure the new directory is removed and ``target`` is left as it was.
-    """
-    target = Path(os.path.abspath(target))
-    parent = target.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DefkgError(f"{parent}: cannot create the output folder: {error.strerror}") from None
-    if target.exists() and not target.is_dir():
-        raise DefkgError(f"{target}: exists and is not a directory")
-    staging = parent / f".{target.name}.new-{os.getpid()}"
-    retired = parent / f".{target.name}.old-{os.getpid()}"
-    try:
-        _remove(staging)
-        staging.mkdir()
-        for name, data in files.items():
-            with open(staging / name, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-        if not target.exists():
-            os.rename(staging, target)
-        elif _exchange(staging, target):
-            os.rename(staging, retired)  # the old release, now under the staging name
-        else:
-            os.rename(target, retired)
-            os.rename(staging, target)
-    except OSError as error:
-        _remove(staging)
-        if retired.exists() and not target.exists():
-            os.rename(retired, target)
-        raise DefkgError(f"{target}: cannot write the release: {error}") from None
-    _remove(retired)
-    return target
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two directories in one step (Linux renameat2 RENAME_EXCHANGE), so that a reader
-    never finds the release missing; False where the system cannot, and the caller renames
-    twice instead."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    done = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    return done == 0
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    elif path.exists():
-        path.unlink()

@@ -13,7 +13,6 @@ one graph per source, which is what makes them fast at scale (``benchmarks/RESUL
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -24,13 +23,12 @@ import pyoxigraph as ox
 
 from defkg.errors import DefkgError
 from defkg.pipeline.cache import STAGE_LIBRARIES, cache_dir_beside, digest_of, library_versions
+from defkg.release import TRIG, Release
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.results import ResultTooLarge, outcome_of
 
 log = logging.getLogger(__name__)
 
-RELEASE_DUMP = "defkg.trig"
-CHECKSUMS = "SHA256SUMS"
 #: Bumped whenever what the store holds changes, so stores of an older layout are rebuilt.
 #: 2: the asserted view is materialised in the store's default graph.
 STORE_FORMAT = 2
@@ -38,20 +36,12 @@ STORE_FORMAT = 2
 STORE_DEFAULT_GRAPH = ""
 
 
-def release_key(dist: Path) -> str:
-    """The cache key of a release: first 16 hex digits of the SHA-256 of its ``SHA256SUMS``."""
-    sums = dist / CHECKSUMS
-    if not sums.is_file():
-        raise DefkgError(f"{sums}: no release here (missing {CHECKSUMS}); run `defkg build` first")
-    return hashlib.sha256(sums.read_bytes()).hexdigest()[:16]
-
-
 def store_path_for(dist: Path) -> Path:
     """Where the on-disk store of the release in ``dist`` lives (outside the release)."""
     dist = dist.resolve()
     # pyoxigraph writes the store: another version may lay it out (or answer) differently
     engine = digest_of(*library_versions(*STAGE_LIBRARIES["store"]))[:12]
-    return cache_dir_beside(dist) / f"store-v{STORE_FORMAT}-{engine}-{release_key(dist)}"
+    return cache_dir_beside(dist) / f"store-v{STORE_FORMAT}-{engine}-{Release.open(dist).key}"
 
 
 def prepare_store(dist: Path) -> Path:
@@ -63,9 +53,7 @@ def prepare_store(dist: Path) -> Path:
     path = store_path_for(dist)
     if path.is_dir():
         return path
-    dump = dist / RELEASE_DUMP
-    if not dump.is_file():
-        raise DefkgError(f"{dump}: the release has no {RELEASE_DUMP}; run `defkg build` first")
+    dump = Release.open(dist).path(TRIG)
     path.parent.mkdir(parents=True, exist_ok=True)
     loading = path.with_name(f"{path.name}.loading-{os.getpid()}")
     shutil.rmtree(loading, ignore_errors=True)

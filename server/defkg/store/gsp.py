@@ -23,10 +23,10 @@ import rdflib
 from rdflib.namespace import RDF, VOID
 
 from defkg.errors import DefkgError, InputError
+from defkg.release import TRIG, Release
 from defkg.store.remote import PUBLICATION_GRAPH, RemoteStore
 
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
-RELEASE_FILE = "defkg.trig"
 #: The last segments of the graphs that are not part of the asserted view.
 _NOT_ASSERTED = ("/graph/inferred", "/graph/shapes")
 
@@ -78,12 +78,11 @@ def _canonical_lines(quads: list[ox.Quad]) -> list[str]:
     return sorted({f"{t} .\n" for t in triples})
 
 
-def read_release(dist: Path) -> dict[str | None, GraphPayload]:
+def release_graphs(dist: Path) -> dict[str | None, GraphPayload]:
     """Every graph of the release in ``dist`` (None: the default graph, if it has triples)."""
-    path = dist / RELEASE_FILE
-    if not path.is_file():
-        raise InputError(f"{path}: no release here (run `defkg build` first, or give --dist)")
-    _check_checksum(dist, path)
+    release = Release.open(dist, hint="run `defkg build` first, or give --dist")
+    release.verify(TRIG)  # a half-written release is refused
+    path = release.path(TRIG)
     by_graph: dict[str | None, list[ox.Quad]] = defaultdict(list)
     try:
         for quad in ox.parse(path=str(path), format=ox.RdfFormat.TRIG):
@@ -106,23 +105,6 @@ def read_release(dist: Path) -> dict[str | None, GraphPayload]:
         lines = _canonical_lines(quads)
         payloads[name] = GraphPayload(name or "", "".join(lines).encode("utf-8"), len(lines))
     return payloads
-
-
-def _check_checksum(dist: Path, path: Path) -> None:
-    """Refuse a release whose trig does not match its SHA256SUMS (a half-written release)."""
-    sums = dist / "SHA256SUMS"
-    if not sums.is_file():
-        return
-    for line in sums.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        if name.strip().lstrip("*") == path.name:
-            actual = hashlib.sha256(path.read_bytes()).hexdigest()
-            if actual != digest.strip():
-                raise InputError(
-                    f"{path}: its SHA-256 does not match {sums}; the release is incomplete or "
-                    "was changed after the build (rebuild it)"
-                )
-            return
 
 
 def publication_graph_name(base: str) -> str:
@@ -184,7 +166,7 @@ def publish_release(
 ) -> PublicationReport:
     """Load the release in ``dist`` into ``store``: put changed graphs, drop vanished ones."""
     say = progress or (lambda _message: None)
-    payloads = read_release(dist)
+    payloads = release_graphs(dist)
     recorded = {} if force else recorded_checksums(store, base)
     record_name = publication_graph_name(base)
     present = set(store.stored_graphs())

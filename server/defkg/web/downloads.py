@@ -1,6 +1,6 @@
 """Blueprint: the release files at ``/download/<file>``, and what the pages say about them.
 
-:func:`release_info` reads a release directory once (its ``SHA256SUMS``, file sizes, the
+:func:`release_info` reads the served release once (its ``SHA256SUMS``, file sizes, the
 release date and licence from ``void.ttl``) and gives every view the same ETag and
 Last-Modified. :func:`release_file` is the only way a request name becomes a path: it must be
 the exact name of a regular file directly inside the release directory, so no spelling of
@@ -22,22 +22,9 @@ from rdflib.namespace import DCTERMS, RDF
 from defkg import formats
 from defkg.config import Settings
 from defkg.iris import DCAT, VOID
+from defkg.release import FILE_DESCRIPTIONS, SUMS, VOID_FILE, Release
 
 blueprint = Blueprint("downloads", __name__)
-
-#: What each release file is, for the home page.
-DESCRIPTIONS = {
-    "defkg.trig": "every named graph (TriG)",
-    "defkg.nq": "every named graph (N-Quads)",
-    "defkg.ttl": "the asserted view: sources, entities, ontology (Turtle)",
-    "defkg.nt": "the asserted view (N-Triples)",
-    "defkg.jsonld": "the asserted view (JSON-LD)",
-    "context.jsonld": "the JSON-LD context defkg.jsonld and every JSON-LD document use",
-    "void.ttl": "VoID and DCAT description of the dataset",
-    "validation-report.ttl": "SHACL validation report",
-    "search.sqlite": "the full-text index behind /search (SQLite FTS5)",
-    "SHA256SUMS": "SHA-256 checksums of every file",
-}
 
 
 @dataclass
@@ -71,17 +58,6 @@ def media_type_for(name: str) -> str:
     return f"{media_type}; charset=utf-8" if media_type == "text/plain" else media_type
 
 
-def parse_checksums(text: str) -> dict[str, str]:
-    """``sha256sum`` output (``<hex>  <name>`` or ``<hex> *<name>``) → ``{name: hex}``."""
-    sums = {}
-    for line in text.splitlines():
-        digest, _, name = line.strip().partition(" ")
-        name = name.strip().lstrip("*")
-        if len(digest) == 64 and name:
-            sums[name] = digest.lower()
-    return sums
-
-
 def _release_date(void: Graph, sums_path: Path) -> datetime:
     """The newest ``dcterms:modified``/``issued`` date in the VoID, else SHA256SUMS's mtime."""
     dates = []
@@ -98,41 +74,42 @@ def _release_date(void: Graph, sums_path: Path) -> datetime:
     return datetime.fromtimestamp(int(sums_path.stat().st_mtime), tz=UTC)
 
 
-def read_release(directory: Path) -> ReleaseInfo:
-    """Read a release directory. Raises ``FileNotFoundError`` when it has no SHA256SUMS."""
-    sums_path = directory / "SHA256SUMS"
-    raw = sums_path.read_bytes()
-    checksums = parse_checksums(raw.decode("utf-8", "replace"))
+def read_release_info(release: Release) -> ReleaseInfo:
+    """What the pages say about a release. Raises ``FileNotFoundError`` when it has no
+    SHA256SUMS."""
+    directory = release.directory
+    sums_path = release.path(SUMS)
+    checksums = release.checksums
     void = Graph()
-    if (directory / "void.ttl").is_file():
-        void.parse(directory / "void.ttl", format="turtle")
+    if release.path(VOID_FILE).is_file():
+        void.parse(release.path(VOID_FILE), format="turtle")
     version = None
     license_ = None
-    for dataset in sorted(void.subjects(RDF.type, VOID.Dataset)):
+    for dataset in sorted(void.subjects(RDF.type, VOID.Dataset), key=str):
         version = version or _str(
             void.value(dataset, URIRef("http://www.w3.org/2002/07/owl#versionInfo"))
         )
         license_ = license_ or _str(void.value(dataset, DCTERMS.license))
-    for release in sorted(void.subjects(RDF.type, DCAT.Dataset)):
-        license_ = license_ or _str(void.value(release, DCTERMS.license))
+    for dated in sorted(void.subjects(RDF.type, DCAT.Dataset), key=str):  # dataset/{version}
+        license_ = license_ or _str(void.value(dated, DCTERMS.license))
     files = []
-    for name in sorted({*checksums, "SHA256SUMS"}):
-        path = directory / name
-        if path.is_file():
+    for name in sorted({*checksums, SUMS}):
+        path = release.path(name)
+        if "/" not in name and path.is_file():  # queries/… are not downloads
             files.append(
                 ReleaseFile(
                     name=name,
                     size=path.stat().st_size,
                     sha256=checksums.get(name, ""),
                     media_type=media_type_for(name).split(";")[0],
-                    description=DESCRIPTIONS.get(name.removesuffix(".gz"), "")
+                    description=FILE_DESCRIPTIONS.get(name.removesuffix(".gz"), "")
                     + (" — gzip" if name.endswith(".gz") else ""),
                 )
             )
     return ReleaseInfo(
         directory=directory,
         checksums=checksums,
-        tag=hashlib.sha256(raw).hexdigest()[:20],
+        tag=release.tag,
         modified=_release_date(void, sums_path),
         version=version,
         license=license_,
@@ -145,27 +122,22 @@ def _str(node: object) -> str | None:
     return str(node) if node is not None else None
 
 
-def release_dir(settings: Settings) -> Path:
-    """The release directory the app serves: the Publication's, else ``settings.dist``."""
-    publication = current_app.extensions.get("defkg")
-    for name in ("release", "release_dir", "dist"):
-        value = getattr(publication, name, None)
-        if isinstance(value, Path | str):
-            return Path(value)
-    return settings.dist
+def current_release() -> Release:
+    """The release the app serves (the Publication's)."""
+    return current_app.extensions["defkg"].release
 
 
 def current_settings() -> Settings:
-    """The app's settings (the Publication's, else the factory's config)."""
-    publication = current_app.extensions.get("defkg")
-    settings = getattr(publication, "settings", None)
-    return settings if isinstance(settings, Settings) else current_app.config["DEFKG_SETTINGS"]
+    """The app's settings (the Publication's)."""
+    settings: Settings = current_app.extensions["defkg"].settings
+    return settings
 
 
 def release_info() -> ReleaseInfo | None:
     """The served release, read once and re-read when its SHA256SUMS changes; None if absent."""
-    directory = release_dir(current_settings())
-    sums = directory / "SHA256SUMS"
+    release = current_release()
+    directory = release.directory
+    sums = release.path(SUMS)
     try:
         stat = sums.stat()
     except OSError:
@@ -173,7 +145,7 @@ def release_info() -> ReleaseInfo | None:
     key = (str(directory), stat.st_mtime_ns, stat.st_size)
     cache = current_app.extensions.setdefault("defkg.release_info", {})
     if cache.get("key") != key:
-        cache["info"] = read_release(directory)
+        cache["info"] = read_release_info(release)
         cache["key"] = key
     return cache["info"]
 

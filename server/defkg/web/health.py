@@ -20,7 +20,7 @@ def healthz() -> ResponseReturnValue:
     executor = publication.__dict__.get("executor")
     return jsonify(
         status="ok",
-        release=str(publication.release_dir),
+        release=str(publication.release.directory),
         graphs=graphs,
         query_workers=executor.alive() if executor is not None else 0,
     )

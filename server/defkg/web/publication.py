@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from pathlib import Path
 
 from defkg.config import Settings
+from defkg.release import Release
 
 
 class Publication:
@@ -21,9 +21,10 @@ class Publication:
         self.settings = settings
         self._lock = threading.Lock()
 
-    @property
-    def release_dir(self) -> Path:
-        return self.settings.dist
+    @cached_property
+    def release(self) -> Release:
+        """The release directory served (its files; the store holds its graphs)."""
+        return Release(self.settings.dist)
 
     @cached_property
     def store(self):  # -> defkg.store.Store

@@ -15,7 +15,6 @@ import json
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -28,7 +27,8 @@ from defkg import __version__, formats
 from defkg.config import Settings
 from defkg.errors import DefkgError
 from defkg.iris import DOCUMENT_EXTENSIONS, SD, IriScheme
-from defkg.web.downloads import ReleaseInfo, current_settings, release_dir, release_info
+from defkg.release import Release
+from defkg.web.downloads import ReleaseInfo, current_release, current_settings, release_info
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.pages import render_resource_page
 from defkg.web.pages.common import Store, is_safe_iri, labels_query
@@ -70,20 +70,6 @@ def alternates(path: str) -> str:
         f'<{quote(path)}.{ext}>; rel="alternate"; type="{t}"' for ext, t in MEDIA_TYPES.items()
     ]
     return ", ".join(links)
-
-
-def load_context(release_dir: Path, settings: Settings) -> dict[str, Any]:
-    """The JSON-LD context published with the release (``context.jsonld``), or one made of
-    the dataset's prefixes for a release that has none."""
-    path = release_dir / "context.jsonld"
-    if path.is_file():
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict) and isinstance(loaded.get("@context"), dict | list):
-                return loaded
-        except ValueError:
-            pass  # a broken context file must not break the pages; fall back to prefixes
-    return {"@context": dict(settings.iris.prefixes())}
 
 
 def _sorted_triples(graph: Graph) -> list[tuple]:
@@ -133,8 +119,13 @@ class PageContext:
         return self.settings.iris
 
     @property
-    def release_dir(self) -> Path:
-        return release_dir(self.settings)
+    def published(self) -> Release:
+        """The release directory itself (its files, its JSON-LD context)."""
+        return current_release()
+
+    def json_ld_context(self) -> dict[str, Any]:
+        """The JSON-LD context the release ships (every JSON-LD document is compacted with it)."""
+        return self.published.context(self.settings.iris.prefixes())
 
 
 def page_context() -> PageContext:
@@ -287,7 +278,7 @@ def render_document(pub: PageContext, iri: URIRef, ext: str) -> bytes | str:
     """The document of ``iri`` in format ``ext``."""
     graph = description_of(pub, iri)
     if ext != "html":
-        return serialize(graph, ext, load_context(pub.release_dir, pub.settings), pub.scheme)
+        return serialize(graph, ext, pub.json_ld_context(), pub.scheme)
     return render_resource_page(pub.store, graph, iri, pub.scheme)
 
 
@@ -318,7 +309,7 @@ def well_known_void() -> ResponseReturnValue:
     if pub.release is None:
         return error_page(404, "Not found", "No release has been published yet.", "txt")
     ext = next(e for e, t in MEDIA_TYPES.items() if t == chosen)
-    body = serialize(pub.release.void, ext, load_context(pub.release_dir, pub.settings), pub.scheme)
+    body = serialize(pub.release.void, ext, pub.json_ld_context(), pub.scheme)
     response = Response(body, mimetype=chosen)
     response.headers["Content-Type"] = f"{chosen}; charset=utf-8"
     return with_validators(response, pub.release, "void-" + ext)
@@ -328,7 +319,7 @@ def well_known_void() -> ResponseReturnValue:
 def context() -> ResponseReturnValue:
     """The JSON-LD context every JSON-LD document of the dataset is compacted with."""
     pub = page_context()
-    body = json.dumps(load_context(pub.release_dir, pub.settings), ensure_ascii=False, indent=2)
+    body = json.dumps(pub.json_ld_context(), ensure_ascii=False, indent=2)
     body += "\n"
     response = Response(body, mimetype="application/ld+json")
     response.headers["Access-Control-Allow-Origin"] = "*"

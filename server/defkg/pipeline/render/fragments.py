@@ -64,7 +64,7 @@ class Renderer:
         self.settings = settings
         self.prefixes = settings.iris.prefixes()
         self.terms = syntax.Terms(self.prefixes)
-        self.context = syntax.load_context(settings)
+        self.context = syntax.read_project_context(settings)
         self.cache = PickleCache(settings, "publish", writable=write_cache)
         self.setting_key = digest_of(
             code_digest(sys.modules[__name__], syntax, void, patches, stage="publish"),

@@ -127,7 +127,7 @@ def trig_document(prefixes: dict[str, str], graphs: Iterable[tuple[str, list[str
 # --- JSON-LD --------------------------------------------------------------------------------
 
 
-def load_context(settings: Settings) -> dict:
+def read_project_context(settings: Settings) -> dict:
     """The JSON-LD context: ``ontology/context.jsonld``, or one made of the prefixes."""
     path = settings.ontology_dir / "context.jsonld"
     if not path.is_file():

@@ -15,14 +15,12 @@ from rdflib.term import Node
 from defkg import __version__, formats
 from defkg.config import Settings
 from defkg.iris import DCAT, SCHEMA, SD, VOID, WD
+from defkg.release import CONTEXT_FILE
 
 FOAF_PAGE = FOAF.homepage
 IANA = "https://www.iana.org/assignments/media-types/"
 CC0 = URIRef("http://creativecommons.org/publicdomain/zero/1.0/")
 WIKIDATA = URIRef("https://www.wikidata.org/")
-
-#: the JSON-LD context shipped in the release: a distribution, but not a dump of the data
-CONTEXT_FILE = "context.jsonld"
 
 DEFAULT_TITLE = "defkg: the activities of defence ministries, as reported, as linked data"
 DEFAULT_DESCRIPTION = (
@@ -275,7 +273,7 @@ def describe(
         g.add((distribution, DCAT.mediaType, URIRef(IANA + media)))
         if compressed:
             g.add((distribution, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
-        if formats.for_file(name) is not None and name != CONTEXT_FILE:
+        if formats.for_file(name) is not None and name != CONTEXT_FILE:  # a distribution, no dump
             g.add((ds, VOID.dataDump, url))
     return g
 

@@ -10,7 +10,7 @@ from rdflib import Graph, URIRef
 
 from defkg.errors import DefkgError
 from defkg.iris import IriScheme
-from defkg.preview import read_build_error
+from defkg.release import REPORT, read_build_error
 from defkg.web.downloads import ReleaseInfo
 from defkg.web.pages.common import Store, data_graphs_filter, labels_query, prefix_block
 from defkg.web.pages.errors import error_page
@@ -88,7 +88,7 @@ def validation_conforms(release: ReleaseInfo | None) -> bool | None:
     """Whether the release's SHACL report says the data conforms (None: no report)."""
     if release is None:
         return None
-    report = release.directory / "validation-report.ttl"
+    report = release.directory / REPORT
     if not report.is_file():
         return None
     match = re.search(r"sh:conforms\s+(true|false)", report.read_text(encoding="utf-8"))
@@ -112,7 +112,7 @@ def home() -> ResponseReturnValue:
         ds = URIRef(str(scheme.dataset))
         page = build_page(void_description(release.void, ds), ds, scheme)
         description = page.descriptions[0] if page.descriptions else None
-    build_error = read_build_error(pub.settings)  # defkg preview: the last failed build
+    build_error = read_build_error(pub.published.directory)  # defkg preview's last failure
     body = render_template(
         "home.html",
         build_error=build_error,

@@ -25,7 +25,7 @@ from flask.typing import ResponseReturnValue
 
 from defkg.iris import IriScheme
 from defkg.pipeline.render.search import FORMAT_VERSION, SEARCH_FILE
-from defkg.web.downloads import current_settings, release_dir
+from defkg.web.downloads import current_release, current_settings
 from defkg.web.pages.errors import error_page
 
 blueprint = Blueprint("search", __name__)
@@ -181,7 +181,7 @@ def _int_arg(name: str, default: int) -> int:
 def _result() -> SearchResult:
     settings = current_settings()
     return search(
-        release_dir(settings) / SEARCH_FILE,
+        current_release().path(SEARCH_FILE),
         request.args.get("q", ""),
         settings.iris,
         limit=_int_arg("limit", PAGE_SIZE),
