@@ -25,6 +25,7 @@ import rdflib.compare
 from click.testing import CliRunner
 
 from defkg.cli import main
+from defkg.release import checksums
 from defkg.store.gsp import publish_release, release_graphs
 from defkg.store.remote import (
     RemoteResultTooLarge,
@@ -114,12 +115,17 @@ def oxigraph(tmp_path: Path) -> Iterator[str]:
         process.wait(10)
 
 
+def write_trig_release(dist: Path, trig: str) -> Path:
+    """A release of one ``defkg.trig`` with its checksums, as a build writes them."""
+    dist.mkdir(parents=True, exist_ok=True)
+    (dist / "defkg.trig").write_text(trig, encoding="utf-8")
+    (dist / "SHA256SUMS").write_bytes(checksums({"defkg.trig": trig.encode("utf-8")}))
+    return dist
+
+
 @pytest.fixture
 def release(tmp_path: Path) -> Path:
-    dist = tmp_path / "dist"
-    dist.mkdir()
-    (dist / "defkg.trig").write_text(RELEASE, encoding="utf-8")
-    return dist
+    return write_trig_release(tmp_path / "dist", RELEASE)
 
 
 def raw_select(endpoint: str, query: str) -> list[dict[str, str]]:
@@ -165,8 +171,8 @@ def counts_in_file(trig: Path) -> dict[str, int]:
 
 
 def edit_release(dist: Path, change: Callable[[str], str]) -> None:
-    trig = dist / "defkg.trig"
-    trig.write_text(change(trig.read_text(encoding="utf-8")), encoding="utf-8")
+    """Change the release's graphs as a new build would (its checksums with them)."""
+    write_trig_release(dist, change((dist / "defkg.trig").read_text(encoding="utf-8")))
 
 
 # --- publishing ------------------------------------------------------------------------------
@@ -243,17 +249,13 @@ def test_republish_replaces_only_changed_graphs_and_deletes_vanished_ones(
 
 
 def test_blank_node_labels_do_not_make_a_graph_look_changed(tmp_path: Path) -> None:
-    first = tmp_path / "one"
-    second = tmp_path / "two"
-    for dist in (first, second):
-        dist.mkdir()
-    (first / "defkg.trig").write_text(RELEASE, encoding="utf-8")
+    first = write_trig_release(tmp_path / "one", RELEASE)
     relabelled = RELEASE.replace(
         "sh:property [ sh:path rdfs:label ; sh:minCount 1 ] .",
         "sh:property _:p9 .\n    _:p9 sh:minCount 1 ; sh:path rdfs:label .",
     )
     assert relabelled != RELEASE
-    (second / "defkg.trig").write_text(relabelled, encoding="utf-8")
+    second = write_trig_release(tmp_path / "two", relabelled)
     assert release_graphs(first)[G + "shapes"].sha256 == release_graphs(second)[G + "shapes"].sha256
 
 
@@ -306,7 +308,7 @@ def test_missing_release_and_unknown_gsp_endpoint(oxigraph: str, tmp_path: Path)
     assert result.exit_code == 2
     assert "no release here" in result.output
 
-    (tmp_path / "defkg.trig").write_text(RELEASE, encoding="utf-8")
+    write_trig_release(tmp_path, RELEASE)
     other = oxigraph.replace("/query", "/sparql")
     result = CliRunner().invoke(main, ["publish", "--to", other, "--dist", str(tmp_path)])
     assert result.exit_code == 2
