@@ -236,13 +236,13 @@ WHERE {{
 
 def render_term(store: Store, graph: Graph, iri: URIRef, scheme: IriScheme) -> str:
     """The page of one ontology term: its resource page plus what the ontology says of it."""
-    context = resource.page_context(graph, iri, scheme, "term")
+    context = resource.page_context(store, graph, iri, scheme, "term")
     context["term"] = term_info(store, graph, iri, scheme)
     return render_template("term.html", **context)
 
 
 def render_ontology(store: Store, graph: Graph, iri: URIRef, scheme: IriScheme) -> str:
     """The page of the ontology: its description and every term, by kind."""
-    context = resource.page_context(graph, iri, scheme, "ontology")
+    context = resource.page_context(store, graph, iri, scheme, "ontology")
     context["ontology"] = ontology_index(store, scheme)
     return render_template("ontology.html", **context)

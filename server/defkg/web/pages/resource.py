@@ -9,7 +9,7 @@ everything it mentions; :func:`build_page` turns that graph into what ``resource
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -154,8 +154,12 @@ class Quote:
     published: str | None
     publisher: Value | None
     speakers: list[Value]
-    facts: list[Value]
+    facts: list[Value]  #: every fact the sentence states: the same list on every page
     primary: bool = True  #: the resource itself (or one of its figures) is derived from it
+    #: the speakers are the publisher itself: the sentence names no one (see the readings)
+    no_speaker: bool = False
+    readings: list[Value] = field(default_factory=list)  #: the curators' interpretations
+    computed: list[Value] = field(default_factory=list)  #: figures defkg derived from it
 
 
 @dataclass
@@ -173,6 +177,11 @@ class ResourcePage:
     same_as: list[Value]
     wikidata_status: str | None
     parts: list[Part] = field(default_factory=list)
+    #: for a derived figure: how defkg computed it (else None) and from which stated figures
+    computation: str | None = None
+    computed_from: list[Value] = field(default_factory=list)
+    #: derived figures computed for this fact (``defkg:computedFor``), each marked as derived
+    computed: list[Value] = field(default_factory=list)
 
 
 @dataclass
@@ -252,6 +261,15 @@ def build_page(graph: Graph, iri: URIRef, scheme: IriScheme) -> ResourcePage:
         ),
         wikidata_status=label_of(graph, status, scheme) if status is not None else None,
         parts=parts,
+        computation=computation_of(graph, iri, scheme),
+        computed_from=values_sorted(
+            value_of(graph, o, scheme) for o in graph.objects(iri, scheme.vocab.computedFrom)
+        ),
+        computed=values_sorted(
+            derived_value(graph, d, scheme)
+            for d in graph.subjects(scheme.vocab.computedFor, iri)
+            if is_derived(graph, d, scheme)
+        ),
     )
 
 
@@ -269,7 +287,7 @@ def grouped_by_kind(graph: Graph, row: Row, scheme: IriScheme) -> list[tuple[str
         return []
     keyed: dict[tuple, list[Value]] = {}
     names: dict[tuple, str] = {}
-    sources: set[Node] = set()
+    sources: set[Node | None] = set()
     for value in row.values:
         node = URIRef(value.iri) if value.iri else None
         anchor = graph.value(node, PROV.wasDerivedFrom) if node is not None else None
@@ -311,24 +329,135 @@ def _rows_of(graph: Graph, node: Node, scheme: IriScheme, skip: Sequence[Node] =
     return [rows[p] for p in sorted(rows, key=lambda p: _sort_key(p, graph, scheme))]
 
 
+#: Types of the nodes that are curators' readings of a sentence, not facts it states.
+READING_TYPES = (
+    "Interpretation",
+    "DataQualityFinding",
+    "InconsistentFigures",
+    "ConflictingFigures",
+)
+
+
+def is_derived(graph: Graph, node: Node, scheme: IriScheme) -> bool:
+    """True for a figure defkg computed (``defkg:DerivedFigure``), which no source states."""
+    return (node, RDF.type, scheme.vocab.DerivedFigure) in graph or (
+        graph.value(node, scheme.vocab.computation) is not None
+    )
+
+
+def computation_of(graph: Graph, node: Node, scheme: IriScheme) -> str | None:
+    """How defkg computed a derived figure ("sum of 171 + 82 + 87"), or None if it is not one."""
+    if not is_derived(graph, node, scheme):
+        return None
+    computation = graph.value(node, scheme.vocab.computation)
+    return str(computation) if computation is not None else "computed by defkg"
+
+
+def derived_value(graph: Graph, node: Node, scheme: IriScheme) -> Value:
+    """A derived figure as a value, its computation as the note."""
+    value = value_of(graph, node, scheme)
+    value.note = f"derived: {computation_of(graph, node, scheme)}"
+    return value
+
+
+def is_reading(graph: Graph, node: Node, scheme: IriScheme) -> bool:
+    """True for the curators' interpretation or finding about a sentence."""
+    return any((node, RDF.type, scheme.vocab[name]) in graph for name in READING_TYPES)
+
+
+def figures_of(graph: Graph, fact: Node, scheme: IriScheme) -> list[Node]:
+    """The fact itself when it is a figure, and every figure it points to."""
+    return [n for n in [fact, *graph.objects(fact, None)] if is_figure(graph, n, scheme)]
+
+
+def sentence_facts_query(anchors: Iterable[Node], scheme: IriScheme) -> str:
+    """A CONSTRUCT of everything said about the given sentence anchors: each node derived from
+    one (fact, figure, reading, derived figure) with its types, label, attribution and figures,
+    and the readings that target one. The Source panel of every page is built from it, so a
+    sentence shows the same facts and marks the same figures wherever it is quoted."""
+    values = " ".join(f"<{a}>" for a in sorted({str(a) for a in anchors}) if is_safe_iri(a))
+    asserted = f"FILTER(?g != <{scheme.inferred_graph}>)"
+    return f"""{prefix_block(scheme)}
+CONSTRUCT {{
+  ?f prov:wasDerivedFrom ?a . ?f a ?t . ?f rdfs:label ?l . ?f prov:wasAttributedTo ?w .
+  ?w rdfs:label ?wl . ?f defkg:numericValue ?v . ?f ?fp ?q . ?q defkg:numericValue ?qv .
+  ?q rdfs:label ?ql . ?f defkg:computation ?c .
+  ?r oa:hasTarget ?a . ?r defkg:interprets ?x . ?r a ?rt . ?r rdfs:label ?rl .
+  ?r prov:wasAttributedTo ?rw .
+}}
+WHERE {{
+  VALUES ?a {{ {values} }}
+  {{
+    GRAPH ?g {{ ?f prov:wasDerivedFrom ?a }} {asserted}
+    {{ GRAPH ?g1 {{ ?f a ?t }} FILTER(?g1 != <{scheme.inferred_graph}>) }}
+    UNION {{ GRAPH ?g2 {{ ?f rdfs:label ?l }} }}
+    UNION {{
+      GRAPH ?g3 {{ ?f prov:wasAttributedTo ?w }}
+      OPTIONAL {{ GRAPH ?g4 {{ ?w rdfs:label ?wl }} }}
+    }}
+    UNION {{ GRAPH ?g5 {{ ?f defkg:numericValue ?v }} }}
+    UNION {{
+      GRAPH ?g6 {{ ?f ?fp ?q }} GRAPH ?g7 {{ ?q defkg:numericValue ?qv }}
+      OPTIONAL {{ GRAPH ?g8 {{ ?q rdfs:label ?ql }} }}
+    }}
+    UNION {{ GRAPH ?g9 {{ ?f defkg:computation ?c }} }}
+  }}
+  UNION
+  {{
+    GRAPH ?g {{ ?x prov:wasDerivedFrom ?a . ?r defkg:interprets ?x }} {asserted}
+    {{ GRAPH ?g1 {{ ?r a ?rt }} FILTER(?g1 != <{scheme.inferred_graph}>) }}
+    UNION {{ GRAPH ?g2 {{ ?r rdfs:label ?rl }} }}
+    UNION {{ GRAPH ?g3 {{ ?r prov:wasAttributedTo ?rw }} }}
+  }}
+  UNION
+  {{
+    GRAPH ?g {{ ?r oa:hasTarget ?a }} {asserted}
+    {{ GRAPH ?g1 {{ ?r a ?rt }} FILTER(?g1 != <{scheme.inferred_graph}>) }}
+    UNION {{ GRAPH ?g2 {{ ?r rdfs:label ?rl }} }}
+    UNION {{ GRAPH ?g3 {{ ?r prov:wasAttributedTo ?rw }} }}
+  }}
+}}"""
+
+
+def quoted_anchors(graph: Graph, iri: URIRef) -> set[Node]:
+    """The sentence anchors the page of ``iri`` quotes (and ``iri`` if it is one)."""
+    anchors = set(graph.objects(None, PROV.wasDerivedFrom))
+    if (iri, RDF.type, OA.SpecificResource) in graph or graph.value(iri, OA.hasSource):
+        anchors.add(iri)
+    return {a for a in anchors if isinstance(a, URIRef)}
+
+
+def with_sentence_facts(store: Store, graph: Graph, iri: URIRef, scheme: IriScheme) -> Graph:
+    """``graph`` plus :func:`sentence_facts_query` of its sentences (a new graph: the
+    description is shared between requests and documents and is never changed)."""
+    anchors = quoted_anchors(graph, iri)
+    if not anchors:
+        return graph
+    merged = Graph()
+    merged += graph
+    merged += store.construct(sentence_facts_query(anchors, scheme))
+    return merged
+
+
 def build_quotes(graph: Graph, iri: URIRef, scheme: IriScheme) -> list[Quote]:
-    """The Source panel: each sentence anchor a fact on the page derives from, with its figures
-    marked, its position, article, publisher and speakers.
+    """The Source panel: each sentence anchor a fact on the page derives from, with every
+    figure it states marked, its position, article, publisher, speakers, the facts it states,
+    the curators' readings of it and the figures defkg computed from it.
 
     Primary quotes (first) are the sentences the resource itself or its own figures come from,
     or the resource when it is an anchor; the others are the sentences of the facts it links to
-    or that link to it. A primary quote names the speakers and figures of the primary facts
-    only, so an interpretation attributed to the curators does not blur who said the fact.
+    or that link to it. The speakers are those of the stated facts (of the primary facts only,
+    on a primary quote), never the curators of a reading nor defkg for a computed figure.
     """
     own = {iri, *(o for o in graph.objects(iri, None) if is_figure(graph, o, scheme))}
-    facts: dict[Node, list[Node]] = {}
+    derived_from: dict[Node, list[Node]] = {}
     for fact, anchor in graph.subject_objects(PROV.wasDerivedFrom):
-        facts.setdefault(anchor, []).append(fact)
+        derived_from.setdefault(anchor, []).append(fact)
     is_anchor = (iri, RDF.type, OA.SpecificResource) in graph or graph.value(iri, OA.hasSource)
     if is_anchor:
-        facts.setdefault(iri, [])
+        derived_from.setdefault(iri, [])
     quotes = []
-    for anchor, derived in facts.items():
+    for anchor, derived in derived_from.items():
         exact, start, end = None, None, None
         for selector in sorted(graph.objects(anchor, OA.hasSelector), key=str):
             exact = exact or graph.value(selector, OA.exact)
@@ -336,15 +465,26 @@ def build_quotes(graph: Graph, iri: URIRef, scheme: IriScheme) -> list[Quote]:
             end = end if end is not None else graph.value(selector, OA.end)
         if exact is None:
             continue
+        readings = {f for f in derived if is_reading(graph, f, scheme)}
+        readings |= {
+            r for r in graph.subjects(OA.hasTarget, anchor) if is_reading(graph, r, scheme)
+        }
+        computed = {f for f in derived if is_derived(graph, f, scheme)}
+        stated = [f for f in derived if f not in readings and f not in computed]
+        readings |= {
+            r
+            for f in stated
+            for r in graph.subjects(scheme.vocab.interprets, f)
+            if is_reading(graph, r, scheme)
+        }
         primary = anchor == iri or any(f in own for f in derived)
-        named = [f for f in derived if f in own] if primary and anchor != iri else derived
+        named = [f for f in stated if f in own] if primary and anchor != iri else stated
         spellings: list[str] = []
-        for fact in named:
-            for figure in [fact, *graph.objects(fact, scheme.vocab.quantity)]:
-                if is_figure(graph, figure, scheme):
-                    spellings += number_spellings(graph.value(figure, scheme.vocab.numericValue))
+        for fact in stated:
+            for figure in figures_of(graph, fact, scheme):
+                spellings += number_spellings(graph.value(figure, scheme.vocab.numericValue))
         article = graph.value(anchor, OA.hasSource)
-        speakers = {w for f in named for w in graph.objects(f, PROV.wasAttributedTo)}
+        speakers = {w for f in named or stated for w in graph.objects(f, PROV.wasAttributedTo)}
         published = graph.value(article, SCHEMA.datePublished) if article is not None else None
         publisher = graph.value(article, SCHEMA.publisher) if article is not None else None
         quotes.append(
@@ -356,9 +496,14 @@ def build_quotes(graph: Graph, iri: URIRef, scheme: IriScheme) -> list[Quote]:
                 article=value_of(graph, article, scheme) if article is not None else None,
                 published=format_literal(published) if isinstance(published, Literal) else None,
                 publisher=value_of(graph, publisher, scheme) if publisher is not None else None,
-                speakers=values_sorted(value_of(graph, w, scheme) for w in speakers),
-                facts=values_sorted(value_of(graph, f, scheme) for f in derived),
+                speakers=values_sorted(
+                    value_of(graph, w, scheme) for w in speakers if w != publisher
+                ),
+                facts=values_sorted(value_of(graph, f, scheme) for f in set(stated)),
                 primary=primary,
+                no_speaker=publisher is not None and speakers == {publisher},
+                readings=values_sorted(value_of(graph, r, scheme) for r in readings),
+                computed=values_sorted(derived_value(graph, c, scheme) for c in computed),
             )
         )
     quotes.sort(key=lambda q: (not q.primary, _anchor_order(q.anchor.iri or "")))
@@ -429,11 +574,13 @@ def sparql_link(iri: str) -> str:
     return "/sparql?edit=" + quote(f"DESCRIBE <{iri}>", safe="")
 
 
-def page_context(graph: Graph, iri: URIRef, scheme: IriScheme, kind: str) -> dict[str, Any]:
+def page_context(
+    store: Store, graph: Graph, iri: URIRef, scheme: IriScheme, kind: str
+) -> dict[str, Any]:
     """What every resource-like template (resource, term, ontology) needs."""
     path = scheme.path_for_iri(str(iri)) or "/"
     return {
-        "page": build_page(graph, iri, scheme),
+        "page": build_page(with_sentence_facts(store, graph, iri, scheme), iri, scheme),
         "path": path,
         "formats": [(ext, f"{path}.{ext}") for ext in document_formats()],
         "sparql_link": sparql_link(str(iri)),
@@ -450,7 +597,7 @@ def document_formats() -> list[str]:
 
 def render(store: Store, graph: Graph, iri: URIRef, scheme: IriScheme, kind: str) -> str:
     """The HTML page of a resource, a source document or a named graph."""
-    context = page_context(graph, iri, scheme, kind)
+    context = page_context(store, graph, iri, scheme, kind)
     if (None, OA.hasSource, iri) in graph:
         context["sentences"] = source_sentences(store, iri, scheme)
     if kind == "graph" and str(iri) in store.graph_names():

@@ -290,14 +290,20 @@ _BOUND_BEFORE = re.compile(
 )
 
 
+#: Signs written before an amount, marked with it.
+_CURRENCY_SIGNS = "$€£¥₸₽"
+
+
 def figure_spans(sentence: str, spellings: Sequence[str]) -> list[tuple[int, int]]:
     """Where any spelling occurs in ``sentence`` as a whole word, widened to take in a bound
     word before it ("over 500"). Spans are sorted and do not overlap."""
     spans: list[tuple[int, int]] = []
     for spelling in sorted(spellings, key=len, reverse=True):
-        pattern = re.compile(r"(?<![\w.,$])" + re.escape(spelling) + r"(?![\w]|[.,]\d)", re.I)
+        pattern = re.compile(r"(?<![\w.,])" + re.escape(spelling) + r"(?![\w]|[.,]\d)", re.I)
         for match in pattern.finditer(sentence):
             start, end = match.span()
+            if start and sentence[start - 1] in _CURRENCY_SIGNS:
+                start -= 1  # "$4 million" is one figure
             bound = _BOUND_BEFORE.search(sentence[:start])
             if bound:
                 start = bound.start()
