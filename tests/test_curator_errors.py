@@ -126,7 +126,11 @@ def test_the_mistake_is_reported_at_its_file_and_line(broken_project) -> None:
     assert here, output
     derived = next(i for i in here if "path=prov:wasDerivedFrom" in lines[i])
     assert lines[derived + 1].strip().startswith("fix: add  prov:wasDerivedFrom src:s9 ;")
-    value = next(i for i in here if "path=defkg:numericValue" in lines[i])
+    # a finding about a written triple is shown at that triple's line (two below)
+    at_value = f"{ttl}:{line + 2}: Violation: kg:curator-slip"
+    value = next(
+        i for i, text in enumerate(lines) if at_value in text and "path=defkg:numericValue" in text
+    )
     assert "fix: write the number without quotes" in lines[value + 1]
 
 

@@ -98,6 +98,11 @@ READ_BY_NAME: tuple[tuple[str, str], ...] = (
     # pyshacl caches its parameter list as ``pyshacl.shape.CONSTRAINT_PARAMS`` on first use;
     # lean_pyshacl presets it with a frozenset
     ("pyshacl.shape", "CONSTRAINT_PARAMS"),
+    # rdflib's Turtle/TriG syntax error: its text, offset and reason, read by defkg's loader
+    # when pyoxigraph accepts what rdflib refuses
+    ("rdflib.plugins.parsers.notation3", "self._str"),
+    ("rdflib.plugins.parsers.notation3", "self._i"),
+    ("rdflib.plugins.parsers.notation3", "self._why"),
 )
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
 
-from rdflib import BNode, Dataset, Graph, URIRef
+from rdflib import RDF, BNode, Dataset, Graph, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.parsers.notation3 import BadSyntax
@@ -294,26 +294,72 @@ def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
     return raw.count(b"\n", 0, offset) + 1, column
 
 
-def _parse_error(path: Path, error: Exception) -> InputError:
-    """Turn a parser exception into ``file:line:col: message``."""
+def _parse_error(path: Path, error: Exception, text: str, fmt: str, base: str) -> InputError:
+    """Turn a parser exception into ``file:line:col: syntax error: …``, at the exact place.
+
+    rdflib's positions are wrong once a file holds non-ASCII text (they count characters into
+    the UTF-8 bytes) and point past the offending token, so the text is parsed again with
+    pyoxigraph, whose parser reports the line and column (in characters) where the error
+    starts, and a message in plain words. rdflib's own position, corrected, is the fallback
+    for what only rdflib refuses.
+    """
+    found = _oxigraph_error(text, fmt, base)
+    if found is not None:
+        line, col, why = found
+        return InputError(f"{path}:{line}:{col}: syntax error: {why}")
     if isinstance(error, BadSyntax):
         raw = error._str if isinstance(error._str, bytes) else str(error._str).encode("utf-8")
-        line, col = _line_col(raw, min(error._i, len(raw)))
-        why = error._why
-        prefix = re.fullmatch(r'Prefix "(.*):" not bound', why)
-        if prefix:
-            why = f"unknown prefix '{prefix.group(1)}:' (declare it with @prefix)"
-        return InputError(f"{path}:{line}:{col}: syntax error: {why}")
+        decoded = raw.decode("utf-8", errors="replace")
+        offset = min(error._i, len(decoded))  # a character offset, though _str is bytes
+        line = decoded.count("\n", 0, offset) + 1
+        col = offset - (decoded.rfind("\n", 0, offset) + 1) + 1
+        return InputError(f"{path}:{line}:{col}: syntax error: {_plain_why(error._why)}")
     line = getattr(error, "lineno", None) or getattr(error, "line", None)
     where = f"{path}:{line}" if isinstance(line, int) else str(path)
     return InputError(f"{where}: cannot parse: {error}")
+
+
+#: the position pyoxigraph writes before its reason (we give it as file:line:col instead)
+_OXIGRAPH_WHERE = re.compile(r"^Parser error [^:]*: ")
+
+
+def _oxigraph_error(text: str, fmt: str, base: str) -> tuple[int, int, str] | None:
+    """Where pyoxigraph's parser stops on ``text`` (line, column, why), or None if it does not."""
+    import pyoxigraph as ox
+
+    syntax = {"turtle": ox.RdfFormat.TURTLE, "trig": ox.RdfFormat.TRIG}.get(fmt)
+    if syntax is None:
+        return None
+    try:
+        for _quad in ox.parse(text.removeprefix("\ufeff"), format=syntax, base_iri=base):
+            pass
+    except SyntaxError as error:
+        line, col = error.lineno, error.offset
+        if not isinstance(line, int) or not isinstance(col, int):
+            return None
+        why = str(error.args[0] if error.args else error)
+        why = _OXIGRAPH_WHERE.sub("", why)
+        return line, col, _plain_why(why)
+    except ValueError:
+        return None
+    return None
+
+
+def _plain_why(why: str) -> str:
+    """A parser's reason in a curator's words."""
+    prefix = re.fullmatch(r'Prefix "(.*):" not bound', why) or re.fullmatch(
+        r"The prefix (.*?):? has not been declared", why
+    )
+    if prefix:
+        return f"unknown prefix '{prefix.group(1)}:' (declare it with @prefix)"
+    return why[:1].lower() + why[1:]
 
 
 def _parse_into(graph: Graph, text: str, path: Path, fmt: str, base: URIRef) -> None:
     try:
         graph.parse(data=text, format=fmt, publicID=str(base))
     except Exception as error:  # the parsers raise many types; each becomes file:line:col
-        raise _parse_error(path, error) from None
+        raise _parse_error(path, error, text, fmt, str(base)) from None
 
 
 def _parse_trig(dataset: Dataset, text: str, path: Path, default_name: URIRef) -> list[URIRef]:
@@ -322,7 +368,7 @@ def _parse_trig(dataset: Dataset, text: str, path: Path, default_name: URIRef) -
     try:
         scratch.parse(data=text, format="trig", publicID=str(default_name))
     except Exception as error:
-        raise _parse_error(path, error) from None
+        raise _parse_error(path, error, text, "trig", str(default_name)) from None
     names: list[URIRef] = []
     for context in scratch.graphs():
         if len(context) == 0:
@@ -384,11 +430,21 @@ _DIRECTIVES = {"@prefix", "@base", "prefix", "base"}
 
 def scan_subject_lines(text: str, base: str = "") -> dict[Node, int]:
     """Map each IRI written as the subject of a statement to the line where it is first used."""
+    return scan_lines(text, base)[0]
+
+
+def scan_lines(text: str, base: str = "") -> tuple[dict[Node, int], dict[tuple[Node, Node], int]]:
+    """The line of each subject (as :func:`scan_subject_lines`), and of each (subject,
+    predicate) pair written at the top level of a statement: where a finding about that
+    triple is best shown (not the subject's first line, which may be far above it)."""
     prefixes: dict[str, str] = {}
     lines: dict[Node, int] = {}
+    pairs: dict[tuple[Node, Node], int] = {}
     i, n, line = 0, len(text), 1
     depth = 0  # inside [ ] or ( ): not a statement start
     at_start = True
+    subject: Node | None = None  # the subject of the statement being read (depth 0)
+    expect_predicate = False
     while i < n:
         c = text[i]
         if c == "\n":
@@ -403,6 +459,7 @@ def scan_subject_lines(text: str, base: str = "") -> dict[Node, int]:
             j = _skip_string(text, i)
             line += text.count("\n", i, j)
             i, at_start = j, False
+            expect_predicate = expect_predicate and depth > 0
         elif c in "[(":
             depth += 1
             i, at_start = i + 1, False
@@ -411,11 +468,14 @@ def scan_subject_lines(text: str, base: str = "") -> dict[Node, int]:
             i += 1
         elif c in "{}":
             i, at_start = i + 1, depth == 0
+            subject = None
         elif (
             c == "." and depth == 0 and (i + 1 >= n or text[i + 1].isspace() or text[i + 1] == "#")
         ):
             i, at_start = i + 1, True
+            subject, expect_predicate = None, False
         elif c in ";,":
+            expect_predicate = c == ";" and depth == 0 and subject is not None
             i += 1
         else:
             token, j = _read_token(text, i)
@@ -430,12 +490,18 @@ def scan_subject_lines(text: str, base: str = "") -> dict[Node, int]:
                     rest = text[j : j + 200].lstrip()
                     iri = _expand(token, prefixes, base)
                     # a TriG graph label (followed by "{") is not a subject
-                    if iri is not None and iri not in lines and not rest.startswith("{"):
-                        lines[iri] = line
+                    if iri is not None and not rest.startswith("{"):
+                        lines.setdefault(iri, line)
+                        subject, expect_predicate = iri, True
                     at_start = False
+            elif expect_predicate and depth == 0 and subject is not None:
+                predicate = RDF.type if token == "a" else _expand(token, prefixes, base)
+                if predicate is not None:
+                    pairs.setdefault((subject, predicate), line)
+                expect_predicate = False
             line += text.count("\n", i, j)
             i = j
-    return lines
+    return lines, pairs
 
 
 def _skip_string(text: str, i: int) -> int:

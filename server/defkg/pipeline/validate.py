@@ -425,6 +425,8 @@ def _finding(
     messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))
     component = results.value(result, SH.sourceConstraintComponent)
     file, line = _locate(focus, data, project, names)
+    if isinstance(path_node, URIRef) and file is not None:
+        line = _triple_line(file, focus, path_node) or line
     return Finding(
         severity=severity,
         focus=focus,
@@ -498,6 +500,23 @@ def _locate(
             if line is not None:
                 return project.files[name], line
     return (own[0] if own else None), None
+
+
+#: each file's (subject, predicate) lines, read once per build (findings are few)
+_PAIR_LINES: dict[tuple[str, int, int], dict[tuple[Node, Node], int]] = {}
+
+
+def _triple_line(path: Path, subject: Node | None, predicate: URIRef) -> int | None:
+    """The line where ``subject predicate …`` is written in ``path``, if it is written there:
+    a finding about a triple is shown at that triple, not at the subject's first line."""
+    try:
+        stat = path.stat()
+        key = (str(path), stat.st_size, stat.st_mtime_ns)
+        if key not in _PAIR_LINES:
+            _PAIR_LINES[key] = load.scan_lines(path.read_text(encoding="utf-8"))[1]
+    except (OSError, UnicodeDecodeError):
+        return None
+    return _PAIR_LINES[key].get((subject, predicate)) if subject is not None else None
 
 
 def _shape_name(results: Graph, result: Node, project: Project, namer: _Namer) -> str:
