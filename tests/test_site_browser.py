@@ -5,7 +5,10 @@ Screenshots go to test-artifacts/ (CI keeps the folder). Fixtures: see test_brow
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from test_browser import browser, page, shot, site  # noqa: F401 (pytest fixtures)
 from test_site_provenance import derived_site  # noqa: F401 (a pytest fixture)
@@ -46,3 +49,32 @@ def test_who_said_what_is_shown_apart(site: str, page: object) -> None:  # noqa:
     assert quote.locator("dd.readings a").count() >= 1
     assert quote.locator("mark").count() >= 4  # 143, 171, 82, 87: every figure of sentence 13
     shot(page, "site-who-said-what")
+
+
+def test_cite_this_copies_the_citation(site: str, browser: object) -> None:  # noqa: F811
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    tab = context.new_page()
+    try:
+        tab.goto(site + "id/kz-2023-zhambyl-people-saved")
+        panel = tab.locator("#cite")
+        shown = panel.locator("#cite-text").inner_text()
+        assert "over 200 people saved" in shown  # the fact
+        assert "/dataset/" in shown  # the release, by its versioned IRI
+        assert "saved over 200 people in the Zhambyl Region" in shown  # the sentence
+        assert "press office of the Ministry of Defence of Kazakhstan" in shown  # publisher
+        assert "27 December 2023" in shown  # and date
+        panel.locator("button.copy").first.click()
+        copy_text = panel.locator("button.copy").first
+        expect(copy_text).to_have_attribute("data-copied", re.compile("."))
+        copied = tab.evaluate("navigator.clipboard.readText()")
+        assert copied == panel.locator("#cite-text").text_content()
+        panel.locator("summary", has_text="BibTeX").click()
+        panel.locator("button.copy", has_text="BibTeX").click()
+        tab.wait_for_function("document.querySelectorAll('#cite button.copy')[1].dataset.copied")
+        bibtex = tab.evaluate("navigator.clipboard.readText()")
+        assert bibtex.startswith("@misc{defkg-kz-2023-zhambyl-people-saved")
+        assert "url = {https://w3id.org/defkg/id/kz-2023-zhambyl-people-saved}" in bibtex
+        shot(tab, "site-cite-this")
+    finally:
+        context.close()

@@ -279,7 +279,7 @@ def render_document(pub: PageContext, iri: URIRef, ext: str) -> bytes | str:
     graph = description_of(pub, iri)
     if ext != "html":
         return serialize(graph, ext, pub.json_ld_context(), pub.scheme)
-    return render_resource_page(pub.store, graph, iri, pub.scheme)
+    return render_resource_page(pub.store, graph, iri, pub.scheme, pub.release)
 
 
 # --- views -----------------------------------------------------------------------------------

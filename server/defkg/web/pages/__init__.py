@@ -19,6 +19,7 @@ import re
 from rdflib import Graph, URIRef
 
 from defkg.iris import IriScheme
+from defkg.web.downloads import ReleaseInfo
 from defkg.web.pages.common import Store
 
 
@@ -41,7 +42,13 @@ def page_kind(scheme: IriScheme, iri: URIRef) -> str:
     return "resource"
 
 
-def render_resource_page(store: Store, graph: Graph, iri: URIRef, scheme: IriScheme) -> str:
+def render_resource_page(
+    store: Store,
+    graph: Graph,
+    iri: URIRef,
+    scheme: IriScheme,
+    release: ReleaseInfo | None = None,
+) -> str:
     """The HTML page of a dereferenced IRI, by the kind of page it gets."""
     from defkg.web.pages import ontology, resource
 
@@ -50,4 +57,4 @@ def render_resource_page(store: Store, graph: Graph, iri: URIRef, scheme: IriSch
         return ontology.render_ontology(store, graph, iri, scheme)
     if kind == "term":
         return ontology.render_term(store, graph, iri, scheme)
-    return resource.render(store, graph, iri, scheme, kind)
+    return resource.render(store, graph, iri, scheme, kind, release)

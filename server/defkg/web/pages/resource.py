@@ -21,6 +21,7 @@ from rdflib.term import Node
 
 from defkg import formats
 from defkg.iris import OA, SCHEMA, IriScheme
+from defkg.web.downloads import ReleaseInfo
 from defkg.web.pages.common import Store, is_safe_iri, labels_query, prefix_block
 from defkg.web.pages.values import (
     DCTERMS,
@@ -595,9 +596,27 @@ def document_formats() -> list[str]:
     return [f.key for f in formats.of_kind("graph")]
 
 
-def render(store: Store, graph: Graph, iri: URIRef, scheme: IriScheme, kind: str) -> str:
-    """The HTML page of a resource, a source document or a named graph."""
+def render(
+    store: Store,
+    graph: Graph,
+    iri: URIRef,
+    scheme: IriScheme,
+    kind: str,
+    release: ReleaseInfo | None = None,
+) -> str:
+    """The HTML page of a resource, a source document or a named graph; an entity's or a
+    fact's page with its citation (``defkg.web.pages.cite``)."""
+    from defkg.web.pages.cite import citation
+
     context = page_context(store, graph, iri, scheme, kind)
+    if kind == "resource":
+        context["cite"] = citation(
+            context["page"],
+            scheme,
+            release.version if release is not None else None,
+            release.modified if release is not None else None,
+        )
+        context["cite_href"] = link_for(context["cite"].release_iri, scheme)
     if (None, OA.hasSource, iri) in graph:
         context["sentences"] = source_sentences(store, iri, scheme)
     if kind == "graph" and str(iri) in store.graph_names():
