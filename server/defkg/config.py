@@ -52,6 +52,9 @@ class Settings:
     # --- limits on the public endpoint -----------------------------------------------------
     query_timeout: float = 30.0  #: seconds a query may run before it is stopped
     max_query_length: int = 20_000  #: characters in one query
+    #: brackets, braces and parentheses nested in one query (400 above it): the query engine
+    #: recurses per level, and a few thousand levels overflow a query worker's stack
+    max_query_nesting: int = 64
     max_request_bytes: int = 100_000  #: request body size (413 above it)
     max_result_rows: int = 100_000  #: rows (or triples) in one result
     max_result_bytes: int = 50_000_000  #: serialised bytes in one result

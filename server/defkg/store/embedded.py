@@ -236,6 +236,21 @@ def execute(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None = No
         # pyoxigraph reports both store and SERVICE (HTTP) failures as OSError subclasses.
         log.warning("query failed: %s", error)
         return QueryOutcome.error(502, f"the query failed while fetching or reading data: {error}")
+    except RuntimeError as error:
+        message = str(error)
+        if "custom function" in message:
+            # "The custom function <http://x/name> is not supported": the query's fault
+            return QueryOutcome.error(400, f"unknown function in the query: {message}")
+        log.exception("unexpected error while running a query")
+        return QueryOutcome.error(500, f"the query could not be answered ({message})")
     except Exception as error:  # the worker must survive anything a query provokes
         log.exception("unexpected error while running a query")
         return QueryOutcome.error(500, f"the query could not be answered ({type(error).__name__})")
+    except BaseException as error:
+        # pyo3's PanicException (a Rust panic that unwound) derives from BaseException only.
+        if type(error).__name__ != "PanicException":
+            raise
+        log.error("the query engine panicked: %s", error)
+        return QueryOutcome.error(
+            502, f"the query engine failed on this query (a panic in pyoxigraph: {error})"
+        )

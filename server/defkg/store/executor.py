@@ -24,6 +24,8 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import re
+import signal
 import struct
 import threading
 import time
@@ -51,6 +53,45 @@ class QueryTimeout(Exception):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"the query exceeded the time limit of {seconds:g} s and was stopped")
         self.seconds = seconds
+
+
+class WorkerCrashed(Exception):
+    """A query worker died while running a query (a crash of the query engine, not a timeout
+    or a memory stop). ``cause`` says how it ended (the signal, or the exit status).
+
+    Typed so that the endpoint answers it with a clear 5xx and can hold back a client that
+    keeps crashing workers, as one over its budget.
+    """
+
+    def __init__(self, cause: str, hint: str = "") -> None:
+        message = f"the query worker crashed while running this query ({cause}); it was replaced"
+        super().__init__(message + (f". {hint}" if hint else ""))
+        self.cause = cause
+
+
+#: Known engine aborts, by what the query contains: a hint for the client (and for us).
+_ORDER_BY = re.compile(r"order\s*by", re.IGNORECASE)
+ORDER_BY_HINT = (
+    "pyoxigraph 0.5 aborts when ORDER BY sorts values it cannot order consistently (literals "
+    "of mixed types, e.g. dateTimes with and without a time zone; "
+    "docs/upstream-oxigraph-order-by-panic.md): order by a string instead, "
+    "e.g. ORDER BY (STR(?o))"
+)
+
+
+def _how_it_ended(process: BaseProcess) -> str:
+    """The exit of a dead worker, in words: ``killed by SIGSEGV``, ``exit status 1``."""
+    process.join(2)
+    code = process.exitcode
+    if code is None:
+        return "it stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"killed by {name}"
+    return f"exit status {code}"
 
 
 #: How often a running query's worker has its memory checked (seconds).
@@ -237,8 +278,9 @@ class QueryPool:
     def run(self, job: QueryJob, timeout: float) -> QueryOutcome:
         """Run ``job`` within ``timeout`` seconds (waiting for a free worker included).
 
-        Raises :class:`Saturated` when too many queries are already admitted, and
-        :class:`QueryTimeout` when the deadline passes.
+        Raises :class:`Saturated` when too many queries are already admitted,
+        :class:`QueryTimeout` when the deadline passes, and :class:`WorkerCrashed` when the
+        worker dies while running it.
         """
         ticket = self.admission.acquire()
         if ticket is None:
@@ -246,10 +288,19 @@ class QueryPool:
         try:
             self.start()
             deadline = time.monotonic() + timeout
-            try:
-                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise QueryTimeout(timeout) from None
+            while True:
+                try:
+                    worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise QueryTimeout(timeout) from None
+                if worker.process.is_alive():
+                    break
+                # Died while idle (killed from outside): not this query's doing.
+                log.warning(
+                    "an idle query worker died (%s); replacing it", _how_it_ended(worker.process)
+                )
+                self._stop(worker)
+                self._replace_later()
             try:
                 worker.conn.send(job)
                 while (remaining := deadline - time.monotonic()) > 0:
@@ -269,10 +320,12 @@ class QueryPool:
                             "narrow its patterns",
                         )
             except (EOFError, OSError):
-                log.error("a query worker died while answering; starting a new one")
+                cause = _how_it_ended(worker.process)
+                log.error("a query worker died while answering (%s); starting a new one", cause)
                 self._stop(worker)
                 self._replace_later()
-                return QueryOutcome.error(500, "the query worker stopped unexpectedly")
+                hint = ORDER_BY_HINT if _ORDER_BY.search(job.query) else ""
+                raise WorkerCrashed(cause, hint) from None
             log.warning(
                 "query over its %g s limit; stopping worker %s", timeout, worker.process.pid
             )

@@ -7,6 +7,7 @@ store modules, so it starts quickly and holds no Flask or rdflib state.
 from __future__ import annotations
 
 import signal
+import threading
 from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
@@ -29,11 +30,28 @@ def _die_with_parent() -> None:
         pass  # not Linux: the worker still exits when its pipe closes
 
 
+#: Stack of the thread that runs queries. The engine recurses once per operator of a chain
+#: (``1+1+…``, ``!!…``, long object lists), and within the query length limit that overflows
+#: the main thread's 8 MB (a SIGSEGV); 256 MB holds a 20,000-character chain with room to
+#: spare. Stack pages never touched cost no memory; the pool's memory limit still applies.
+QUERY_STACK_BYTES = 256 * 2**20
+
+
 def main(conn: Connection, store_path: str, prefixes: dict[str, str]) -> None:
     """Serve jobs from ``conn`` until it closes; the parent kills us when a query overruns."""
     # Ctrl-C goes to the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
+    threading.stack_size(QUERY_STACK_BYTES)
+    runner = threading.Thread(
+        target=serve, args=(conn, store_path, prefixes), name="defkg-query", daemon=True
+    )
+    runner.start()
+    runner.join()
+
+
+def serve(conn: Connection, store_path: str, prefixes: dict[str, str]) -> None:
+    """Open the store and answer jobs from ``conn`` until it closes (or sends None)."""
     store = ox.Store.read_only(store_path)
     conn.send("ready")
     while True:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from defkg import formats
 from defkg.store.results import GRAPH_TYPES, SOLUTION_TYPES
 from defkg.web.negotiation import choose, offered_list
-from defkg.web.scan import ScanError, scan
+from defkg.web.scan import NestingTooDeep, ScanError, scan
 
 READ_ONLY = "this service is read-only: SPARQL Update is not accepted"
 
@@ -137,9 +137,6 @@ QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
 UPDATE_KEYWORDS = frozenset(
     ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
 )
-# Only a query whose text contains one of these (anywhere, in any case: a keyword may follow
-# a number with no space) needs the lexical scan.
-_NEEDS_SCAN = re.compile(r"from|service", re.IGNORECASE)
 
 
 def query_form(query: str) -> str | None:
@@ -166,23 +163,27 @@ class QueryFacts:
     has_dataset_clause: bool = field(default=False)
     #: (start, end) offsets of each SERVICE target in the query text, parallel to ``services``
     service_spans: tuple[tuple[int, int], ...] = ()
+    #: False when two runs may answer differently (NOW(), RAND(), …): never cached
+    deterministic: bool = True
 
 
-def analyse_query(query: str) -> QueryFacts:
-    """Find the query form, its FROM / FROM NAMED graphs and its SERVICE endpoints.
+def analyse_query(query: str, *, max_nesting: int | None = None) -> QueryFacts:
+    """Find the query form, its FROM / FROM NAMED graphs, its SERVICE endpoints, whether its
+    answer can vary, and refuse it when it nests deeper than ``max_nesting``.
 
-    The form comes from a cheap scan of the prologue; FROM and SERVICE from a lexical scan
-    (:mod:`defkg.web.scan`) when the text mentions either word. Syntax errors are left to the
-    query engine, which reports them with their position. Raises :class:`ProtocolError` (400)
-    for an update or a query whose SERVICE or FROM targets cannot be determined safely.
+    The form comes from a cheap scan of the prologue; the rest from the lexical scan of
+    :mod:`defkg.web.scan`, which reads the text as the query engine does. Syntax errors are
+    left to the engine, which reports them with their position. Raises :class:`ProtocolError`
+    (400) for an update, a query nested too deeply, or a query whose SERVICE or FROM targets
+    cannot be determined safely.
     """
     form = query_form(query)
     if form in UPDATE_KEYWORDS:
         raise ProtocolError(400, f"this is a SPARQL Update ({form} …), not a query; {READ_ONLY}")
-    if not _NEEDS_SCAN.search(query):
-        return QueryFacts(form)
     try:
-        found = scan(query)
+        found = scan(query, max_nesting=max_nesting)
+    except NestingTooDeep as error:
+        raise ProtocolError(400, f"the query is nested too deeply: {error}") from None
     except ScanError as error:
         raise ProtocolError(400, f"the query cannot be checked: {error}") from None
     return QueryFacts(
@@ -193,6 +194,7 @@ def analyse_query(query: str) -> QueryFacts:
         found.variable_service,
         bool(found.from_graphs or found.from_named_graphs),
         tuple(found.service_spans),
+        found.deterministic,
     )
 
 

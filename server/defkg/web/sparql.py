@@ -40,7 +40,7 @@ from werkzeug import urls as _werkzeug_urls  # noqa: F401 (registers "werkzeug.u
 
 from defkg import formats
 from defkg.config import Settings
-from defkg.store.executor import QueryTimeout, Saturated
+from defkg.store.executor import QueryTimeout, Saturated, WorkerCrashed
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.service_relay import rewrite_services
 from defkg.web.app import QUERY_MS_KEY, plain_error
@@ -172,7 +172,7 @@ def answer_query(
     """
     settings: Settings = publication.settings
     try:
-        facts = analyse_query(parsed.query)
+        facts = analyse_query(parsed.query, max_nesting=settings.max_query_nesting)
         check_services(facts, settings.service_allowlist)
         default_graphs, named_graphs = resolve_dataset(
             parsed,
@@ -194,9 +194,11 @@ def answer_query(
         max_bytes=settings.max_result_bytes,
         base_iri=query_base_iri(settings, with_inferences),
     )
-    # A SERVICE call reads someone else's data, which may change: never cached.
+    # A SERVICE call reads someone else's data, which may change, and NOW(), RAND(), … differ
+    # between runs: never cached.
     cache = publication.result_cache
-    tag = None if facts.services or not cache.enabled else publication.release_tag()
+    uncacheable = facts.services or not facts.deterministic or not cache.enabled
+    tag = None if uncacheable else publication.release_tag()
     cacheable = tag is not None
     etag = result_etag(tag, job) if tag is not None else None
     if etag is not None and if_none_match is not None and if_none_match(etag):
@@ -225,6 +227,8 @@ def answer_query(
         outcome = publication.executor.run(job, timeout)
     except Saturated as error:
         answer = _refusal(503, str(error), {"Retry-After": "2"})
+    except WorkerCrashed as error:
+        answer = _refusal(502, str(error))
     except QueryTimeout as error:
         if session is not None and session.overflowed:
             answer = _refusal(422, overflow)
