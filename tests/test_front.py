@@ -5,9 +5,14 @@ slow, idle and non-reading clients, absolute URLs from configuration, per-client
 from __future__ import annotations
 
 import re
+import socket
+import time
 import urllib.parse
+from pathlib import Path
 
-from conftest import ServerProcess, http_fetch
+import pytest
+
+from conftest import ServerProcess, http_fetch, start_server
 
 HTML_PAGES = ("", "sparql", "id/kazakhstan", "ontology/Country")
 
@@ -39,3 +44,90 @@ def test_answers_that_are_not_pages_are_not_sniffed(sparql_server: ServerProcess
         assert answer.status == 200
         assert answer.headers["x-content-type-options"] == "nosniff"
         assert "content-security-policy" not in answer.headers  # only pages need one
+
+
+# --- slow, idle and non-reading clients ---------------------------------------------------------
+
+
+def _slow_clients():
+    """benchmarks/slow_clients.py (not a package): the abuse the server is chosen by."""
+    import importlib.util
+    import sys
+
+    name = "defkg_bench_slow_clients"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parent.parent / "benchmarks" / "slow_clients.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def abused_server(fixture_release: Path, tmp_path_factory: pytest.TempPathFactory):
+    server = start_server(
+        fixture_release,
+        tmp_path_factory.mktemp("logs") / "abused-server.log",
+        {"DEFKG_REQUEST_READ_TIMEOUT": "6", "DEFKG_CLIENT_TIMEOUT": "8"},
+    )
+    yield server
+    server.stop()
+
+
+def test_idle_slowloris_and_non_reading_clients_do_not_hold_the_site(
+    abused_server: ServerProcess,
+) -> None:
+    slow = _slow_clients()
+    abuse = slow.open_abuse(abused_server.url, idle=200, slowloris=60, non_reading=16)
+    try:
+        assert abuse.refused == 0
+        time.sleep(1.0)  # the non-reading clients' answers are being written by now
+        worst = slow.longest_wait(abused_server.url, rounds=4, pause=0.25)
+        for path, (seconds, status) in worst.items():
+            assert status == 200, (path or "/", status)
+            assert seconds < 1.0, (path or "/", seconds)
+        # A query still runs: the app's threads are not lent to the slow clients.
+        query = urllib.parse.urlencode({"query": "ASK { ?s ?p ?o }"})
+        answer = http_fetch("GET", abused_server.url + "sparql?" + query, timeout=10)
+        assert answer.status == 200, answer.text
+    finally:
+        abuse.close()
+
+
+def _closed_within(sock: socket.socket, seconds: float, trickle: bytes | None = None) -> float:
+    """Seconds until the server closes ``sock`` (reading and discarding what it sends), while
+    ``trickle`` is sent every 0.5 s; fails after ``seconds``."""
+    started = time.monotonic()
+    sock.settimeout(0.5)
+    while time.monotonic() - started < seconds:
+        try:
+            if trickle is not None:
+                sock.send(trickle)
+            if sock.recv(65536) == b"":
+                return time.monotonic() - started
+        except TimeoutError:
+            continue
+        except OSError:  # reset: closed as well
+            return time.monotonic() - started
+    raise AssertionError(f"the connection was still open after {seconds} s")
+
+
+def test_a_request_trickled_forever_is_cut_off_at_the_read_deadline(
+    abused_server: ServerProcess,
+) -> None:
+    """request_read_timeout is 6 s here: a header line every 0.5 s never makes the
+    connection silent, yet it is closed soon after 6 s."""
+    with socket.create_connection(("127.0.0.1", abused_server.port)) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        elapsed = _closed_within(sock, 30, trickle=b"X-a: b\r\n")
+    assert 5 <= elapsed < 20, elapsed
+
+
+def test_a_silent_connection_is_closed_after_the_client_timeout(
+    abused_server: ServerProcess,
+) -> None:
+    with socket.create_connection(("127.0.0.1", abused_server.port)) as sock:
+        elapsed = _closed_within(sock, 40)
+    assert 7 <= elapsed < 25, elapsed

@@ -48,6 +48,15 @@ class Settings:
     #: gunicorn processes answering HTTP (embedded store); each runs its own query pool and
     #: result cache, and they share the max_concurrent_queries admission
     web_processes: int = 1
+    #: connections one web process holds open at once; an idle or slow one costs a socket and
+    #: a few kB (never a thread), so this is high; beyond it new connections wait to be accepted
+    max_connections: int = 1000
+    #: seconds a connection may stay silent (idle keep-alive, or a client that does not read
+    #: its answer) before it is closed
+    client_timeout: float = 30.0
+    #: seconds to receive one request whole, headers and body: a client that trickles its
+    #: request (slowloris) is cut off then, however steadily it sends
+    request_read_timeout: float = 20.0
 
     # --- limits on the public endpoint -----------------------------------------------------
     query_timeout: float = 30.0  #: seconds a query may run before it is stopped
