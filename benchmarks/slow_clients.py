@@ -207,8 +207,7 @@ def candidate_command(name: str, port: int) -> list[str]:
         ]  # fmt: skip
     if name == "uvicorn":
         code = (
-            _UVICORN_APP
-            + f"import uvicorn; uvicorn.run(WSGIMiddleware(create_app(), workers=16), "
+            _UVICORN_APP + f"import uvicorn; uvicorn.run(WSGIMiddleware(create_app(), workers=16), "
             f"host='127.0.0.1', port={port}, log_level='warning')"
         )
         return [py, "-c", code]
