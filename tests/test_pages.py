@@ -259,7 +259,7 @@ def test_the_home_page_describes_counts_and_offers_the_release(site: str) -> Non
     page = answer.text
     assert "A small dataset for the page tests." in page  # the VoID's description
     counts = re.findall(r"<strong>([\d,]+)</strong>\s*([A-Za-z ]+)", page)
-    assert ("1", "source article") in counts
+    assert ("1", "report") in counts
     assert ("3", "linked to Wikidata") in counts
     for name in ("defkg.trig", "defkg.ttl", "defkg.ttl.gz", "void.ttl", "SHA256SUMS"):
         assert f'href="/download/{name}"' in page

@@ -54,3 +54,36 @@ def test_a_prolific_speakers_statements_are_grouped_by_sentence(live_server: str
     groups = re.findall(r'<details class="group"><summary>([^<]+)<', page)
     assert len(groups) >= 2, "a speaker of many facts lists them by sentence, folded"
     assert all(g.strip().startswith("sentence") for g in groups), groups
+
+
+def counted(page: str) -> dict[str, int]:
+    found = re.findall(r"<strong>([\d,]+)</strong>\s*([A-Za-z ]+?)\s*</div>", page)
+    return {name.strip(): int(n.replace(",", "")) for n, name in found}
+
+
+def test_the_home_page_is_by_topic_with_counts_that_agree(live_server: str) -> None:
+    page = http_fetch("GET", live_server, headers=BROWSER).text
+    headline = counted(page)
+    reports = re.search(r'<section class="panel" id="reports">(.*?)</section>', page, re.S)
+    assert reports, "the reports come first"
+    items = re.findall(r"<li>(.*?)</li>", reports.group(1), re.S)
+    number = headline.get("report", headline.get("reports"))
+    assert number and len(items) == min(number, 20)
+    for item in items:  # each report linked, with its publisher and date
+        assert 'href="/id/' in item and " — " in item and re.search(r"\d{4}</span>", item), item
+    for key in ("missions", "operations", "people", "organisations", "places", "figures"):
+        assert f'id="topic-{key}"' in page, key
+    # the same numbers everywhere: the facts of the headline are the class list's facts, the
+    # stated figures the topic's figures, and each topic says what it counts
+    classes = dict(
+        re.findall(
+            r'title="https://w3id.org/defkg/ontology/(\w+)">[^<]*</a></td><td class="num">([\d,]+)',
+            page,
+        )
+    )
+    assert headline["facts"] == int(classes["Fact"].replace(",", ""))
+    figures = re.search(r'id="topic-figures">\s*<h2>Figures <span class="note">\(([\d,]+)\)', page)
+    assert figures and headline["figures stated"] == int(figures.group(1).replace(",", ""))
+    derived = int(classes.get("DerivedFigure", "0").replace(",", ""))
+    assert headline["figures stated"] + derived == int(classes["Quantity"].replace(",", ""))
+    assert page.count('<p class="note">') >= 6  # "5 peacekeeping missions." and so on
