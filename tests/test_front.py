@@ -131,3 +131,83 @@ def test_a_silent_connection_is_closed_after_the_client_timeout(
     with socket.create_connection(("127.0.0.1", abused_server.port)) as sock:
         elapsed = _closed_within(sock, 40)
     assert 7 <= elapsed < 25, elapsed
+
+
+# --- absolute URLs from the configuration, never from the Host header ------------------------
+
+EVIL = {"Host": "evil.example"}
+VOID_NS = "http://rdfs.org/ns/void#"
+SD_NS = "http://www.w3.org/ns/sparql-service-description#"
+
+
+def _graph(answer, fmt: str = "turtle"):
+    from rdflib import Graph
+
+    assert answer.status == 200, answer.text
+    return Graph().parse(data=answer.body, format=fmt)
+
+
+def test_urls_name_the_address_served_not_the_host_header(sparql_server: ServerProcess) -> None:
+    """The server runs on a random port (never the default 8000): every absolute URL it
+    writes names that port on the address it binds, whatever Host says."""
+    from rdflib import URIRef
+
+    url = sparql_server.url
+    assert ":8000/" not in url
+    described = http_fetch("GET", url + "sparql", headers={**EVIL, "Accept": "text/turtle"})
+    assert b"evil.example" not in described.body
+    endpoints = set(_graph(described).objects(None, URIRef(SD_NS + "endpoint")))
+    assert endpoints == {URIRef(url + "sparql")}
+    page = http_fetch("GET", url + "sparql/inferred", headers={**EVIL, "Accept": "text/html"})
+    assert page.status == 200 and "evil.example" not in page.text
+    assert f'action="{url}sparql/inferred"' in page.text
+    redirect = http_fetch("GET", url + "id/kazakhstan", headers={**EVIL, "Accept": "text/html"})
+    assert redirect.status in (200, 303)
+    assert "evil.example" not in str(redirect.headers)
+
+
+def test_served_void_names_this_server_and_its_dumps(
+    built_release: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from rdflib import URIRef
+
+    server = start_server(built_release, tmp_path_factory.mktemp("logs") / "void-server.log")
+    try:
+        answer = http_fetch("GET", server.url + ".well-known/void", headers=EVIL)
+        assert b"evil.example" not in answer.body and b":8000/" not in answer.body
+        void = _graph(answer)
+        endpoints = set(void.objects(None, URIRef(VOID_NS + "sparqlEndpoint")))
+        assert URIRef(server.url + "sparql") in endpoints
+        dumps = list(void.objects(None, URIRef(VOID_NS + "dataDump")))
+        assert dumps and all(str(d).startswith(server.url + "download/") for d in dumps)
+        for dump in dumps[:2]:  # and they are really there
+            assert http_fetch("HEAD", str(dump)).status == 200
+        # The file in the release is as built (byte for byte): only what is served moves.
+        download = http_fetch("GET", server.url + "download/void.ttl")
+        assert download.body == (built_release / "void.ttl").read_bytes()
+    finally:
+        server.stop()
+
+
+def test_the_public_url_setting_wins(
+    fixture_release: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from rdflib import URIRef
+
+    public = "https://data.example.org/kg/"
+    server = start_server(
+        fixture_release,
+        tmp_path_factory.mktemp("logs") / "public-url-server.log",
+        {"DEFKG_PUBLIC_URL": public},
+    )
+    try:
+        described = http_fetch(
+            "GET", server.url + "sparql", headers={**EVIL, "Accept": "text/turtle"}
+        )
+        endpoints = set(_graph(described).objects(None, URIRef(SD_NS + "endpoint")))
+        assert endpoints == {URIRef(public + "sparql")}
+        page = http_fetch("GET", server.url + "sparql", headers={"Accept": "text/html"})
+        assert f'action="{public}sparql"' in page.text
+        assert "https://data.example.org" in page.headers["content-security-policy"]
+    finally:
+        server.stop()

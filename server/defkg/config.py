@@ -78,6 +78,22 @@ class Settings:
     result_cache_bytes: int = 64 * 2**20
 
     @property
+    def site_url(self) -> str:
+        """The URL clients reach the server at, ending in '/': ``public_url`` if set, else the
+        address ``defkg serve`` binds. Every absolute URL the server writes (service
+        description, query form, VoID) starts with it; never with a request's Host header."""
+        if self.public_url:
+            return self.public_url.rstrip("/") + "/"
+        host = self.host
+        if host in ("", "0.0.0.0", "::"):  # every interface: name the machine
+            import socket
+
+            host = socket.getfqdn()
+        if ":" in host:  # an IPv6 literal
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}/"
+
+    @property
     def iris(self) -> IriScheme:
         return IriScheme(self.base)
 

@@ -51,11 +51,16 @@ def configure_logging() -> None:
         logger.propagate = False
 
 
-def public_url(settings: Settings) -> str:
-    """Where clients reach the server."""
-    if settings.public_url:
-        return settings.public_url.rstrip("/") + "/"
-    return f"http://{settings.host}:{settings.port}/"
+def with_actual_port(settings: Settings) -> Settings:
+    """``port = 0`` asks for any free port: choose it now, so that the URLs the server writes
+    (``settings.site_url``) name the port it really listens on."""
+    if settings.port != 0:
+        return settings
+    import socket
+
+    with socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET) as probe:
+        probe.bind((settings.host, 0))
+        return settings.with_overrides(port=probe.getsockname()[1])
 
 
 def prepare(settings: Settings) -> str:
@@ -244,6 +249,7 @@ def serve(settings: Settings) -> None:
     from gunicorn.app.base import BaseApplication
 
     configure_logging()
+    settings = with_actual_port(settings)
     open_file_limit(settings.max_connections * web_processes(settings) + 256)
     served = prepare(settings)
     processes = web_processes(settings)
@@ -291,7 +297,7 @@ def serve(settings: Settings) -> None:
             )
             return app
 
-    url = public_url(settings)
+    url = settings.site_url
     log.info("serving %s with %d web process(es)", served, processes)
     log.info("SPARQL endpoint at %ssparql (with inferences: %ssparql/inferred)", url, url)
     log.info("linked-data pages at %s, health at %shealthz", url, url)

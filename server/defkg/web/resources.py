@@ -309,10 +309,38 @@ def well_known_void() -> ResponseReturnValue:
     if pub.release is None:
         return error_page(404, "Not found", "No release has been published yet.", "txt")
     ext = next(e for e, t in MEDIA_TYPES.items() if t == chosen)
-    body = serialize(pub.release.void, ext, pub.json_ld_context(), pub.scheme)
+    void = served_void(pub.release.void, current_settings())
+    body = serialize(void, ext, pub.json_ld_context(), pub.scheme)
     response = Response(body, mimetype=chosen)
     response.headers["Content-Type"] = f"{chosen}; charset=utf-8"
     return with_validators(response, pub.release, "void-" + ext)
+
+
+def served_void(void: Graph, settings: Settings) -> Graph:
+    """The release's VoID with its server URLs (endpoint, pages, dumps) under this server's
+    ``site_url``: the build wrote the URL it was configured with, which need not be where the
+    release is served now. The file in ``dist/`` (and its download) stays as built."""
+    from defkg.iris import VOID
+
+    endpoint = void.value(settings.iris.dataset, VOID.sparqlEndpoint)
+    if endpoint is None or not str(endpoint).endswith("/sparql"):
+        return void
+    built = str(endpoint)[: -len("sparql")]
+    served = settings.site_url
+    if built == served:
+        return void
+
+    def moved(term: Any) -> Any:
+        if isinstance(term, URIRef) and str(term).startswith(built):
+            return URIRef(served + str(term)[len(built) :])
+        return term
+
+    graph = Graph()
+    for prefix, namespace in void.namespaces():
+        graph.bind(prefix, namespace, override=True)
+    for s, p, o in void:
+        graph.add((moved(s), p, moved(o)))
+    return graph
 
 
 @blueprint.get("/context.jsonld")

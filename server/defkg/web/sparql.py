@@ -361,15 +361,12 @@ def _preflight() -> Response:
 def query_base_iri(settings: Settings, with_inferences: bool) -> str:
     """What relative IRIs in a query resolve against: the endpoint's own IRI, from the
     configuration (as Fuseki and Oxigraph do; SPARQL 1.1 Query section 4.1.1)."""
-    from defkg.serve import public_url
-
-    return public_url(settings) + ("sparql/inferred" if with_inferences else "sparql")
+    return endpoint_url(settings, with_inferences)
 
 
 def endpoint_url(settings: Settings, with_inferences: bool) -> str:
-    """This endpoint's public URL: under ``public_url`` if set, else the URL it was asked at."""
-    root = settings.public_url or request.host_url
-    return root.rstrip("/") + ("/sparql/inferred" if with_inferences else "/sparql")
+    """This endpoint's public URL, from the configuration (never from the Host header)."""
+    return settings.site_url + ("sparql/inferred" if with_inferences else "sparql")
 
 
 def _describe(publication: Publication, with_inferences: bool) -> Response:

@@ -155,8 +155,7 @@ def prefixes(settings: Settings) -> dict[str, str]:
 
 def public_root(settings: Settings) -> str:
     """The URL clients reach the server at, without the trailing slash."""
-    url = settings.public_url or f"http://{settings.host}:{settings.port}/"
-    return url.rstrip("/")
+    return settings.site_url.rstrip("/")
 
 
 def dataset_version(ontology: Graph, settings: Settings) -> str:
