@@ -235,9 +235,8 @@ def _worker_exit(server: Any, worker: Any) -> None:
     """
     app = getattr(worker, "wsgi", None)
     publication = getattr(app, "extensions", {}).get("defkg")
-    executor = publication.__dict__.get("executor") if publication is not None else None
-    if executor is not None:
-        executor.close()
+    if publication is not None:
+        publication.close()
     logging.shutdown()
     sys.stdout.flush()
     sys.stderr.flush()

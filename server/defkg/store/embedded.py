@@ -18,6 +18,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -26,6 +27,11 @@ from defkg.pipeline.cache import STAGE_LIBRARIES, cache_dir_beside, digest_of, l
 from defkg.release import TRIG, Release
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.results import ResultTooLarge, outcome_of
+
+if TYPE_CHECKING:
+    from defkg.config import Settings
+    from defkg.store.executor import QueryPool
+    from defkg.store.service_relay import ServiceRelay
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +157,27 @@ class EmbeddedStore:
     def release_tag(self) -> str:
         """The release this store was prepared from: the key in its directory's name."""
         return self.path.name.rsplit("-", 1)[-1]
+
+    def default_graphs(self, with_inferences: bool) -> tuple[str, ...]:
+        return self.layout.default_graphs(with_inferences)
+
+    def query_runner(self, settings: Settings) -> QueryPool:
+        """A pool of query worker processes, each opening this store read-only."""
+        from defkg.store.executor import QueryPool
+
+        return QueryPool(
+            self.path,
+            size=settings.workers,
+            max_concurrent=settings.max_concurrent_queries,
+            prefixes=settings.iris.prefixes(),
+            max_memory=settings.max_query_memory_mb * 2**20,
+        )
+
+    def service_relay(self, settings: Settings) -> ServiceRelay:
+        """The relay that caps SERVICE answers (pyoxigraph calls SERVICE from this host)."""
+        from defkg.store.service_relay import ServiceRelay
+
+        return ServiceRelay(settings.service_timeout, settings.service_max_bytes)
 
     def query_default_graphs(self, with_inferences: bool) -> tuple[str, ...] | None:
         """The default graph of a public query: the store's own (None), plus the inferences."""

@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
+from defkg.store import QueryTimeout, Saturated, WorkerCrashed
 from defkg.store.jobs import QueryJob, QueryOutcome
 
 log = logging.getLogger(__name__)
@@ -41,32 +42,6 @@ log = logging.getLogger(__name__)
 # spawn, not fork: the web process runs many threads (gunicorn gthread), and forking a
 # threaded process can copy a lock held by another thread into the child.
 _CONTEXT = mp.get_context("spawn")
-
-
-class Saturated(Exception):
-    """Too many queries are running or waiting; the client should retry later."""
-
-
-class QueryTimeout(Exception):
-    """A query overran its time limit and its worker was stopped."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"the query exceeded the time limit of {seconds:g} s and was stopped")
-        self.seconds = seconds
-
-
-class WorkerCrashed(Exception):
-    """A query worker died while running a query (a crash of the query engine, not a timeout
-    or a memory stop). ``cause`` says how it ended (the signal, or the exit status).
-
-    Typed so that the endpoint answers it with a clear 5xx and can hold back a client that
-    keeps crashing workers, as one over its budget.
-    """
-
-    def __init__(self, cause: str, hint: str = "") -> None:
-        message = f"the query worker crashed while running this query ({cause}); it was replaced"
-        super().__init__(message + (f". {hint}" if hint else ""))
-        self.cause = cause
 
 
 #: Known engine aborts, by what the query contains: a hint for the client (and for us).

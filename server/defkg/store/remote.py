@@ -28,8 +28,10 @@ import rdflib
 from rdflib.term import Node
 
 from defkg.errors import DefkgError
+from defkg.store import QueryTimeout, Saturated
 
 if TYPE_CHECKING:
+    from defkg.config import Settings
     from defkg.store.embedded import DatasetLayout
     from defkg.store.jobs import QueryJob, QueryOutcome
 
@@ -371,6 +373,22 @@ class RemoteStore:
         """The default graph of a public query (see ``QueryJob.default_graphs``)."""
         return self.dataset(with_inferences)[0]
 
+    def default_graphs(self, with_inferences: bool) -> tuple[str, ...]:
+        return self.layout.default_graphs(with_inferences)
+
+    def query_runner(self, settings: Settings) -> RemoteQueryRunner:
+        """Queries forwarded to the store, with the same admission limit as the pool's."""
+        return RemoteQueryRunner(
+            self,
+            max_concurrent=settings.max_concurrent_queries,
+            prefixes=settings.iris.prefixes(),
+        )
+
+    def service_relay(self, settings: Settings) -> None:
+        """None: the store's engine calls SERVICE from its own host, which cannot reach a
+        relay on this one's loopback, so no cap is applied there."""
+        return None
+
     def select(self, sparql: str, *, inferred: bool = False) -> list[dict[str, Node]]:
         """Run a SELECT query; each row maps variable names to rdflib nodes (unbound: absent).
 
@@ -631,8 +649,6 @@ class RemoteQueryRunner:
 
     def run(self, job: QueryJob, timeout: float) -> QueryOutcome:
         """Run ``job`` within ``timeout`` s; raises Saturated or QueryTimeout as the pool does."""
-        from defkg.store.executor import QueryTimeout, Saturated
-
         if not self._admission.acquire(blocking=False):
             raise Saturated("too many queries are running; retry in a moment")
         try:

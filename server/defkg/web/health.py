@@ -17,10 +17,9 @@ def healthz() -> ResponseReturnValue:
         publication.store.ask("ASK { }")
     except Exception as error:  # any failure here means "not ready", said plainly
         return jsonify(status="unavailable", reason=str(error)), 503
-    executor = publication.__dict__.get("executor")
     return jsonify(
         status="ok",
         release=str(publication.release.directory),
         graphs=graphs,
-        query_workers=executor.alive() if executor is not None else 0,
+        query_workers=publication.query_workers_alive(),
     )

@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from defkg.config import Settings
 from defkg.release import Release
+
+if TYPE_CHECKING:
+    from defkg.store import QueryRunner, Store
+    from defkg.store.service_relay import ServiceRelay
+    from defkg.web.result_cache import ResultCache
 
 
 class Publication:
@@ -20,6 +26,8 @@ class Publication:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
+        self._executor_lock = threading.Lock()
+        self._executor: QueryRunner | None = None
 
     @cached_property
     def release(self) -> Release:
@@ -27,7 +35,7 @@ class Publication:
         return Release(self.settings.dist)
 
     @cached_property
-    def store(self):  # -> defkg.store.Store
+    def store(self) -> Store:
         """The store for trusted internal queries (opened on first use)."""
         from defkg.store import open_store
 
@@ -40,7 +48,7 @@ class Publication:
 
     def default_graphs(self, with_inferences: bool) -> tuple[str, ...]:
         """The graphs that make up the default graph of /sparql (or /sparql/inferred)."""
-        return self.store.layout.default_graphs(with_inferences)
+        return self.store.default_graphs(with_inferences)
 
     def query_default_graphs(self, with_inferences: bool) -> tuple[str, ...] | None:
         """What a public query without a dataset runs over (see ``QueryJob.default_graphs``).
@@ -51,7 +59,7 @@ class Publication:
         return self.store.query_default_graphs(with_inferences)
 
     @cached_property
-    def result_cache(self):  # -> defkg.web.result_cache.ResultCache
+    def result_cache(self) -> ResultCache:
         """Serialised answers of repeated public queries, within ``result_cache_bytes``."""
         from defkg.web.result_cache import ResultCache
 
@@ -70,39 +78,28 @@ class Publication:
         except DefkgError:
             return None
 
-    @cached_property
-    def executor(self):  # -> defkg.store.executor.QueryPool
-        """The pool that runs untrusted queries within the limits (started on first query)."""
-        from defkg.store.executor import QueryPool
-        from defkg.store.remote import RemoteQueryRunner, RemoteStore
+    @property
+    def executor(self) -> QueryRunner:
+        """The runner of untrusted queries within the limits (made on first use)."""
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = self.store.query_runner(self.settings)
+            return self._executor
 
-        if isinstance(self.store, RemoteStore):
-            return RemoteQueryRunner(
-                self.store,
-                max_concurrent=self.settings.max_concurrent_queries,
-                prefixes=self.settings.iris.prefixes(),
-            )
-        return QueryPool(
-            self.store.path,
-            size=self.settings.workers,
-            max_concurrent=self.settings.max_concurrent_queries,
-            prefixes=self.settings.iris.prefixes(),
-            max_memory=self.settings.max_query_memory_mb * 2**20,
-        )
+    def query_workers_alive(self) -> int:
+        """How many query workers answer now; 0 before the first query started them."""
+        return self._executor.alive() if self._executor is not None else 0
+
+    def close(self) -> None:
+        """Stop the query workers, if they were started."""
+        if self._executor is not None:
+            self._executor.close()
 
     @cached_property
-    def service_relay(self):  # -> defkg.store.service_relay.ServiceRelay | None
-        """The loopback relay that caps SERVICE answers (started on first SERVICE query).
-
-        None over a remote store: that store's engine makes SERVICE calls from its own host,
-        which cannot reach a relay on this one's loopback, so no cap is applied there.
-        """
-        from defkg.store.remote import RemoteStore
-        from defkg.store.service_relay import ServiceRelay
-
-        if isinstance(self.store, RemoteStore):
-            return None
-        return ServiceRelay(self.settings.service_timeout, self.settings.service_max_bytes)
+    def service_relay(self) -> ServiceRelay | None:
+        """The loopback relay that caps SERVICE answers (started on first SERVICE query), or
+        None where the store makes its SERVICE calls itself."""
+        return self.store.service_relay(self.settings)
 
     @cached_property
     def triple_count(self) -> int:

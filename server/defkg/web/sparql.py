@@ -40,7 +40,7 @@ from werkzeug import urls as _werkzeug_urls  # noqa: F401 (registers "werkzeug.u
 
 from defkg import formats
 from defkg.config import Settings
-from defkg.store.executor import QueryTimeout, Saturated, WorkerCrashed
+from defkg.store import QueryTimeout, Saturated, WorkerCrashed
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.service_relay import rewrite_services
 from defkg.web.app import QUERY_MS_KEY, plain_error
