@@ -1,8 +1,9 @@
-"""Plain-words fixes for validation findings, so a curator knows what to type and where.
+"""Validation findings for people: each with plain-words fixes, so a curator knows what to type
+and where. The validator (``defkg.pipeline.validate``) only finds; this module words.
 
 :func:`hint_lines` reads one :class:`~defkg.pipeline.validate.Finding` (file, line, focus, path,
 value,
-message) and returns the lines printed under it by ``format_findings``: what is wrong in plain
+message) and returns the lines printed under it by :func:`format_findings`: what is wrong in plain
 words when the message is pyshacl's generic one, and a concrete fix. For a fact without a
 source sentence it reads the source's text and names the sentence(s) that state the fact's
 figure or words ("add prov:wasDerivedFrom src:s9").
@@ -11,13 +12,15 @@ figure or words ("add prov:wasDerivedFrom src:s9").
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from defkg.curate.sources import split_sentences
+from defkg.pipeline.validate import SEVERITY_ORDER
 
 if TYPE_CHECKING:
-    from defkg.pipeline.validate import Finding
+    from defkg.pipeline.validate import Finding, ValidationOutcome
 
 _EXAMPLES = {
     "xsd:integer": "a whole number without quotes, e.g. 607",
@@ -215,3 +218,24 @@ def _speaker_fix(finding: Finding) -> str:
             f"add  prov:wasAttributedTo {best} ;  (the speaker the other facts of this file cite)"
         )
     return "add  prov:wasAttributedTo kg:… ;  (the person or press office who said it)"
+
+
+def format_findings(outcome: ValidationOutcome) -> str:
+    """The findings grouped by file, one line each with its plain-words hints under it, then a
+    count by severity (what ``defkg build`` and ``defkg validate`` print)."""
+    if not outcome.findings:
+        return "validation: no findings"
+    lines: list[str] = []
+    current: object = object()
+    for finding in outcome.findings:
+        if finding.file != current:
+            current = finding.file
+            lines.append(f"{finding.file or '(no file)'}:")
+        lines.append("  " + finding.format())
+        lines.extend("      " + hint for hint in hint_lines(finding))
+    counts: defaultdict[str, int] = defaultdict(int)
+    for finding in outcome.findings:
+        counts[finding.severity] += 1
+    summary = ", ".join(f"{counts[s]} {s.lower()}(s)" for s in SEVERITY_ORDER if counts[s])
+    lines.append(f"validation: {summary}")
+    return "\n".join(lines)

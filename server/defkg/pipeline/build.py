@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import TypeVar
 
 from defkg.config import Settings
+from defkg.curate.hints import format_findings
 from defkg.errors import DefkgError, ValidationFailed
 from defkg.pipeline import cache
 from defkg.pipeline.load import Project, load_project
 from defkg.pipeline.publish import publish
 from defkg.pipeline.reason import infer_by_graph
-from defkg.pipeline.validate import ValidationOutcome, format_findings, validate
+from defkg.pipeline.validate import ValidationOutcome, validate
 
 T = TypeVar("T")
 

@@ -27,8 +27,6 @@ from rdflib.term import Node
 
 from defkg import patches
 from defkg.config import Settings
-from defkg.curate import hints
-from defkg.curate.hints import hint_lines
 from defkg.patches import lean_pyshacl
 from defkg.pipeline import load
 from defkg.pipeline.cache import code_digest, digest_of_lines
@@ -38,7 +36,7 @@ from defkg.pipeline.reason import ReasoningCache, base_graph_names, source_batch
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 _SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
-_SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
 
 @dataclass
@@ -60,7 +58,7 @@ class Finding:
         return (
             str(self.file or ""),
             self.line or 0,
-            _SEVERITY_ORDER.get(self.severity, 3),
+            SEVERITY_ORDER.get(self.severity, 3),
             self.focus_text,
             self.path or "",
             self.value or "",
@@ -177,7 +175,7 @@ def validate(
 
     cache = None
     if inferred_by_graph is not None:
-        code = code_digest(sys.modules[__name__], hints, load, patches, stage="validate")
+        code = code_digest(sys.modules[__name__], load, patches, stage="validate")
         cache = ReasoningCache(settings, project, writable=write_cache, kind="validate", code=code)
     # findings name their files as seen from the working directory: the key holds both
     where = f"{settings.root}\0{Path(settings.root).resolve()}\0{Path.cwd()}"
@@ -322,26 +320,6 @@ class _PreparedQueryGraph(Graph):
         return super().query(
             query_object, processor, result, initNs, initBindings, use_store_provided, **kwargs
         )
-
-
-def format_findings(outcome: ValidationOutcome) -> str:
-    """The findings grouped by file, one line each, then a count by severity."""
-    if not outcome.findings:
-        return "validation: no findings"
-    lines: list[str] = []
-    current: object = object()
-    for finding in outcome.findings:
-        if finding.file != current:
-            current = finding.file
-            lines.append(f"{finding.file or '(no file)'}:")
-        lines.append("  " + finding.format())
-        lines.extend("      " + hint for hint in hint_lines(finding))  # curate.hints hook
-    counts = defaultdict(int)
-    for finding in outcome.findings:
-        counts[finding.severity] += 1
-    summary = ", ".join(f"{counts[s]} {s.lower()}(s)" for s in _SEVERITY_ORDER if counts[s])
-    lines.append(f"validation: {summary}")
-    return "\n".join(lines)
 
 
 def _nodes(graph: Graph) -> set[Node]:
