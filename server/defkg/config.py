@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 from defkg.iris import DEFAULT_BASE, IriScheme
 
@@ -115,13 +116,14 @@ class Settings:
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; ``None`` values are ignored."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        chosen: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+        return replace(self, **chosen)
 
 
 def settings_from_env(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
     """Settings from ``DEFKG_<FIELD>`` variables, then explicit overrides (CLI flags) on top."""
     environ = dict(os.environ if environ is None else environ)
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}  # each converted to its field's type below
     for f in fields(Settings):
         raw = environ.get("DEFKG_" + f.name.upper())
         if raw is None:

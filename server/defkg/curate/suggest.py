@@ -443,9 +443,9 @@ def _counted_phrase(text: str, pos: int, after_unit: bool) -> tuple[str | None, 
         if word in {"of", "and"}:
             # "pieces of equipment", "exercises and competitions"; not "personnel and six".
             joins = nxt is not None and nxt.group(1) not in _COUNT_STOP
-            if joins and word == "and":
+            if joins and word == "and" and nxt is not None:
                 joins = _is_head_noun(nxt.group(1)) and nxt.group(1) not in _UNITS_WORDS
-            if words and joins:
+            if words and joins and nxt is not None:
                 words += [word, nxt.group(1)]
                 i = nxt.end()
                 if _is_head_noun(nxt.group(1)) and not _continues(text, i):

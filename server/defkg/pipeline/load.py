@@ -26,6 +26,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urljoin
 
 from rdflib import RDF, BNode, Dataset, Graph, URIRef
@@ -239,7 +240,8 @@ class _Collect:
 def triples_of(lines: Iterable[str]) -> list[Triple]:
     """The triples of N-Triples lines, blank-node labels kept (the inverse of :func:`nt_lines`)."""
     sink = _Collect()
-    parser = W3CNTriplesParser(sink, bnode_context=_KeepLabels())
+    # any object with a triple() method is a sink to the parser; rdflib types it narrower
+    parser = W3CNTriplesParser(cast(Any, sink), bnode_context=_KeepLabels())
     parser.parse(io.StringIO("".join(lines)), bnode_context=_KeepLabels())
     return sink.triples
 
@@ -314,8 +316,8 @@ def _parse_error(path: Path, error: Exception, text: str, fmt: str, base: str) -
         line = decoded.count("\n", 0, offset) + 1
         col = offset - (decoded.rfind("\n", 0, offset) + 1) + 1
         return InputError(f"{path}:{line}:{col}: syntax error: {_plain_why(error._why)}")
-    line = getattr(error, "lineno", None) or getattr(error, "line", None)
-    where = f"{path}:{line}" if isinstance(line, int) else str(path)
+    at: object = getattr(error, "lineno", None) or getattr(error, "line", None)
+    where = f"{path}:{at}" if isinstance(at, int) else str(path)
     return InputError(f"{where}: cannot parse: {error}")
 
 

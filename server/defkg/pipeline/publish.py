@@ -105,7 +105,7 @@ def release_contents(
     blocks[iris.shapes_graph] = [piece.turtle for piece in shapes.pieces]
 
     files: dict[str, bytes] = {}
-    quads = []
+    quads: list[str] = []
     for name, lines in graph_lines.items():
         ending = f"{name.n3()} .\n"
         quads.extend(line[:-2] + ending for line in lines)
@@ -127,8 +127,8 @@ def release_contents(
     # triples 9 took 2.4x as long for files 4% smaller.
     with ThreadPoolExecutor(max_workers=len(DUMPS)) as pool:
         packed = pool.map(lambda name: gzip.compress(files[name], compresslevel=6, mtime=0), DUMPS)
-        for name, data in zip(DUMPS, packed, strict=True):
-            files[name + ".gz"] = data
+        for dump, data in zip(DUMPS, packed, strict=True):
+            files[dump + ".gz"] = data
     files[release.REPORT] = report_bytes(outcome.report, settings)
     files[search.SEARCH_FILE] = search.search_index(
         triple for name in asserted_names for triple in project.triples(name)

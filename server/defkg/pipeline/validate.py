@@ -16,7 +16,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import pyshacl
 from rdflib import RDF, RDFS, SKOS, BNode, Graph, Literal, Namespace, URIRef, Variable
@@ -124,7 +124,8 @@ def validate(
             # parsed only for the passes that run: a cached pass never needs its triples
             return triples_of(lines_by_pass.get(name, ()))
     else:
-        split = _split_by_subject(project, inferred, base_names, batches)
+        # without the reasoner's split, callers hand over the inferred graph itself
+        split = _split_by_subject(project, cast(Graph, inferred), base_names, batches)
 
         def inferences(name: URIRef) -> list[tuple[Node, Node, Node]]:
             return split.get(name, [])
@@ -396,8 +397,9 @@ def _finding(
     names: list[URIRef],
     namer: _Namer,
 ) -> Finding:
-    focus = results.value(result, SH.focusNode)
-    severity = _SEVERITY.get(results.value(result, SH.resultSeverity), "Violation")
+    # every SHACL result has a focus node and a severity (pyshacl writes both)
+    focus = cast(Node, results.value(result, SH.focusNode))
+    severity = _SEVERITY.get(cast(URIRef, results.value(result, SH.resultSeverity)), "Violation")
     path_node = results.value(result, SH.resultPath)
     value = results.value(result, SH.value)
     messages = sorted(str(m) for m in results.objects(result, SH.resultMessage))

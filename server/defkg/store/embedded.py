@@ -18,7 +18,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 
@@ -241,7 +241,7 @@ def execute(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None = No
 
     Never raises for a bad query: every failure becomes an outcome with a status and a message.
     """
-    kwargs: dict[str, object] = {}
+    kwargs: dict[str, Any] = {}
     if job.default_graphs is not None:
         kwargs["default_graph"] = [
             ox.DefaultGraph() if g == STORE_DEFAULT_GRAPH else ox.NamedNode(g)

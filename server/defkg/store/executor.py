@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import cast
 
 from defkg.store import QueryTimeout, Saturated, WorkerCrashed
 from defkg.store.jobs import QueryJob, QueryOutcome
@@ -132,8 +133,8 @@ class SharedAdmission:
         os.close(fd)
         return None
 
-    def release(self, ticket: int) -> None:
-        os.close(ticket)  # closing the descriptor drops its lock
+    def release(self, ticket: object) -> None:
+        os.close(cast(int, ticket))  # closing the descriptor drops its lock
 
 
 @dataclass(eq=False)  # identity semantics: workers live in a set

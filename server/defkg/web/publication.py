@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from defkg.config import Settings
 from defkg.release import Release
@@ -105,4 +105,4 @@ class Publication:
     def triple_count(self) -> int:
         """Triples in the default graph (for the service description's VoID)."""
         rows = self.store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-        return int(rows[0]["n"]) if rows else 0
+        return int(cast(Any, rows[0]["n"])) if rows else 0  # an xsd:integer Literal

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDFS
+from rdflib.term import Node
 
 from defkg import __version__, formats
 from defkg.config import Settings
@@ -137,7 +138,8 @@ def page_context() -> PageContext:
 def void_description(void: Graph, iri: URIRef) -> Graph:
     """The VoID/DCAT triples about ``iri`` (with its blank nodes), from the release's VoID."""
     out = Graph()
-    todo, seen = [iri], set()
+    todo: list[Node] = [iri]
+    seen: set[Node] = set()
     while todo:
         node = todo.pop()
         if node in seen:
@@ -222,7 +224,7 @@ def dereference(path: str) -> ResponseReturnValue:
         response = Response(status=303)
         response.headers["Location"] = quote(f"{stem}.{wanted}")
         response.headers["Link"] = link
-        return with_validators(response, pub.release, "see-" + wanted)
+        return with_validators(response, pub.release, f"see-{wanted}")
     try:
         body = render_document(pub, iri, ext)
     except DefkgError as error:

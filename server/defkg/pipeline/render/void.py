@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from rdflib import DCTERMS, FOAF, OWL, RDF, RDFS, XSD, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -118,7 +119,7 @@ def summarise(triples: Iterable[tuple[Node, Node, Node]], settings: Settings) ->
     )
 
 
-def _is_date(term: Node) -> bool:
+def _is_date(term: Node) -> TypeGuard[Literal]:
     return isinstance(term, Literal) and term.datatype in (XSD.date, XSD.dateTime)
 
 
@@ -258,21 +259,22 @@ def describe(
     for vocabulary in sorted(everything.vocabularies):
         g.add((ds, VOID.vocabulary, URIRef(vocabulary)))
 
-    for name, size in sorted(files.items()):
-        url = URIRef(f"{root}/download/{name}")
-        distribution = URIRef(f"{ds}#dist-{name}")
+    for file_name, size in sorted(files.items()):
+        url = URIRef(f"{root}/download/{file_name}")
+        distribution = URIRef(f"{ds}#dist-{file_name}")
         g.add((ds, DCAT.distribution, distribution))
         g.add((distribution, RDF.type, DCAT.Distribution))
-        g.add((distribution, DCTERMS.title, Literal(name)))
+        g.add((distribution, DCTERMS.title, Literal(file_name)))
         g.add((distribution, DCAT.downloadURL, url))
         g.add((distribution, DCAT.accessURL, url))
         g.add((distribution, DCAT.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)))
-        compressed = name.endswith(".gz")
-        media = formats.media_type_for_file(name.removesuffix(".gz"))
+        compressed = file_name.endswith(".gz")
+        media = formats.media_type_for_file(file_name.removesuffix(".gz"))
         g.add((distribution, DCAT.mediaType, URIRef(IANA + media)))
         if compressed:
             g.add((distribution, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
-        if formats.for_file(name) is not None and name != CONTEXT_FILE:  # a distribution, no dump
+        # the context is a distribution, but no dump of the data
+        if formats.for_file(file_name) is not None and file_name != CONTEXT_FILE:
             g.add((ds, VOID.dataDump, url))
     return g
 
