@@ -78,3 +78,74 @@ def test_cite_this_copies_the_citation(site: str, browser: object) -> None:  # n
         shot(tab, "site-cite-this")
     finally:
         context.close()
+
+
+FIGURES_WITH_DATES = """PREFIX defkg: <https://w3id.org/defkg/ontology/>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX oa: <http://www.w3.org/ns/oa#>
+PREFIX schema: <https://schema.org/>
+SELECT ?figure ?value ?published WHERE {
+  ?figure defkg:numericValue ?value ; prov:wasDerivedFrom ?sentence .
+  ?sentence oa:hasSource ?report . ?report schema:datePublished ?published .
+} ORDER BY DESC(?value) LIMIT 30"""
+
+
+def run_query(tab: object, base: str, query: str) -> None:
+    tab.goto(base + "sparql")
+    tab.locator("#query").fill(query)
+    tab.locator("#run").click()
+    tab.locator("table.results-table").wait_for(timeout=30_000)
+
+
+def test_answers_are_label_first_with_result_views(site: str, page: object) -> None:  # noqa: F811
+    run_query(page, site, FIGURES_WITH_DATES)
+    first = page.locator("table.results-table tr").nth(1)
+    link = first.locator("td a").first
+    expect(link).not_to_have_text(re.compile(r"^kg:"))  # the label, once the labels arrive
+    assert link.get_attribute("title").startswith("https://w3id.org/defkg/id/")  # IRI on hover
+    assert link.get_attribute("href").startswith("/id/")  # and as the link
+    assert first.locator(".datatype").count() >= 1  # datatypes shown, muted
+    shot(page, "site-query-table")
+    tabs = page.locator(".view-tabs button")
+    assert {"Table", "Bar chart", "Line over time", "Timeline"} <= set(tabs.all_inner_texts())
+    page.locator(".view-tabs button", has_text="Bar chart").click()
+    bars = page.locator("svg.bar-chart rect")
+    assert bars.count() >= 5
+    bar_link = page.locator("svg.bar-chart a").first.get_attribute("href")
+    assert bar_link.startswith("/id/")  # a bar opens its figure's page
+    shot(page, "site-query-bar-chart")
+    page.locator(".view-tabs button", has_text="Line over time").click()
+    assert page.locator("svg.line-chart circle").count() >= 5
+    shot(page, "site-query-line")
+    page.locator(".view-tabs button", has_text="Timeline").click()
+    assert page.locator("svg.timeline circle").count() >= 5
+    page.locator("svg.timeline a").first.click()
+    page.wait_for_load_state()
+    assert "/id/" in page.url  # a point leads to its page (its figure, with its sentence)
+    assert page.locator("figure.quote").count() >= 1
+
+
+def test_long_answers_are_paged(site: str, page: object) -> None:  # noqa: F811
+    run_query(page, site, "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 120")
+    assert page.locator("table.results-table tr").count() == 51  # a header and 50 rows
+    assert "rows 1\u201350 of 120" in page.locator(".pager").inner_text()
+    page.locator(".pager button", has_text="next").click()
+    assert "rows 51\u2013100 of 120" in page.locator(".pager").inner_text()
+
+
+def test_the_editor_completes_terms_and_marks_a_syntax_error(site: str, page: object) -> None:  # noqa: F811
+    page.goto(site + "sparql")
+    editor = page.locator("#query")
+    editor.fill("SELECT * WHERE { ?s a defkg:Peacekeeping")
+    editor.press("End")
+    editor.type("M")
+    expect(page.locator("#completions li").first).to_contain_text("defkg:PeacekeepingMission")
+    editor.press("Tab")
+    text = editor.input_value()
+    assert "?s a defkg:PeacekeepingMission" in text
+    assert text.startswith("PREFIX defkg: <https://w3id.org/defkg/ontology/>")  # declared too
+    editor.fill("SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER(?x = )\n}")
+    page.locator("#run").click()
+    expect(page.locator("#syntax-error")).to_have_count(1)
+    assert page.locator("#error").is_visible()
+    shot(page, "site-query-syntax-error")
