@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
 import time
 import urllib.parse
 from pathlib import Path
@@ -209,5 +210,173 @@ def test_the_public_url_setting_wins(
         page = http_fetch("GET", server.url + "sparql", headers={"Accept": "text/html"})
         assert f'action="{public}sparql"' in page.text
         assert "https://data.example.org" in page.headers["content-security-policy"]
+    finally:
+        server.stop()
+
+
+# --- fairness: per-client budgets ------------------------------------------------------------
+
+# 300^4 combinations of the fixture's filler: runs until the time limit stops it.
+EXPENSIVE = (
+    "PREFIX defkg: <https://w3id.org/defkg/ontology/> SELECT (COUNT(*) AS ?n) WHERE { "
+    "?a defkg:index ?w . ?b defkg:index ?x . ?c defkg:index ?y . ?d defkg:index ?z }"
+)
+
+
+def query_from(
+    server: ServerProcess,
+    query: str,
+    source: str = "127.0.0.1",
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+):
+    """POST ``query`` from the local address ``source`` (any 127.0.0.x is this machine);
+    the answer and the seconds it took."""
+    import http.client
+
+    from conftest import Answer
+
+    started = time.monotonic()
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", server.port, timeout=timeout, source_address=(source, 0)
+    )
+    try:
+        connection.request(
+            "POST",
+            "/sparql",
+            body=query.encode(),
+            headers={
+                "Content-Type": "application/sparql-query",
+                "Accept": "application/sparql-results+json",
+                **(headers or {}),
+            },
+        )
+        response = connection.getresponse()
+        answer = Answer(response.status, dict(response.getheaders()), response.read())
+    finally:
+        connection.close()
+    return answer, time.monotonic() - started
+
+
+def cheap(tag: str) -> str:
+    """A cheap query never asked before (the cache cannot answer it)."""
+    return f"ASK {{ ?s ?p ?o }} # {tag} {time.monotonic_ns()}"
+
+
+def _in_background(function, *args) -> tuple[list, threading.Thread]:
+    results: list = []
+    thread = threading.Thread(target=lambda: results.append(function(*args)), daemon=True)
+    thread.start()
+    return results, thread
+
+
+@pytest.fixture(scope="module")
+def fair_server(fixture_release: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Default budgets (two query workers: one query at a time per client), a short time
+    limit, and 127.0.0.9 as the trusted proxy."""
+    server = start_server(
+        fixture_release,
+        tmp_path_factory.mktemp("logs") / "fair-server.log",
+        {"DEFKG_QUERY_TIMEOUT": "4", "DEFKG_TRUSTED_PROXIES": "127.0.0.9, 10.1.0.0/16"},
+    )
+    yield server
+    server.stop()
+
+
+def _one_client_floods_another_asks(server: ServerProcess, flood, ask) -> None:
+    """``flood()`` sends one expensive query; four at once; then ``ask()``, a cheap one, is
+    answered within 1 s, and the flooder's queries beyond its budget are 429s."""
+    floods = [_in_background(flood) for _ in range(4)]
+    time.sleep(0.5)  # the expensive queries are running or refused by now
+    answer, seconds = ask()
+    assert answer.status == 200, answer.text
+    assert seconds < 1.0, seconds
+    for _results, thread in floods:
+        thread.join(30)
+    statuses = sorted(results[0][0].status for results, _ in floods)
+    assert statuses == [429, 429, 429, 504], statuses
+    refused = next(r[0][0] for r, _ in floods if r[0][0].status == 429)
+    assert int(refused.header("Retry-After")) >= 1
+    assert "per client" in refused.text
+
+
+def test_one_clients_expensive_queries_do_not_delay_anothers_cheap_one(
+    fair_server: ServerProcess,
+) -> None:
+    _one_client_floods_another_asks(
+        fair_server,
+        lambda: query_from(fair_server, EXPENSIVE, "127.0.0.2"),
+        lambda: query_from(fair_server, cheap("b"), "127.0.0.3"),
+    )
+
+
+def test_clients_behind_a_trusted_proxy_are_told_apart_by_x_forwarded_for(
+    fair_server: ServerProcess,
+) -> None:
+    proxy = "127.0.0.9"
+    _one_client_floods_another_asks(
+        fair_server,
+        lambda: query_from(
+            fair_server, EXPENSIVE, proxy, {"X-Forwarded-For": "198.51.100.7, 10.1.2.3"}
+        ),
+        lambda: query_from(fair_server, cheap("c"), proxy, {"X-Forwarded-For": "198.51.100.8"}),
+    )
+    log = fair_server.log()
+    assert "198.51.100.7 " in log and "198.51.100.8 " in log  # the access log names them
+
+
+def test_x_forwarded_for_from_anyone_else_is_not_believed(fair_server: ServerProcess) -> None:
+    results, thread = _in_background(
+        query_from, fair_server, EXPENSIVE, "127.0.0.4", {"X-Forwarded-For": "192.0.2.1"}
+    )
+    time.sleep(0.5)
+    answer, _ = query_from(fair_server, cheap("d"), "127.0.0.4", {"X-Forwarded-For": "192.0.2.2"})
+    assert answer.status == 429, answer.text  # the same client, whatever it claims
+    thread.join(30)
+    assert results[0][0].status == 504
+
+
+def test_a_client_over_its_query_seconds_is_held_back_others_are_not(
+    fixture_release: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    server = start_server(
+        fixture_release,
+        tmp_path_factory.mktemp("logs") / "seconds-server.log",
+        {"DEFKG_QUERY_TIMEOUT": "2", "DEFKG_CLIENT_QUERY_SECONDS": "3"},
+    )
+    try:
+        first, _ = query_from(server, EXPENSIVE, "127.0.0.5")
+        assert first.status == 504
+        second, _ = query_from(server, EXPENSIVE, "127.0.0.5")
+        assert second.status == 504  # 2 s used of 3: still admitted
+        held, seconds = query_from(server, cheap("e"), "127.0.0.5")
+        assert held.status == 429, held.text
+        assert seconds < 1.0
+        assert "3 s per minute" in held.text
+        assert int(held.header("Retry-After")) >= 1
+        other, _ = query_from(server, cheap("f"), "127.0.0.6")
+        assert other.status == 200, other.text
+    finally:
+        server.stop()
+
+
+def test_waiting_for_a_worker_does_not_eat_the_time_limit(
+    fixture_release: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """One query worker, a 3 s limit: a cheap query that waits ~3 s for the worker (and its
+    replacement) is still answered, not stopped at the limit."""
+    server = start_server(
+        fixture_release,
+        tmp_path_factory.mktemp("logs") / "wait-server.log",
+        {"DEFKG_QUERY_TIMEOUT": "3", "DEFKG_WORKERS": "1"},
+    )
+    try:
+        results, thread = _in_background(query_from, server, EXPENSIVE, "127.0.0.7")
+        time.sleep(0.5)
+        answer, seconds = query_from(server, cheap("g"), "127.0.0.8")
+        thread.join(30)
+        assert results[0][0].status == 504
+        assert answer.status == 200, answer.text
+        assert seconds > 2.0  # it did wait for the worker
     finally:
         server.stop()

@@ -41,6 +41,9 @@ LIMITS = {
     "DEFKG_MAX_QUERY_LENGTH": "2000",
     "DEFKG_MAX_REQUEST_BYTES": "4000",
     "DEFKG_MAX_CONCURRENT_QUERIES": "3",
+    # These tests load the server from one address: the server-wide limits are under test
+    # here, the per-client budgets in test_front.py.
+    "DEFKG_CLIENT_MAX_CONCURRENT_QUERIES": "8",
     "DEFKG_WORKERS": "2",
     "DEFKG_MAX_QUERY_MEMORY_MB": "150",
     "DEFKG_SERVICE_MAX_BYTES": "1000000",

@@ -69,6 +69,15 @@ class Settings:
     max_result_rows: int = 100_000  #: rows (or triples) in one result
     max_result_bytes: int = 50_000_000  #: serialised bytes in one result
     max_concurrent_queries: int = 8  #: queries running or waiting; 503 above it
+    #: queries one client (an address) may have running at once, 429 above it; 0: half the
+    #: query workers of a web process (at least one), so one client never holds them all
+    client_max_concurrent_queries: int = 0
+    #: seconds of query-worker time one client may use per minute, 429 above it (0: no limit);
+    #: a query that crashes its worker is charged query_timeout seconds
+    client_query_seconds: float = 60.0
+    #: addresses or networks (CIDR) of the proxies in front of the server, whose
+    #: X-Forwarded-For names the client (comma-separated); nobody else's is believed
+    trusted_proxies: tuple[str, ...] = ()
     #: the SERVICE endpoints a query may call (comma-separated URLs; an entry ending in "/"
     #: allows everything under it); anything else is refused before any connection
     service_allowlist: tuple[str, ...] = field(default_factory=_default_service_allowlist)
@@ -129,7 +138,7 @@ def settings_from_env(environ: dict[str, str] | None = None, **overrides: object
         if raw is None:
             continue
         default = getattr(Settings, f.name, None)
-        if f.name == "service_allowlist":
+        if f.name == "service_allowlist" or isinstance(default, tuple):
             values[f.name] = tuple(u.strip() for u in raw.split(",") if u.strip())
         elif isinstance(default, Path):
             values[f.name] = Path(raw)

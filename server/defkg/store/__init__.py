@@ -66,8 +66,13 @@ class QueryRunner(Protocol):
         """How many query workers can answer now (for /healthz)."""
         ...
 
-    def run(self, job: QueryJob, timeout: float) -> QueryOutcome:
-        """The outcome of ``job``; raises :class:`Saturated` or :class:`QueryTimeout`."""
+    def run(
+        self, job: QueryJob, timeout: float, timings: dict[str, float] | None = None
+    ) -> QueryOutcome:
+        """The outcome of ``job``; raises :class:`Saturated` or :class:`QueryTimeout`.
+
+        ``timings["ran"]`` is set to the seconds the query ran (waiting for a worker left out),
+        however it ended: what a client is charged."""
         ...
 
 

@@ -251,8 +251,14 @@ class QueryPool:
             return sum(1 for w in self._all if w.process.is_alive())
 
     # --- running queries ----------------------------------------------------------------
-    def run(self, job: QueryJob, timeout: float) -> QueryOutcome:
-        """Run ``job`` within ``timeout`` seconds (waiting for a free worker included).
+    def run(
+        self, job: QueryJob, timeout: float, timings: dict[str, float] | None = None
+    ) -> QueryOutcome:
+        """Run ``job`` within ``timeout`` seconds of a worker's time.
+
+        Waiting for a free worker does not eat the time limit: an admitted query waits up to
+        :meth:`max_wait` for one (then :class:`Saturated`), and its deadline starts when a
+        worker takes it. ``timings["ran"]`` is set to the seconds it ran, however it ended.
 
         Raises :class:`Saturated` when too many queries are already admitted,
         :class:`QueryTimeout` when the deadline passes, and :class:`WorkerCrashed` when the
@@ -261,14 +267,17 @@ class QueryPool:
         ticket = self.admission.acquire()
         if ticket is None:
             raise Saturated("too many queries are running; retry in a moment")
+        started: float | None = None
         try:
             self.start()
-            deadline = time.monotonic() + timeout
+            wait_until = time.monotonic() + self.max_wait(timeout)
             while True:
                 try:
-                    worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+                    worker = self._idle.get(timeout=max(0.0, wait_until - time.monotonic()))
                 except queue.Empty:
-                    raise QueryTimeout(timeout) from None
+                    raise Saturated(
+                        "every query worker stayed busy while this query waited; retry in a moment"
+                    ) from None
                 if worker.process.is_alive():
                     break
                 # Died while idle (killed from outside): not this query's doing.
@@ -277,6 +286,8 @@ class QueryPool:
                 )
                 self._stop(worker)
                 self._replace_later()
+            started = time.monotonic()
+            deadline = started + timeout
             try:
                 worker.conn.send(job)
                 while (remaining := deadline - time.monotonic()) > 0:
@@ -309,4 +320,12 @@ class QueryPool:
             self._replace_later()
             raise QueryTimeout(timeout)
         finally:
+            if timings is not None:
+                timings["ran"] = time.monotonic() - started if started is not None else 0.0
             self.admission.release(ticket)
+
+    @staticmethod
+    def max_wait(timeout: float) -> float:
+        """How long an admitted query waits for a free worker: its own time limit, and at
+        least long enough for a stopped worker to be replaced."""
+        return max(timeout, 10.0)

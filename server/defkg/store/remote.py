@@ -647,13 +647,18 @@ class RemoteQueryRunner:
             return 0
         return 1
 
-    def run(self, job: QueryJob, timeout: float) -> QueryOutcome:
+    def run(
+        self, job: QueryJob, timeout: float, timings: dict[str, float] | None = None
+    ) -> QueryOutcome:
         """Run ``job`` within ``timeout`` s; raises Saturated or QueryTimeout as the pool does."""
         if not self._admission.acquire(blocking=False):
             raise Saturated("too many queries are running; retry in a moment")
+        started = time.monotonic()
         try:
             return execute_remote(self.store, job, timeout, self.prefixes)
         except RemoteTimeout:
             raise QueryTimeout(timeout) from None
         finally:
+            if timings is not None:
+                timings["ran"] = time.monotonic() - started
             self._admission.release()

@@ -4,8 +4,9 @@ Besides registering the blueprints it installs what every response needs, in one
 (:class:`EveryResponse`, the outermost WSGI layer, so that answers given before Flask runs get
 it too): CORS on reads, ``Vary: Accept`` on the endpoint, the security headers (a
 Content-Security-Policy without inline script on every HTML page, ``nosniff``, no framing, a
-Referrer-Policy) and the access-log line (client, method, path, status, total and query
-time). Flask's error handler turns anything into a short plain-text message, never a stack
+Referrer-Policy), the client's address (behind a trusted proxy, from X-Forwarded-For: see
+:mod:`defkg.web.fairness`) and the access-log line (client, method, path, status, total and
+query time). Flask's error handler turns anything into a short plain-text message, never a stack
 trace.
 """
 
@@ -21,6 +22,7 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from defkg.config import Settings, settings_from_env
+from defkg.web.fairness import CLIENT_KEY, client_address, trusted_networks
 
 access_log = logging.getLogger("defkg.access")
 log = logging.getLogger(__name__)
@@ -114,6 +116,7 @@ class EveryResponse:
 
     def __init__(self, wsgi_app: Callable[[dict, StartResponse], Iterable[bytes]], settings):
         self.wsgi_app = wsgi_app
+        self.trusted_proxies = trusted_networks(settings.trusted_proxies)
         self.security = [
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "strict-origin-when-cross-origin"),
@@ -125,6 +128,9 @@ class EveryResponse:
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
+        environ[CLIENT_KEY] = client_address(
+            environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"), self.trusted_proxies
+        )
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "")
 
@@ -155,7 +161,7 @@ def log_access(environ: dict, started: float, status: str) -> None:
     query_ms = environ.get(QUERY_MS_KEY)
     access_log.info(
         '%s "%s %s" %s %.1fms%s',
-        environ.get("REMOTE_ADDR") or "-",
+        environ.get(CLIENT_KEY) or environ.get("REMOTE_ADDR") or "-",
         environ.get("REQUEST_METHOD", "GET"),
         target,
         status.split(" ", 1)[0],

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from defkg.config import Settings
 from defkg.release import Release
+from defkg.web.fairness import ClientBudgets
 
 if TYPE_CHECKING:
     from defkg.store import QueryRunner, Store
@@ -77,6 +78,13 @@ class Publication:
             return self.store.release_tag()
         except DefkgError:
             return None
+
+    @cached_property
+    def budgets(self) -> ClientBudgets:
+        """Each client's budgets on the endpoint (see :mod:`defkg.web.fairness`)."""
+        settings = self.settings
+        concurrent = settings.client_max_concurrent_queries or max(1, settings.workers // 2)
+        return ClientBudgets(concurrent, settings.client_query_seconds, settings.query_timeout)
 
     @property
     def executor(self) -> QueryRunner:

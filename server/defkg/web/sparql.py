@@ -44,10 +44,12 @@ from defkg.store import QueryTimeout, Saturated, WorkerCrashed
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.service_relay import rewrite_services
 from defkg.web.app import QUERY_MS_KEY, plain_error
+from defkg.web.fairness import CLIENT_KEY, OverBudget
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.protocol import (
     ProtocolError,
     ProtocolRequest,
+    QueryFacts,
     analyse_query,
     check_services,
     choose_types,
@@ -118,6 +120,7 @@ def _endpoint(*, with_inferences: bool) -> ResponseReturnValue:
         parsed,
         request.headers.get("Accept"),
         with_inferences=with_inferences,
+        client=request.environ.get(CLIENT_KEY) or request.remote_addr or "-",
         if_none_match=request.if_none_match.contains,
     )
     if answer.query_ms is not None:
@@ -164,26 +167,50 @@ def answer_query(
     accept: str | None,
     *,
     with_inferences: bool,
+    client: str = "-",
     if_none_match: Callable[[str], bool] | None = None,
 ) -> QueryAnswer:
-    """Check a query, then answer it from the result cache or the query pool, within the limits.
+    """The one answer path of the endpoint: check the query, answer it from the result cache
+    (or 304), else run it within ``client``'s budgets and the limits, and map what went wrong.
 
     ``if_none_match(etag)`` says whether the request's If-None-Match names that ETag (a 304).
     """
-    settings: Settings = publication.settings
     try:
-        facts = analyse_query(parsed.query, max_nesting=settings.max_query_nesting)
-        check_services(facts, settings.service_allowlist)
-        default_graphs, named_graphs = resolve_dataset(
-            parsed,
-            facts,
-            publication.graph_names,
-            publication.query_default_graphs(with_inferences),
-        )
-        solutions_type, graph_type = choose_types(accept, parsed.format, facts.form)
+        plan = plan_query(publication, parsed, accept, with_inferences)
     except ProtocolError as error:
         return _refusal(error.status, error.message, error.headers)
+    cached = cached_answer(publication, plan, if_none_match)
+    if cached is not None:
+        return cached
+    return run_query(publication, plan, client)
 
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A checked query, ready to be answered."""
+
+    job: QueryJob
+    facts: QueryFacts
+    #: the release tag when the answer may be cached (None: never, e.g. SERVICE or RAND())
+    tag: str | None
+    etag: str | None
+    key: tuple
+
+
+def plan_query(
+    publication: Publication, parsed: ProtocolRequest, accept: str | None, with_inferences: bool
+) -> QueryPlan:
+    """The checks (form, nesting, SERVICE, dataset, formats); raises :class:`ProtocolError`."""
+    settings: Settings = publication.settings
+    facts = analyse_query(parsed.query, max_nesting=settings.max_query_nesting)
+    check_services(facts, settings.service_allowlist)
+    default_graphs, named_graphs = resolve_dataset(
+        parsed,
+        facts,
+        publication.graph_names,
+        publication.query_default_graphs(with_inferences),
+    )
+    solutions_type, graph_type = choose_types(accept, parsed.format, facts.form)
     job = QueryJob(
         query=parsed.query,
         default_graphs=default_graphs,
@@ -199,15 +226,33 @@ def answer_query(
     cache = publication.result_cache
     uncacheable = facts.services or not facts.deterministic or not cache.enabled
     tag = None if uncacheable else publication.release_tag()
-    cacheable = tag is not None
     etag = result_etag(tag, job) if tag is not None else None
-    if etag is not None and if_none_match is not None and if_none_match(etag):
-        return QueryAnswer(304, b"", "", {"ETag": f'"{etag}"', "X-Defkg-Cache": "hit"})
-    key = result_key(tag or "", job)
-    outcome = cache.get(key) if cacheable else None
-    if outcome is not None:
-        return _answer(outcome, etag, "hit", cache_key=key)
+    return QueryPlan(job, facts, tag, etag, result_key(tag or "", job))
 
+
+def cached_answer(
+    publication: Publication, plan: QueryPlan, if_none_match: Callable[[str], bool] | None
+) -> QueryAnswer | None:
+    """A 304 for a client that holds the answer, or the answer from the result cache."""
+    if plan.etag is not None and if_none_match is not None and if_none_match(plan.etag):
+        return QueryAnswer(304, b"", "", {"ETag": f'"{plan.etag}"', "X-Defkg-Cache": "hit"})
+    if plan.tag is None:
+        return None
+    outcome = publication.result_cache.get(plan.key)
+    if outcome is None:
+        return None
+    return _answer(outcome, plan.etag, "hit", cache_key=plan.key)
+
+
+def run_query(publication: Publication, plan: QueryPlan, client: str) -> QueryAnswer:
+    """Run the query in the pool, charged to ``client``'s budgets (429 when over one)."""
+    settings: Settings = publication.settings
+    budgets = publication.budgets
+    try:
+        budgets.admit(client)
+    except OverBudget as error:
+        return _refusal(429, str(error), {"Retry-After": str(error.retry_after)})
+    facts, job = plan.facts, plan.job
     timeout = settings.query_timeout
     relay = publication.service_relay if facts.services else None
     session = None
@@ -218,46 +263,67 @@ def answer_query(
         # Every SERVICE call goes through the loopback relay, which caps the answer's size.
         session, urls = relay.open(facts.services)
         job = replace(job, query=rewrite_services(job.query, facts.service_spans, urls))
-    overflow = (
-        f"a SERVICE answer exceeded {settings.service_max_bytes} bytes "
-        "(DEFKG_SERVICE_MAX_BYTES) and was cut off; ask the endpoint for less"
-    )
+    timings: dict[str, float] = {}
+    failure: Exception | None = None
     started = time.perf_counter()
     try:
-        outcome = publication.executor.run(job, timeout)
-    except Saturated as error:
-        answer = _refusal(503, str(error), {"Retry-After": "2"})
-    except WorkerCrashed as error:
-        answer = _refusal(502, str(error))
-    except QueryTimeout as error:
-        if session is not None and session.overflowed:
-            answer = _refusal(422, overflow)
-        else:
-            answer = _refusal(504, str(error) + "; simplify it or add a LIMIT")
-    else:
-        answer = None
+        outcome = publication.executor.run(job, timeout, timings)
+    except (Saturated, WorkerCrashed, QueryTimeout) as error:
+        failure = error
     finally:
         query_ms = (time.perf_counter() - started) * 1000
+        budgets.release(client, timings.get("ran", 0.0), crashed=isinstance(failure, WorkerCrashed))
         if session is not None:
             relay.close(session)
-    if answer is not None:
-        answer.query_ms = query_ms
-        return answer
-    # Checked before the outcome: a cut-off answer may even have parsed (SERVICE SILENT, TSV).
-    if session is not None and session.overflowed:
-        answer = _refusal(422, overflow)
-    elif outcome.status != 200:
-        message = outcome.body.decode("utf-8", "replace")
-        if session is not None:
-            # The engine's messages name the relay; people know the endpoint they asked for.
-            for url, endpoint in zip(urls, facts.services, strict=True):
-                message = message.replace(url, endpoint)
-        answer = _refusal(outcome.status, message)
+    overflowed = session is not None and session.overflowed
+    if failure is not None:
+        answer = _failure(failure, overflowed, settings)
     else:
-        kept = cacheable and cache.put(key, outcome)
-        answer = _answer(outcome, etag, "miss" if cacheable else "off", key if kept else None)
+        answer = _outcome_answer(publication, plan, outcome, overflowed, urls)
     answer.query_ms = query_ms
     return answer
+
+
+def _overflow(settings: Settings) -> QueryAnswer:
+    return _refusal(
+        422,
+        f"a SERVICE answer exceeded {settings.service_max_bytes} bytes "
+        "(DEFKG_SERVICE_MAX_BYTES) and was cut off; ask the endpoint for less",
+    )
+
+
+def _failure(error: Exception, overflowed: bool, settings: Settings) -> QueryAnswer:
+    """The answer to a query the pool could not run to its end."""
+    if isinstance(error, Saturated):
+        return _refusal(503, str(error), {"Retry-After": "2"})
+    if isinstance(error, WorkerCrashed):
+        return _refusal(502, str(error))
+    if overflowed:
+        return _overflow(settings)
+    return _refusal(504, str(error) + "; simplify it or add a LIMIT")
+
+
+def _outcome_answer(
+    publication: Publication,
+    plan: QueryPlan,
+    outcome: QueryOutcome,
+    overflowed: bool,
+    urls: list[str],
+) -> QueryAnswer:
+    """The answer to what a worker returned: the result (kept in the cache if it may be),
+    or its error."""
+    # Checked before the outcome: a cut-off answer may even have parsed (SERVICE SILENT, TSV).
+    if overflowed:
+        return _overflow(publication.settings)
+    if outcome.status != 200:
+        message = outcome.body.decode("utf-8", "replace")
+        # The engine's messages name the relay; people know the endpoint they asked for.
+        for url, endpoint in zip(urls, plan.facts.services, strict=False):
+            message = message.replace(url, endpoint)
+        return _refusal(outcome.status, message)
+    cacheable = plan.tag is not None
+    kept = cacheable and publication.result_cache.put(plan.key, outcome)
+    return _answer(outcome, plan.etag, "miss" if cacheable else "off", plan.key if kept else None)
 
 
 def _answer(
@@ -312,6 +378,7 @@ class PlainQueries:
                 parsed,
                 environ.get("HTTP_ACCEPT"),
                 with_inferences=with_inferences,
+                client=environ.get(CLIENT_KEY) or environ.get("REMOTE_ADDR") or "-",
             )
         except ProtocolError as error:
             answer = _refusal(error.status, error.message, error.headers)
