@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pyoxigraph as ox
 import pytest
 from rdflib import RDFS, Dataset, Graph, URIRef
 from rdflib.plugin import Serializer, get
 
+from conftest import ServerProcess, http_fetch
 from defkg import formats
-from defkg.iris import DOCUMENT_EXTENSIONS
+from defkg.iris import DOCUMENT_EXTENSIONS, SD
 
 
 def test_document_formats_are_the_page_and_graph_formats_in_order() -> None:
@@ -65,3 +69,68 @@ def test_generic_media_types_stand_for_their_specific_format_and_are_offered_las
 )
 def test_release_file_media_types(name: str, media_type: str) -> None:
     assert formats.media_type_for_file(name) == media_type
+
+
+# --- the registry holds the implementations; everything else derives from it -------------------
+
+
+@pytest.mark.parametrize("fmt", formats.of_kind("graph", "dataset"), ids=lambda f: f.key)
+def test_every_rdf_format_has_its_writer_and_w3c_name(fmt: formats.Format) -> None:
+    assert fmt.rdf_format() == ox.RdfFormat.from_media_type(fmt.media_type)
+    assert fmt.w3c, "sd:resultFormat needs the format's name in http://www.w3.org/ns/formats/"
+
+
+@pytest.mark.parametrize("fmt", formats.of_kind("results"), ids=lambda f: f.key)
+def test_every_results_format_writes_select_and_ask_answers(fmt: formats.Format) -> None:
+    store = ox.Store()
+    store.add(ox.Quad(ox.NamedNode("http://e/s"), ox.NamedNode("http://e/p"), ox.Literal("o")))
+    solutions = store.query("SELECT ?s WHERE { ?s ?p ?o }")
+    assert isinstance(solutions, ox.QuerySolutions)
+    written = solutions.serialize(format=fmt.results_format())
+    assert written is not None and b"http://e/s" in written
+    assert fmt.min_row_bytes > 0 and fmt.w3c
+    for value in (True, False):
+        answer = fmt.ask_answer(value)
+        if fmt.key in ("csv", "tsv"):  # no standard ASK form: a one-cell table says it plainly
+            assert answer.decode().splitlines()[-1] == str(value).lower()
+        else:
+            parsed = ox.parse_query_results(answer, format=fmt.results_format())
+            assert isinstance(parsed, ox.QueryBoolean) and bool(parsed) is value
+
+
+def test_the_cli_and_the_query_uis_menus_come_from_the_registry() -> None:
+    from defkg.cli import main
+
+    choice = next(p for p in main.commands["query"].params if p.name == "output_format")
+    assert tuple(choice.type.choices) == formats.query_output_names()  # type: ignore[attr-defined]
+    names = formats.query_output_names()
+    assert names[0] == "table"
+    assert set(names[1:]) == {f.key for f in formats.of_kind("results", "graph")}
+    menus = formats.menus()
+    assert [key for key, _ in menus["solutions"]] == [f.key for f in formats.of_kind("results")]
+    assert [key for key, _ in menus["graph"]] == [f.key for f in formats.of_kind("graph")]
+
+
+def test_the_query_page_and_the_service_description_offer_the_registrys_formats(
+    sparql_server: ServerProcess,
+) -> None:
+    page = http_fetch("GET", sparql_server.url + "sparql", headers={"Accept": "text/html"})
+    found = re.search(
+        r'<script type="application/json" id="result-formats">(.*?)</script>', page.text, re.S
+    )
+    assert found, "the query page carries its download menus"
+    menus = formats.menus()
+    assert json.loads(found.group(1)) == {kind: [list(e) for e in m] for kind, m in menus.items()}
+    for key, label in menus["solutions"] + menus["graph"]:  # the menu without JavaScript
+        assert f'<option value="{key}">{label}</option>' in page.text
+    description = Graph().parse(
+        data=http_fetch(
+            "GET", sparql_server.url + "sparql", headers={"Accept": "text/turtle"}
+        ).text,
+        format="turtle",
+    )
+    offered = {str(o) for o in description.objects(None, URIRef(str(SD) + "resultFormat"))}
+    expected = {
+        f"http://www.w3.org/ns/formats/{f.w3c}" for f in formats.of_kind("results", "graph")
+    }
+    assert offered == expected

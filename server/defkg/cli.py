@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from defkg import __version__
+from defkg import __version__, formats
 from defkg.config import Settings, settings_from_env
 from defkg.errors import DefkgError
 
@@ -240,7 +240,7 @@ def validate_command(root: Path | None, base: str | None, quiet: bool) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["table", "json", "xml", "csv", "tsv", "ttl", "nt", "jsonld"]),
+    type=click.Choice(formats.query_output_names()),
     default="table",
     show_default=True,
     help="table (SELECT), a SPARQL results format, or an RDF format (CONSTRUCT/DESCRIBE).",

@@ -1,15 +1,22 @@
 """The formats defkg reads and writes: one registry, looked up by name, media type or file name.
 
-Like rdflib's plugin registry, this is the only table of formats: the endpoint's content
-negotiation and ``format=`` parameter, the resource documents, the downloads, the release's
-VoID and the serialisers all ask here, so a format is added (or a media type corrected) in one
-place. The order of :data:`FORMATS` is the server's order of preference within each kind.
+Like rdflib's plugin registry, this is the only table of formats, and it holds their
+implementations: each :class:`Format` names its media types, the names clients send for it,
+its document extension, its writers (pyoxigraph's for query answers, rdflib's for documents,
+the text of an ASK answer) and its name in the W3C's format registry. The endpoint's content
+negotiation and ``format=`` parameter, the resource documents and their routes, the downloads,
+the release's VoID, the service description, ``defkg query --format`` and the query UI's menus
+all ask here, so adding a format is one entry (and a test). The order of :data:`FORMATS` is the
+server's order of preference within each kind.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pyoxigraph as ox
 
 Kind = Literal["page", "graph", "dataset", "results", "text"]
 
@@ -26,6 +33,43 @@ class Format:
     aliases: tuple[str, ...] = ()  #: other ``format=`` values that select it
     #: generic or legacy media types a client may ask for instead; answered with media_type
     generic: tuple[str, ...] = ()
+    #: the name a menu shows (default: ``label``)
+    short_label: str = ""
+    #: its name in http://www.w3.org/ns/formats/ (the service description's sd:resultFormat)
+    w3c: str | None = None
+    #: pyoxigraph's writer: a member of ``RdfFormat`` (graph, dataset) or of
+    #: ``QueryResultsFormat`` (results)
+    oxigraph: str | None = None
+    #: results: the fewest bytes one more row adds (so that short bodies need no counting)
+    min_row_bytes: int = 0
+    #: results: an ASK answer, ``{word}`` standing for ``true`` or ``false``
+    boolean: str | None = None
+
+    @property
+    def menu_label(self) -> str:
+        return self.short_label or self.label
+
+    def rdf_format(self) -> ox.RdfFormat:
+        """pyoxigraph's writer of this graph or dataset format."""
+        import pyoxigraph as ox
+
+        if self.kind not in ("graph", "dataset") or self.oxigraph is None:
+            raise ValueError(f"{self.key} is no RDF format")
+        return getattr(ox.RdfFormat, self.oxigraph)  # type: ignore[no-any-return]
+
+    def results_format(self) -> ox.QueryResultsFormat:
+        """pyoxigraph's writer (and reader) of this SPARQL results format."""
+        import pyoxigraph as ox
+
+        if self.kind != "results" or self.oxigraph is None:
+            raise ValueError(f"{self.key} is no SPARQL results format")
+        return getattr(ox.QueryResultsFormat, self.oxigraph)  # type: ignore[no-any-return]
+
+    def ask_answer(self, value: bool) -> bytes:
+        """An ASK answer in this results format."""
+        if self.boolean is None:
+            raise ValueError(f"{self.key} cannot write an ASK answer")
+        return self.boolean.replace("{word}", "true" if value else "false").encode("utf-8")
 
 
 # The names and media types clients send, besides ours (checked in their own code):
@@ -46,6 +90,8 @@ FORMATS: tuple[Format, ...] = (
         "turtle",
         ("turtle", "n3"),
         ("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3", "application/n3"),
+        w3c="Turtle",
+        oxigraph="TURTLE",
     ),
     Format(
         "jsonld",
@@ -55,6 +101,8 @@ FORMATS: tuple[Format, ...] = (
         "json-ld",
         ("json-ld", "json"),
         ("application/json", "application/x-json+ld"),
+        w3c="JSON-LD",
+        oxigraph="JSON_LD",
     ),
     Format(
         "nt",
@@ -64,6 +112,8 @@ FORMATS: tuple[Format, ...] = (
         "nt",
         ("ntriples", "n-triples", "nt11"),
         ("text/plain",),
+        w3c="N-Triples",
+        oxigraph="N_TRIPLES",
     ),
     Format(
         "rdf",
@@ -73,6 +123,8 @@ FORMATS: tuple[Format, ...] = (
         "xml",
         ("xml", "rdfxml", "rdf+xml", "pretty-xml"),
         ("application/xml", "text/xml"),
+        w3c="RDF_XML",
+        oxigraph="RDF_XML",
     ),
     Format(
         "trig",
@@ -81,6 +133,8 @@ FORMATS: tuple[Format, ...] = (
         "dataset",
         "trig",
         generic=("application/x-trig",),
+        w3c="TriG",
+        oxigraph="TRIG",
     ),
     Format(
         "nq",
@@ -90,6 +144,8 @@ FORMATS: tuple[Format, ...] = (
         "nquads",
         ("nquads", "n-quads"),
         ("text/x-nquads",),
+        w3c="N-Quads",
+        oxigraph="N_QUADS",
     ),
     Format(
         "json",
@@ -98,6 +154,11 @@ FORMATS: tuple[Format, ...] = (
         "results",
         aliases=("srj",),
         generic=("application/json",),
+        short_label="JSON",
+        w3c="SPARQL_Results_JSON",
+        oxigraph="JSON",
+        min_row_bytes=2,  # ,{}
+        boolean='{"head":{},"boolean":{word}}',
     ),
     Format(
         "xml",
@@ -106,9 +167,37 @@ FORMATS: tuple[Format, ...] = (
         "results",
         aliases=("srx",),
         generic=("application/xml", "text/xml"),
+        short_label="XML",
+        w3c="SPARQL_Results_XML",
+        oxigraph="XML",
+        min_row_bytes=17,  # <result></result>
+        boolean=(
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
+            "<head/>\n<boolean>{word}</boolean>\n</sparql>\n"
+        ),
     ),
-    Format("csv", "text/csv", "CSV", "results"),
-    Format("tsv", "text/tab-separated-values", "TSV", "results"),
+    # No standard CSV/TSV form for ASK; a one-cell table is what other engines send.
+    Format(
+        "csv",
+        "text/csv",
+        "CSV",
+        "results",
+        w3c="SPARQL_Results_CSV",
+        oxigraph="CSV",
+        min_row_bytes=2,  # \r\n
+        boolean="_askResult\r\n{word}\r\n",
+    ),
+    Format(
+        "tsv",
+        "text/tab-separated-values",
+        "TSV",
+        "results",
+        w3c="SPARQL_Results_TSV",
+        oxigraph="TSV",
+        min_row_bytes=1,  # \n
+        boolean="?_askResult\n{word}\n",
+    ),
 )
 
 #: Release files that are neither dumps nor results, by file name or extension.
@@ -123,6 +212,25 @@ _OTHER_FILES = {
 def of_kind(*kinds: Kind) -> list[Format]:
     """The formats of the given kinds, in the server's order of preference."""
     return [f for f in FORMATS if f.kind in kinds]
+
+
+def document_extensions() -> tuple[str, ...]:
+    """The extensions of a resource's document URLs (``{iri}.ttl``…): page and graph formats."""
+    return tuple(f.key for f in of_kind("page", "graph"))
+
+
+def query_output_names() -> tuple[str, ...]:
+    """What ``defkg query --format`` takes: a plain table, a results format or a graph format."""
+    return ("table", *(f.key for f in of_kind("results")), *(f.key for f in of_kind("graph")))
+
+
+def menus() -> dict[str, list[tuple[str, str]]]:
+    """The query UI's download menus, (``format=`` value, label): one for SELECT/ASK answers
+    (``solutions``), one for CONSTRUCT/DESCRIBE answers (``graph``)."""
+    return {
+        "solutions": [(f.key, f.menu_label) for f in of_kind("results")],
+        "graph": [(f.key, f.menu_label) for f in of_kind("graph")],
+    }
 
 
 def media_types(*kinds: Kind) -> list[str]:

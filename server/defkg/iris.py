@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from rdflib import Namespace, URIRef
 
+from defkg import formats
+
 DEFAULT_BASE = "https://w3id.org/defkg/"
 
 WD = Namespace("http://www.wikidata.org/entity/")
@@ -25,7 +27,7 @@ DCAT = Namespace("http://www.w3.org/ns/dcat#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 #: The document formats every IRI can be fetched in, by file extension of its document URL.
-DOCUMENT_EXTENSIONS = ("html", "ttl", "jsonld", "nt", "rdf")
+DOCUMENT_EXTENSIONS = formats.document_extensions()
 
 
 @dataclass(frozen=True)

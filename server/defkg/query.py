@@ -9,26 +9,14 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import cast
 
 import pyoxigraph as ox
 
+from defkg import formats
 from defkg.config import Settings
 from defkg.errors import DefkgError, InputError
 from defkg.release import TRIG, Release
-
-RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "ttl": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,
-    "xml": ox.RdfFormat.RDF_XML,
-}
-FORMATS = ("table", "json", "xml", "csv", "tsv", "ttl", "nt", "jsonld")
 
 
 def read_query(text: str) -> str:
@@ -55,21 +43,24 @@ def load_release(dist: Path) -> ox.Store:
     return store
 
 
-def default_graphs(store: ox.Store, settings: Settings, inferred: bool) -> list[ox.NamedNode]:
+def default_graphs(
+    store: ox.Store, settings: Settings, inferred: bool
+) -> list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph]:
     """The graphs forming the default graph: all but the shapes (and the inferences)."""
     excluded = {str(settings.iris.shapes_graph)}
     if not inferred:
         excluded.add(str(settings.iris.inferred_graph))
     names = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
-    return sorted((g for g in names if g.value not in excluded), key=lambda g: g.value)
+    return [g for g in sorted(names, key=lambda g: g.value) if g.value not in excluded]
 
 
 def run_query(
     query: str, settings: Settings, *, output_format: str = "table", inferred: bool = False
 ) -> str:
     """Run ``query`` on the release in ``settings.dist``; the answer as text in the format."""
-    if output_format not in FORMATS:
-        raise DefkgError(f"unknown format {output_format!r}; choose one of {', '.join(FORMATS)}")
+    names = formats.query_output_names()
+    if output_format not in names:
+        raise DefkgError(f"unknown format {output_format!r}; choose one of {', '.join(names)}")
     from defkg.pipeline.build import require_valid_base
 
     require_valid_base(settings)
@@ -86,26 +77,30 @@ def run_query(
 
 
 def render(result: object, output_format: str, settings: Settings) -> str:
-    """A SELECT/ASK/CONSTRUCT answer as text in ``output_format``."""
+    """A SELECT/ASK/CONSTRUCT answer as text in ``output_format`` (a name of
+    :func:`defkg.formats.query_output_names`; a graph in another format is written as Turtle)."""
+    results = formats.by_key(output_format, "results")
     if isinstance(result, ox.QueryBoolean):
-        if output_format in RESULT_FORMATS:
-            return _serialize_results(result, RESULT_FORMATS[output_format])
+        if results is not None:
+            return _serialize_results(result, results)
         return "true" if bool(result) else "false"
     if isinstance(result, ox.QueryTriples):
-        rdf_format = GRAPH_FORMATS.get(output_format, ox.RdfFormat.TURTLE)
+        graph = formats.by_key(output_format, "graph") or formats.by_key("ttl", "graph")
+        assert graph is not None  # Turtle is always registered
         buffer = io.BytesIO()
-        result.serialize(buffer, rdf_format)
+        result.serialize(buffer, graph.rdf_format())
         return buffer.getvalue().decode("utf-8")
+    solutions = cast(ox.QuerySolutions, result)
     if output_format == "table":
-        return table(result, settings)
-    if output_format not in RESULT_FORMATS:
+        return table(solutions, settings)
+    if results is None:
         raise DefkgError(f"a SELECT answer cannot be written as {output_format}")
-    return _serialize_results(result, RESULT_FORMATS[output_format])
+    return _serialize_results(solutions, results)
 
 
-def _serialize_results(result: object, fmt: ox.QueryResultsFormat) -> str:
+def _serialize_results(result: ox.QuerySolutions | ox.QueryBoolean, fmt: formats.Format) -> str:
     buffer = io.BytesIO()
-    result.serialize(buffer, fmt)
+    result.serialize(buffer, fmt.results_format())
     return buffer.getvalue().decode("utf-8")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import BinaryIO, cast
 
 import pyoxigraph as ox
 
@@ -26,21 +27,16 @@ from defkg.store.jobs import QueryJob, QueryOutcome
 SOLUTION_TYPES: dict[str, str] = {f.media_type: f.key for f in formats.of_kind("results")}
 #: Media types for CONSTRUCT and DESCRIBE results, in the server's order of preference.
 GRAPH_TYPES: dict[str, ox.RdfFormat] = {
-    f.media_type: ox.RdfFormat.from_media_type(f.media_type) for f in formats.of_kind("graph")
+    f.media_type: f.rdf_format() for f in formats.of_kind("graph")
 }
 
 
-#: pyoxigraph's writer for each SELECT result format.
-_RESULTS_FORMATS: dict[str, ox.QueryResultsFormat] = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-#: The fewest bytes one more row adds in each format (JSON ``,{}``, XML ``<result></result>``,
-#: CSV ``\r\n``, TSV ``\n``): a body shorter than ``max_rows`` times this cannot be over the
-#: row cap, so only larger bodies are counted.
-_MIN_ROW_BYTES = {"json": 2, "xml": 17, "csv": 2, "tsv": 1}
+def _results_format(fmt: str) -> formats.Format:
+    """The registry's SPARQL results format named ``fmt`` (``json``, ``xml``, ``csv``, ``tsv``)."""
+    found = formats.by_key(fmt, "results")
+    if found is None or found.key != fmt:
+        raise ValueError(f"unknown result format {fmt!r}")
+    return found
 
 
 class ResultTooLarge(Exception):
@@ -91,9 +87,8 @@ def count_rows(body: bytes, fmt: str) -> int:
     """
     if fmt == "csv":
         return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
-    if fmt not in _RESULTS_FORMATS:
-        raise ValueError(f"unknown result format {fmt!r}")
-    return sum(1 for _ in ox.parse_query_results(body, format=_RESULTS_FORMATS[fmt]))
+    parsed = ox.parse_query_results(body, format=_results_format(fmt).results_format())
+    return sum(1 for _ in cast(ox.QuerySolutions, parsed))
 
 
 def serialize_solutions(
@@ -105,33 +100,18 @@ def serialize_solutions(
     term) into a sink that stops at ``max_bytes``; rows are counted afterwards, and only when
     the body is long enough to hold more than ``max_rows`` of them.
     """
-    if fmt not in _RESULTS_FORMATS:
-        raise ValueError(f"unknown result format {fmt!r}")
+    results = _results_format(fmt)
     sink = _CappedSink(max_bytes)
-    solutions.serialize(sink, format=_RESULTS_FORMATS[fmt])
+    solutions.serialize(cast(BinaryIO, sink), format=results.results_format())
     body = sink.getvalue()
-    if len(body) > _MIN_ROW_BYTES[fmt] * max_rows and count_rows(body, fmt) > max_rows:
+    if len(body) > results.min_row_bytes * max_rows and count_rows(body, fmt) > max_rows:
         raise _too_many_rows(max_rows, "rows")
     return body
 
 
 def serialize_boolean(value: bool, fmt: str) -> bytes:
     """Write an ASK answer as ``json``, ``xml``, ``csv`` or ``tsv``."""
-    word = "true" if value else "false"
-    if fmt == "json":
-        return ('{"head":{},"boolean":' + word + "}").encode()
-    if fmt == "xml":
-        return (
-            '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<sparql xmlns="http://www.w3.org/2005/sparql-results#">\n'
-            f"<head/>\n<boolean>{word}</boolean>\n</sparql>\n"
-        ).encode()
-    if fmt == "csv":
-        # No standard CSV/TSV form for ASK; a one-cell table is what other engines send.
-        return f"_askResult\r\n{word}\r\n".encode()
-    if fmt == "tsv":
-        return f"?_askResult\n{word}\n".encode()
-    raise ValueError(f"unknown result format {fmt!r}")
+    return _results_format(fmt).ask_answer(value)
 
 
 def serialize_triples(
@@ -148,7 +128,7 @@ def serialize_triples(
         collected.append(triple)
         if len(collected) > max_rows:
             raise _too_many_rows(max_rows, "triples")
-    data = ox.serialize(collected, format=rdf_format, prefixes=prefixes or None)
+    data = cast(bytes, ox.serialize(collected, format=rdf_format, prefixes=prefixes or None))
     if len(data) > max_bytes:
         raise ResultTooLarge(
             f"the result is larger than the limit of {max_bytes:,} bytes; "
@@ -176,7 +156,7 @@ def outcome_of(
     if job.graph_type is None:
         return not_acceptable(GRAPH_TYPES)
     body = serialize_triples(
-        result,
+        cast(ox.QueryTriples, result),
         GRAPH_TYPES[job.graph_type],
         max_rows=job.max_rows,
         max_bytes=job.max_bytes,

@@ -289,8 +289,8 @@ def render_document(pub: PageContext, iri: URIRef, ext: str) -> bytes | str:
 
 @blueprint.get("/ontology")
 @blueprint.get("/dataset")
-@blueprint.get("/ontology.<any(html,ttl,jsonld,nt,rdf):ext>")
-@blueprint.get("/dataset.<any(html,ttl,jsonld,nt,rdf):ext>")
+@blueprint.get(f"/ontology.<any({','.join(DOCUMENT_EXTENSIONS)}):ext>")
+@blueprint.get(f"/dataset.<any({','.join(DOCUMENT_EXTENSIONS)}):ext>")
 @blueprint.get("/<any(id,ontology,graph,shapes,dataset):root>/")
 @blueprint.get("/<any(id,ontology,graph,shapes,dataset):root>/<path:rest>")
 def resource(root: str | None = None, rest: str | None = None, ext: str | None = None) -> Any:

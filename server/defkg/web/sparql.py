@@ -495,29 +495,21 @@ def service_description(
 
     from defkg.iris import SD, VOID
 
-    formats = Namespace("http://www.w3.org/ns/formats/")
+    w3c_formats = Namespace("http://www.w3.org/ns/formats/")
     iris = settings.iris
     defkg = iris.vocab
     graph = Graph()
     graph.bind("sd", SD)
     graph.bind("void", VOID)
-    graph.bind("formats", formats)
+    graph.bind("formats", w3c_formats)
     graph.bind("defkg", str(defkg))
     service = URIRef(url)
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, service))
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
-    for name in (
-        "SPARQL_Results_JSON",
-        "SPARQL_Results_XML",
-        "SPARQL_Results_CSV",
-        "SPARQL_Results_TSV",
-        "Turtle",
-        "JSON-LD",
-        "N-Triples",
-        "RDF_XML",
-    ):
-        graph.add((service, SD.resultFormat, formats[name]))
+    for answer_format in (*formats.of_kind("results"), *formats.of_kind("graph")):
+        if answer_format.w3c is not None:
+            graph.add((service, SD.resultFormat, w3c_formats[answer_format.w3c]))
     graph.add((service, SD.feature, SD.BasicFederatedQuery))
 
     dataset = iris.dataset

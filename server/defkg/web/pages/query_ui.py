@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
+from defkg import formats
 from defkg.errors import DefkgError
 from defkg.web.downloads import current_release, current_settings
 
@@ -59,6 +60,7 @@ def query_ui_context() -> dict[str, Any]:
         return {
             "prefixes": settings.iris.prefixes(),
             "examples": [asdict(e) for e in current_release().examples()],
+            "formats": formats.menus(),  # the download menus, from the format registry
             "initial": request.args.get("edit", ""),
             "terms": dataset_terms(),
         }

@@ -24,6 +24,8 @@
   var SVG = "http://www.w3.org/2000/svg";
   var PAGE_SIZE = 50;
   var errorAt = null; // [offset] of the syntax error the endpoint reported, until an edit
+  // the download menus, from the server's format registry: {solutions: [[key, label]…], graph: …}
+  var resultFormats = JSON.parse(document.getElementById("result-formats").textContent);
 
   function endpoint() {
     return inferred.checked ? form.dataset.inferred : form.dataset.plain;
@@ -543,9 +545,7 @@
   }
 
   function offerDownloads(query, isGraph) {
-    var formats = isGraph ?
-      [["ttl", "Turtle"], ["jsonld", "JSON-LD"], ["nt", "N-Triples"], ["rdf", "RDF/XML"]] :
-      [["json", "JSON"], ["xml", "XML"], ["csv", "CSV"], ["tsv", "TSV"]];
+    var formats = isGraph ? resultFormats.graph : resultFormats.solutions;
     downloads.textContent = "Download the results: ";
     formats.forEach(function (f, i) {
       var a = document.createElement("a");
