@@ -380,3 +380,43 @@ def test_waiting_for_a_worker_does_not_eat_the_time_limit(
         assert seconds > 2.0  # it did wait for the worker
     finally:
         server.stop()
+
+
+# --- GET queries up to the advertised length -------------------------------------------------
+
+
+def _padded(length: int, filler: str = "x") -> str:
+    """A cheap query of exactly ``length`` characters (padded by a comment)."""
+    head = "ASK { ?s ?p ?o }\n#"
+    return head + filler * (length - len(head))
+
+
+def test_get_queries_up_to_the_advertised_length_then_a_plain_414_with_cors(
+    sparql_server: ServerProcess,
+) -> None:
+    described = http_fetch(
+        "GET", sparql_server.url + "sparql", headers={"Accept": "application/n-triples"}
+    )
+    advertised = re.search(r'maxQueryLength> "(\d+)"', described.text)
+    assert advertised is not None
+    limit = int(advertised.group(1))
+    assert limit == 20_000
+    for query in (_padded(6_000), _padded(limit), _padded(limit, "é")):
+        url = sparql_server.url + "sparql?" + urllib.parse.urlencode({"query": query})
+        answer = http_fetch("GET", url, headers={"Accept": "application/sparql-results+json"})
+        assert answer.status == 200, (len(query), answer.text[:200])
+        assert answer.headers["access-control-allow-origin"] == "*"
+    for query in (_padded(limit + 1), _padded(limit * 2, "é")):
+        url = sparql_server.url + "sparql?" + urllib.parse.urlencode({"query": query})
+        answer = http_fetch("GET", url)
+        assert answer.status == 414, (len(url), answer.status)
+        assert answer.headers["content-type"].startswith("text/plain")
+        assert answer.headers["access-control-allow-origin"] == "*"
+        assert f"the limit is {limit:,}" in answer.text
+    # A URL beyond what the server reads at all (request headers over 256 kB) is refused by
+    # the HTTP server itself, still in plain text and with CORS.
+    url = sparql_server.url + "sparql?" + urllib.parse.urlencode({"query": _padded(50_000, "é")})
+    answer = http_fetch("GET", url)
+    assert answer.status == 431, answer.status
+    assert answer.headers["content-type"].startswith("text/plain")
+    assert answer.headers["access-control-allow-origin"] == "*"

@@ -294,9 +294,16 @@ def test_a_large_request_is_413(limited_server: ServerProcess) -> None:
     assert_refused(direct, 413, "4,000 bytes")
 
 
-def test_a_long_query_is_400(limited_server: ServerProcess) -> None:
+def test_a_long_query_is_414_by_get_and_400_by_post(limited_server: ServerProcess) -> None:
     long_query = "#" + "x" * 2500 + "\n" + CHEAP
-    assert_refused(query(limited_server, long_query), 400, "limit is 2,000")
+    assert_refused(query(limited_server, long_query), 414, "limit is 2,000")
+    posted = http_fetch(
+        "POST",
+        limited_server.url + "sparql",
+        headers={"Content-Type": "application/sparql-query"},
+        data=long_query.encode(),
+    )
+    assert_refused(posted, 400, "limit is 2,000")
 
 
 # --- SERVICE allow-list ----------------------------------------------------------------------

@@ -154,15 +154,27 @@ class BoundedServer:
         from waitress.channel import HTTPChannel
         from waitress.parser import HTTPRequestParser
         from waitress.server import TcpWSGIServer
-        from waitress.task import ThreadedTaskDispatcher
+        from waitress.task import ErrorTask, ThreadedTaskDispatcher
 
         class TimedParser(HTTPRequestParser):
             def __init__(self, adj: Any) -> None:
                 super().__init__(adj)
                 self.started = time.monotonic()
 
+        class PlainError(ErrorTask):
+            """waitress's own refusals (a request it could not read: headers over
+            ``max_request_header_size``, a malformed request line) are plain text already;
+            they carry CORS and nosniff as the app's answers do."""
+
+            def execute(self) -> None:
+                self.response_headers.extend(
+                    [("Access-Control-Allow-Origin", "*"), ("X-Content-Type-Options", "nosniff")]
+                )
+                super().execute()
+
         class Channel(HTTPChannel):
             parser_class = TimedParser
+            error_task_class = PlainError
 
         class Server(TcpWSGIServer):
             channel_class = Channel

@@ -112,8 +112,10 @@ def parse_request(
         )
     query = queries[0]
     if len(query) > max_query_length:
+        # By GET the query is the URL: 414 URI Too Long, as HTTP names it (with CORS, as every
+        # answer here), where a server's own 414 would be an HTML page without it.
         raise ProtocolError(
-            400,
+            414 if method in ("GET", "HEAD") else 400,
             f"the query is {len(query):,} characters long; the limit is {max_query_length:,}",
         )
     if not query.strip():
