@@ -70,7 +70,12 @@ def test_parameters_are_collected_from_the_right_place() -> None:
         ({"args": {"update": ["CLEAR ALL"]}}, 403, "read-only"),
         ({"method": "POST", "content_type": "application/sparql-update"}, 403, "read-only"),
         ({"method": "POST", "content_type": FORM, "form": {"update": ["CLEAR ALL"]}}, 403, "only"),
-        ({"args": {"query": ["#" + "x" * 120]}}, 400, "limit is 100"),
+        ({"args": {"query": ["#" + "x" * 120]}}, 414, "limit is 100"),  # by GET: the URL
+        (
+            {"method": "POST", "content_type": FORM, "form": {"query": ["#" + "x" * 120]}},
+            400,
+            "limit is 100",
+        ),
         ({"args": {"query": ["   "]}}, 400, "empty"),
         ({"method": "POST", "content_type": DIRECT, "body": b"\xff"}, 400, "not UTF-8"),
         ({"method": "PUT"}, 405, "PUT"),
