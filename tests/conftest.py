@@ -263,6 +263,16 @@ dksh:ActivityShape a sh:NodeShape ;
     sh:property [ sh:path rdfs:label ; sh:minCount 1 ;
                   sh:message "an activity needs a label: add rdfs:label"@en ] ;
     sh:property [ sh:path :figure ; sh:maxCount 3 ; sh:severity sh:Warning ] .
+
+# every property of the data is constrained by a shape (the build warns of any that is not)
+dksh:LinkShape a sh:NodeShape ;
+    sh:targetSubjectsOf :country , :partOf , <http://www.w3.org/2002/07/owl#sameAs> ,
+        rdfs:comment , <https://schema.org/datePublished> ;
+    sh:property [ sh:path :country ; sh:class :Country ] ,
+        [ sh:path :partOf ; sh:nodeKind sh:IRI ] ,
+        [ sh:path <http://www.w3.org/2002/07/owl#sameAs> ; sh:nodeKind sh:IRI ] ,
+        [ sh:path rdfs:comment ; sh:nodeKind sh:Literal ] ,
+        [ sh:path <https://schema.org/datePublished> ; sh:maxCount 1 ] .
 """
 
 

@@ -203,7 +203,7 @@ def test_shapes_catch_the_mutation(mutation: Mutation) -> None:
 
 def test_the_build_reports_a_mutation_at_its_file_and_line(tmp_path: Path) -> None:
     """End to end: a count written as a string in a copy of the project stops `check`, and the
-    report names the shape and the line of the node's block in the data file."""
+    report names the shape and the line of the offending triple in the data file."""
     for folder in ("ontology", "data", "shapes"):
         shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
     source = tmp_path / "data" / "kz-mod-2023-12-27.ttl"
@@ -211,7 +211,9 @@ def test_the_build_reports_a_mutation_at_its_file_and_line(tmp_path: Path) -> No
     block = "kg:kz-2023-kazbat-personnel-total a defkg:Quantity ;"
     assert text.count(block) == 1 and "defkg:numericValue 607 ;" in text
     source.write_text(text.replace("defkg:numericValue 607 ;", 'defkg:numericValue "607" ;'))
-    line = text[: text.index(block)].count("\n") + 1
+    # the finding is shown at the offending triple's line, inside the node's block
+    value_at = text.index("defkg:numericValue 607 ;", text.index(block))
+    line = text[:value_at].count("\n") + 1
 
     with pytest.raises(ValidationFailed) as failure:
         check(Settings(root=tmp_path, dist=tmp_path / "dist"), quiet=True)

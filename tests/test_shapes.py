@@ -21,6 +21,7 @@ from rdflib.namespace import RDFS, SH, Namespace
 import shapes_support
 from defkg.config import Settings
 from defkg.pipeline.load import load_project
+from defkg.pipeline.rules import unconstrained_properties
 from shapes_support import (
     DKSH,
     PROJECT_ROOT,
@@ -263,34 +264,12 @@ def test_every_targeted_node_shape_reaches_real_nodes(shapes_graph: Graph) -> No
     assert not idle, f"shapes that target nothing in the real graph: {idle}"
 
 
-def test_every_property_the_data_uses_is_constrained(shapes_graph: Graph) -> None:
+def test_every_property_the_data_uses_is_constrained() -> None:
     """A property of the data (not of the ontology) is the path of a shape, is named in a SPARQL
-    constraint, or is a sub-property of one that is (defkg:resourceUsed as defkg:quantity)."""
-    project = load_project(Settings(root=PROJECT_ROOT))
-    ontology = project.graph(Settings().iris.ontology_graph)
-    used = {
-        p
-        for name in project.asserted_graph_names()
-        if name != ontology.identifier
-        for p in project.graph(name).predicates()
-    }
-    paths = set(shapes_graph.objects(None, SH.path))
-    paths |= {p for b in list(paths) for p in shapes_graph.objects(b, SH.inversePath)}
-    queries = " ".join(str(q) for q in shapes_graph.objects(None, SH.select))
-    namespaces = dict(shapes_graph.namespaces())
-
-    def constrained(prop: URIRef) -> bool:
-        for p in ontology.transitive_objects(prop, RDFS.subPropertyOf):
-            if p in paths:
-                return True
-            for prefix, namespace in namespaces.items():
-                if str(p).startswith(str(namespace)) and (
-                    f"{prefix}:{str(p)[len(str(namespace)) :]}" in queries
-                ):
-                    return True
-        return False
-
-    loose = sorted(str(p) for p in used - {RDF.type} if not constrained(p))
+    constraint, or is a sub-property of one that is (defkg:resourceUsed as defkg:quantity): the
+    build's own rule (defkg.pipeline.rules), which warns of any other."""
+    settings = Settings(root=PROJECT_ROOT)
+    loose = [f.focus_text for f in unconstrained_properties(load_project(settings), settings)]
     assert not loose, f"properties of the data no shape constrains: {loose}"
 
 

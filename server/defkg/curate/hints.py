@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,39 @@ _DEFAULT_MESSAGES = [
         ),
     ),
 ]
+
+
+def unknown_term(term: str, closest: str | None) -> str:
+    """A ``defkg:`` term the ontology does not define (a typo, or a term not yet added)."""
+    if closest:
+        return f"not a term of the ontology: did you mean {closest}?"
+    return "not a term of the ontology: define it in ontology/ (with rdfs:label and rdfs:comment)"
+
+
+def unconstrained_property(prop: str) -> str:
+    """A property of the data no shape constrains: nothing checks its values."""
+    return (
+        f"no shape constrains {prop}: nothing checks its values; add a property shape for it "
+        "in shapes/ (or make it a sub-property of one that has one)"
+    )
+
+
+#: a figure written in quotes, as findings show values: "430" or "430"^^xsd:string
+_NUMBER_IN_QUOTES = re.compile(r'"([+-]?[\d,]*\.?\d+)"(?:\^\^xsd:string)?')
+
+
+def datatype_slip(finding: Finding) -> str | None:
+    """The message for a figure written as a string (``"430"``) where a number belongs, or
+    None: whatever constraint it failed (a range, a datatype), its datatype is the mistake, and
+    the shape's own message ("a count cannot be negative") would mislead."""
+    found = _NUMBER_IN_QUOTES.fullmatch(finding.value or "")
+    if found is None:
+        return None
+    where = f" of {finding.path}" if finding.path else ""
+    return (
+        f'the value "{found.group(1)}"{where} is a string (it is in quotes), not a number: '
+        "a literal of the wrong datatype"
+    )
 
 
 def classify(message: str) -> tuple[str, str | None]:
@@ -231,7 +265,9 @@ def format_findings(outcome: ValidationOutcome) -> str:
         if finding.file != current:
             current = finding.file
             lines.append(f"{finding.file or '(no file)'}:")
-        lines.append("  " + finding.format())
+        slip = datatype_slip(finding)
+        shown = finding if slip is None else replace(finding, message=slip)
+        lines.append("  " + shown.format())
         lines.extend("      " + hint for hint in hint_lines(finding))
     counts: defaultdict[str, int] = defaultdict(int)
     for finding in outcome.findings:

@@ -15,7 +15,8 @@ from defkg.pipeline import cache
 from defkg.pipeline.load import Project, load_project
 from defkg.pipeline.publish import publish
 from defkg.pipeline.reason import infer_by_graph
-from defkg.pipeline.validate import ValidationOutcome, validate
+from defkg.pipeline.rules import rule_findings
+from defkg.pipeline.validate import Finding, ValidationOutcome, validate
 
 T = TypeVar("T")
 
@@ -86,7 +87,11 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
     )
     outcome = progress.stage(
         "validate",
-        lambda: validate(project, None, settings, inferred_by_graph=parts, write_cache=write_cache),
+        lambda: with_rules(
+            validate(project, None, settings, inferred_by_graph=parts, write_cache=write_cache),
+            project,
+            settings,
+        ),
         lambda o: _counts(o),
     )
     if not outcome.conforms:
@@ -97,6 +102,23 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
     if outcome.findings:
         progress.say(format_findings(outcome))
     return project, parts, outcome
+
+
+def with_rules(
+    outcome: ValidationOutcome, project: Project, settings: Settings
+) -> ValidationOutcome:
+    """``outcome`` with the curators' rules' findings (:mod:`defkg.pipeline.rules`) added:
+    a rule CI enforces, the build enforces."""
+    extra = rule_findings(project, settings)
+    if not extra:
+        return outcome
+    # what SHACL says of a misspelt term itself ("no English label") follows from the typo,
+    # which the rule names: only the rule's finding is shown
+    unknown = {f.focus for f in extra if f.severity == "Violation"}
+    kept = [f for f in outcome.findings if f.focus not in unknown]
+    findings = sorted([*kept, *extra], key=Finding.sort_key)
+    conforms = outcome.conforms and all(f.severity != "Violation" for f in extra)
+    return ValidationOutcome(conforms, findings, outcome.report)
 
 
 def _counts(outcome: ValidationOutcome) -> str:

@@ -53,6 +53,7 @@ class Finding:
     file: Path | None
     line: int | None
     focus_text: str = ""  #: the focus node in prefixed names
+    column: int | None = None  #: where on the line, when the finding is about one token
 
     def sort_key(self) -> tuple:
         return (
@@ -69,6 +70,8 @@ class Finding:
     def format(self) -> str:
         """``file:line: Severity: focus (label) path=… value=…: message [shape]``."""
         where = f"{self.file}:{self.line}" if self.file and self.line else str(self.file or "?")
+        if self.file and self.line and self.column:
+            where += f":{self.column}"
         text = f"{where}: {self.severity}: {self.focus_text}"
         if self.focus_label:
             text += f" ({self.focus_label})"
