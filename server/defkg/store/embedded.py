@@ -149,6 +149,7 @@ class EmbeddedStore:
         self._store = ox.Store.read_only(str(path))
         names = [g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)]
         self.layout = DatasetLayout(names, inferred_graph, shapes_graph)
+        self._relay: ServiceRelay | None = None
 
     def graph_names(self) -> list[str]:
         """Every named graph of the release, sorted."""
@@ -162,7 +163,8 @@ class EmbeddedStore:
         return self.layout.default_graphs(with_inferences)
 
     def query_runner(self, settings: Settings) -> QueryPool:
-        """A pool of query worker processes, each opening this store read-only."""
+        """A pool of query worker processes, each opening this store read-only, each in a
+        network sandbox whose one way out is :meth:`service_relay`'s socket."""
         from defkg.store.executor import QueryPool
 
         return QueryPool(
@@ -171,13 +173,17 @@ class EmbeddedStore:
             max_concurrent=settings.max_concurrent_queries,
             prefixes=settings.iris.prefixes(),
             max_memory=settings.max_query_memory_mb * 2**20,
+            relay_socket=self.service_relay(settings).socket_path,
         )
 
     def service_relay(self, settings: Settings) -> ServiceRelay:
-        """The relay that caps SERVICE answers (pyoxigraph calls SERVICE from this host)."""
+        """The relay that caps SERVICE answers (pyoxigraph calls SERVICE from this host); one
+        per store, so that the query pool's workers forward to the relay the endpoint uses."""
         from defkg.store.service_relay import ServiceRelay
 
-        return ServiceRelay(settings.service_timeout, settings.service_max_bytes)
+        if self._relay is None:
+            self._relay = ServiceRelay(settings.service_timeout, settings.service_max_bytes)
+        return self._relay
 
     def query_default_graphs(self, with_inferences: bool) -> tuple[str, ...] | None:
         """The default graph of a public query: the store's own (None), plus the inferences."""

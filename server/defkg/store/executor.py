@@ -154,8 +154,14 @@ class QueryPool:
         max_concurrent: int,
         prefixes: dict[str, str] | None = None,
         max_memory: int = 0,
+        relay_socket: Path | None = None,
     ) -> None:
         self.store_path = store_path
+        #: the SERVICE relay's Unix socket, the one address the workers' sandbox lets through
+        self.relay_socket = relay_socket
+        #: None until a worker has started; then whether every worker is isolated from the
+        #: network, and how (or why not)
+        self.isolation: tuple[bool, str] | None = None
         self.max_memory = max_memory  #: bytes of resident memory per worker (0: no limit)
         self.size = max(1, size)
         self.prefixes = dict(prefixes or {})
@@ -174,18 +180,21 @@ class QueryPool:
         from defkg.store import worker as worker_module
 
         parent, child = _CONTEXT.Pipe()
+        relay = str(self.relay_socket) if self.relay_socket is not None else None
         process = _CONTEXT.Process(
             target=worker_module.main,
-            args=(child, str(self.store_path), self.prefixes),
+            args=(child, str(self.store_path), self.prefixes, relay),
             name="defkg-query-worker",
             daemon=True,
         )
         process.start()
         child.close()
-        if not parent.poll(60) or parent.recv() != "ready":
+        ready = parent.recv() if parent.poll(60) else None
+        if not (isinstance(ready, tuple) and ready[0] == "ready"):
             log.error("a query worker failed to start (store %s)", self.store_path)
             process.kill()
             return None
+        self._note_isolation(bool(ready[1]), str(ready[2]))
         worker = _Worker(process, parent)
         with self._all_lock:
             if self._closed:
@@ -193,6 +202,24 @@ class QueryPool:
                 return None
             self._all.add(worker)
         return worker
+
+    def _note_isolation(self, isolated: bool, how: str) -> None:
+        """Record a worker's sandbox; the first worker found without one is logged once."""
+        with self._all_lock:
+            before = self.isolation
+            if before is None or (before[0] and not isolated):
+                self.isolation = (isolated, how)
+        if before is None and isolated:
+            log.info("query workers are isolated from the network (%s)", how)
+        if not isolated and (before is None or before[0]):
+            log.warning("SERVICE is switched off: query workers are not isolated: %s", how)
+
+    @property
+    def sandboxed(self) -> bool:
+        """Whether every query worker can reach nothing but the SERVICE relay (the workers
+        are started if they were not yet): SERVICE is only allowed then."""
+        self.start()
+        return self.isolation is not None and self.isolation[0]
 
     def _spawner(self) -> None:
         """Start workers on request, for the life of the pool.

@@ -1,26 +1,43 @@
-"""A loopback relay that puts a byte cap on the answers of allow-listed SERVICE endpoints.
+"""The relay that puts a byte cap on the answers of allow-listed SERVICE endpoints.
 
 pyoxigraph makes SERVICE calls itself (no hook, no proxy support) and reads whatever comes
 back, so the only place a size cap can sit is between it and the endpoint. The web process
 rewrites each allow-listed SERVICE IRI of a query into a URL of this relay
-(``http://127.0.0.1:PORT/service/TOKEN/N``); the relay forwards the call (method, query
+(``http://127.0.0.1:RELAY_PORT/service/TOKEN/N``); the relay forwards the call (method, query
 string, body, Content-Type, Accept) to the real endpoint with the SERVICE timeout, streams the
 answer back, and cuts it off after ``max_bytes``, recording the overflow on the query's
 :class:`RelaySession` so the endpoint can say why the query failed. Redirects are not
 followed: a redirect could lead off the allow-list.
+
+The relay listens on a Unix socket at a filesystem path, not on a TCP port: the query workers
+run in network namespaces of their own (``defkg.store.sandbox``) where no address of this
+host can be reached, and a filesystem socket is the one door between the two. In each
+worker, a forwarder listens on ``127.0.0.1:RELAY_PORT`` of the worker's own loopback and
+passes every connection to that socket.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import socketserver
+import tempfile
 import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 
 #: Bytes read from the endpoint per step.
 _CHUNK = 64 * 1024
+#: The port of the relay's forwarder on each query worker's own loopback (a private network
+#: namespace: the same number in every worker, reachable by nothing else).
+RELAY_PORT = 47_600
+
+
+class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -54,33 +71,40 @@ def rewrite_services(query: str, spans: tuple[tuple[int, int], ...], urls: list[
 
 
 class ServiceRelay:
-    """A thread serving the relay on a loopback port, started on first use."""
+    """A thread serving the relay on a Unix socket, started on first use.
 
-    def __init__(self, timeout: float, max_bytes: int) -> None:
+    ``socket_path`` is where it listens (default: in a new directory only this user can
+    enter); the query pool hands it to every worker's forwarder.
+    """
+
+    def __init__(self, timeout: float, max_bytes: int, socket_path: Path | None = None) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
+        if socket_path is None:
+            socket_path = Path(tempfile.mkdtemp(prefix="defkg-relay-")) / "relay.sock"
+        self.socket_path = socket_path
         self._sessions: dict[str, RelaySession] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _UnixHTTPServer | None = None
 
-    def _port(self) -> int:
+    def start(self) -> None:
         with self._lock:
             if self._server is None:
-                server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-                server.daemon_threads = True
+                self.socket_path.unlink(missing_ok=True)
+                server = _UnixHTTPServer(str(self.socket_path), _handler_for(self))
+                os.chmod(self.socket_path, 0o600)
                 threading.Thread(
                     target=server.serve_forever, name="defkg-service-relay", daemon=True
                 ).start()
                 self._server = server
-            return self._server.server_address[1]
 
     def open(self, endpoints: tuple[str, ...]) -> tuple[RelaySession, list[str]]:
         """Register one query's endpoints; returns its session and the relay URL of each."""
-        port = self._port()
+        self.start()
         session = RelaySession(secrets.token_hex(16), endpoints)
         with self._lock:
             self._sessions[session.token] = session
-        base = f"http://127.0.0.1:{port}/service/{session.token}/"
+        base = f"http://127.0.0.1:{RELAY_PORT}/service/{session.token}/"
         return session, [f"{base}{index}" for index in range(len(endpoints))]
 
     def close(self, session: RelaySession) -> None:
@@ -99,6 +123,7 @@ class ServiceRelay:
         if server is not None:
             server.shutdown()
             server.server_close()
+            self.socket_path.unlink(missing_ok=True)
 
 
 def _handler_for(relay: ServiceRelay) -> type[BaseHTTPRequestHandler]:
@@ -115,6 +140,9 @@ def _handler_for(relay: ServiceRelay) -> type[BaseHTTPRequestHandler]:
 
         def log_message(self, *args: object) -> None:
             pass
+
+        def address_string(self) -> str:
+            return "query-worker"  # a Unix socket peer has no address
 
         def _relay(self) -> None:
             path, _, query_string = self.path.partition("?")

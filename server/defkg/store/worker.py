@@ -37,23 +37,42 @@ def _die_with_parent() -> None:
 QUERY_STACK_BYTES = 256 * 2**20
 
 
-def main(conn: Connection, store_path: str, prefixes: dict[str, str]) -> None:
-    """Serve jobs from ``conn`` until it closes; the parent kills us when a query overruns."""
+def main(
+    conn: Connection,
+    store_path: str,
+    prefixes: dict[str, str],
+    relay_socket: str | None = None,
+) -> None:
+    """Serve jobs from ``conn`` until it closes; the parent kills us when a query overruns.
+
+    First of all, while the process has one thread, the worker leaves the host's network
+    (``defkg.store.sandbox``): it can reach nothing but the SERVICE relay at
+    ``relay_socket``. Its first message says whether that worked: ``("ready", isolated,
+    how or why not)``.
+    """
+    from defkg.store.sandbox import isolate
+
     # Ctrl-C goes to the whole process group; the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent()
+    isolated, how = isolate(relay_socket)
     threading.stack_size(QUERY_STACK_BYTES)
     runner = threading.Thread(
-        target=serve, args=(conn, store_path, prefixes), name="defkg-query", daemon=True
+        target=serve,
+        args=(conn, store_path, prefixes, ("ready", isolated, how)),
+        name="defkg-query",
+        daemon=True,
     )
     runner.start()
     runner.join()
 
 
-def serve(conn: Connection, store_path: str, prefixes: dict[str, str]) -> None:
-    """Open the store and answer jobs from ``conn`` until it closes (or sends None)."""
+def serve(
+    conn: Connection, store_path: str, prefixes: dict[str, str], ready: object = "ready"
+) -> None:
+    """Open the store, send ``ready`` and answer jobs from ``conn`` until it closes."""
     store = ox.Store.read_only(store_path)
-    conn.send("ready")
+    conn.send(ready)
     while True:
         try:
             job = conn.recv()

@@ -105,8 +105,9 @@ class Publication:
 
     @cached_property
     def service_relay(self) -> ServiceRelay | None:
-        """The loopback relay that caps SERVICE answers (started on first SERVICE query), or
-        None where the store makes its SERVICE calls itself."""
+        """The relay that caps SERVICE answers (started on first SERVICE query; the sandboxed
+        query workers reach it and nothing else), or None where the store makes its SERVICE
+        calls itself."""
         return self.store.service_relay(self.settings)
 
     @cached_property

@@ -41,7 +41,7 @@ engine's own grammar (``lib/spargebra/src/parser.rs``), not only the SPARQL 1.1 
 
 SERVICE targets must come out as absolute IRIs without escapes, so no IRI resolution or
 unescaping can differ between this scan and the engine; the endpoint then rewrites every
-target token (their spans are in :attr:`Scan.service_spans`) into a URL of the loopback relay,
+target token (their spans are in :attr:`Scan.service_spans`) into a URL of the SERVICE relay,
 so the engine calls nothing but the relay whatever IRI it would have made of the token.
 """
 

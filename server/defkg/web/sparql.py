@@ -42,6 +42,7 @@ from defkg import formats
 from defkg.config import Settings
 from defkg.store import QueryTimeout, Saturated, WorkerCrashed
 from defkg.store.jobs import QueryJob, QueryOutcome
+from defkg.store.sandbox import SERVICE_OFF, service_off_reason
 from defkg.store.service_relay import rewrite_services
 from defkg.web.app import QUERY_MS_KEY, plain_error
 from defkg.web.fairness import CLIENT_KEY, OverBudget
@@ -204,6 +205,8 @@ def plan_query(
     settings: Settings = publication.settings
     facts = analyse_query(parsed.query, max_nesting=settings.max_query_nesting)
     check_services(facts, settings.service_allowlist)
+    if facts.services and not getattr(publication.executor, "sandboxed", True):
+        raise ProtocolError(403, SERVICE_OFF)
     default_graphs, named_graphs = resolve_dataset(
         parsed,
         facts,
@@ -260,7 +263,7 @@ def run_query(publication: Publication, plan: QueryPlan, client: str) -> QueryAn
     if facts.services:
         timeout = min(timeout, settings.service_timeout)
     if relay is not None:
-        # Every SERVICE call goes through the loopback relay, which caps the answer's size.
+        # Every SERVICE call goes through the relay, which caps the answer's size.
         session, urls = relay.open(facts.services)
         job = replace(job, query=rewrite_services(job.query, facts.service_spans, urls))
     timings: dict[str, float] = {}
@@ -455,6 +458,7 @@ def _describe(publication: Publication, with_inferences: bool) -> Response:
         publication.graph_names,
         publication.default_graphs(with_inferences),
         publication.triple_count,
+        service_off=service_off_reason(publication.executor),
     )
     body = graph.serialize(format=formats.by_media_type(chosen).rdflib, encoding="utf-8")
     return Response(body, content_type=chosen + "; charset=utf-8")
@@ -488,8 +492,13 @@ def service_description(
     graph_names: list[str],
     default_graphs: tuple[str, ...],
     triple_count: int,
+    service_off: str | None = None,
 ):  # -> rdflib.Graph
-    """The SPARQL 1.1 Service Description of the endpoint at ``url``, with VoID and limits."""
+    """The SPARQL 1.1 Service Description of the endpoint at ``url``, with VoID and limits.
+
+    ``service_off`` says why SERVICE is switched off (the query workers cannot be isolated
+    from the network): then federated query is not offered and the reason is stated.
+    """
     from rdflib import BNode, Graph, Literal, Namespace, URIRef
     from rdflib.namespace import RDF, XSD
 
@@ -510,7 +519,10 @@ def service_description(
     for answer_format in (*formats.of_kind("results"), *formats.of_kind("graph")):
         if answer_format.w3c is not None:
             graph.add((service, SD.resultFormat, w3c_formats[answer_format.w3c]))
-    graph.add((service, SD.feature, SD.BasicFederatedQuery))
+    if service_off is None:
+        graph.add((service, SD.feature, SD.BasicFederatedQuery))
+    else:
+        graph.add((service, defkg.serviceCallsOff, Literal(service_off)))
 
     dataset = iris.dataset
     graph.add((service, SD.defaultDataset, dataset))
@@ -537,6 +549,7 @@ def service_description(
         ("serviceTimeLimit", settings.service_timeout, XSD.decimal),
         ("maxServiceAnswerBytes", settings.service_max_bytes, XSD.integer),
         ("maxQueryLength", settings.max_query_length, XSD.integer),
+        ("maxQueryNesting", settings.max_query_nesting, XSD.integer),
         ("maxRequestBytes", settings.max_request_bytes, XSD.integer),
         ("maxResultRows", settings.max_result_rows, XSD.integer),
         ("maxResultBytes", settings.max_result_bytes, XSD.integer),
@@ -545,6 +558,6 @@ def service_description(
     ]
     for term, value, datatype in limits:
         graph.add((service, defkg[term], Literal(value, datatype=datatype)))
-    for allowed in settings.service_allowlist:
+    for allowed in settings.service_allowlist if service_off is None else ():
         graph.add((service, defkg.allowedServiceEndpoint, URIRef(allowed)))
     return graph
