@@ -139,6 +139,15 @@ def query_workers_of(server: ServerProcess) -> list[int]:
     return found
 
 
+def running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie has ended; its parent reaps it later)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
 @pytest.fixture(scope="module")
 def crash_server(
     fixture_release: Path, tmp_path_factory: pytest.TempPathFactory
@@ -170,7 +179,12 @@ def test_a_worker_that_dies_is_a_502_naming_the_cause(crash_server: ServerProces
     assert answer.status == 502, answer.text
     assert "query worker crashed" in answer.text and "killed by SIGSEGV" in answer.text
     assert "Traceback" not in answer.text
-    # The next query is not charged for the idle worker that died: it is answered.
+    # Once the killed processes are gone (a SIGSEGV may dump core first), the next query is
+    # not charged for the idle worker that died: it is answered.
+    deadline = time.monotonic() + 30
+    while any(running(pid) for pid in workers):
+        assert time.monotonic() < deadline, "the killed workers did not exit"
+        time.sleep(0.1)
     answer, _ = ask(crash_server.url, "ASK { ?s ?p ?o }")
     assert answer.status == 200, answer.text
     deadline = time.monotonic() + 30
