@@ -17,6 +17,7 @@ from defkg import formats
 from defkg.config import Settings
 from defkg.errors import DefkgError, InputError
 from defkg.release import TRIG, Release
+from defkg.sparql_errors import plain_syntax_error
 
 
 def read_query(text: str) -> str:
@@ -72,7 +73,8 @@ def run_query(
             prefixes=settings.iris.prefixes(),
         )
     except SyntaxError as error:
-        raise DefkgError(f"the query is not valid SPARQL: {error}") from None
+        plain = plain_syntax_error(query, error, settings.iris.prefixes())
+        raise DefkgError(f"the query is not valid SPARQL: {plain}") from None
     return render(result, output_format, settings)
 
 

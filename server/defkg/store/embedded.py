@@ -25,6 +25,7 @@ import pyoxigraph as ox
 from defkg.errors import DefkgError
 from defkg.pipeline.cache import STAGE_LIBRARIES, cache_dir_beside, digest_of, library_versions
 from defkg.release import TRIG, Release
+from defkg.sparql_errors import plain_syntax_error
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.results import ResultTooLarge, outcome_of
 
@@ -257,10 +258,13 @@ def execute(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None = No
         kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs]
     if job.base_iri:
         kwargs["base_iri"] = job.base_iri
+    if prefixes:
+        # the one prefix table (defkg.iris), predeclared as `defkg query` and the query UI do
+        kwargs["prefixes"] = prefixes
     try:
         return outcome_of(store.query(job.query, **kwargs), job, prefixes)
     except SyntaxError as error:
-        return QueryOutcome.error(400, f"syntax error in the query: {error}")
+        return QueryOutcome.error(400, plain_syntax_error(job.query, error, prefixes))
     except ResultTooLarge as error:
         return QueryOutcome.error(422, f"result refused: {error}")
     except ConnectionError as error:

@@ -1,0 +1,90 @@
+"""One prefix table (defkg.iris) for `defkg query`, the query UI and the endpoint, and syntax
+errors in plain words with line and column: over real HTTP and the real CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from conftest import ServerProcess, http_fetch
+from defkg.iris import DEFAULT_BASE, IriScheme
+
+TABLE = IriScheme(DEFAULT_BASE).prefixes()
+
+#: written without any PREFIX line: the table's prefixes are predeclared everywhere
+UNDECLARED = "SELECT ?label WHERE { kg:lebanon rdfs:label ?label }"
+
+
+def endpoint(server: ServerProcess, query: str, path: str = "sparql") -> tuple[int, str]:
+    url = server.url + path + "?" + urllib.parse.urlencode({"query": query})
+    answer = http_fetch("GET", url, headers={"Accept": "text/csv"})
+    return answer.status, answer.text
+
+
+def cli(dist: Path, query: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-c", "from defkg.cli import main; main()", "query"]
+    return subprocess.run(
+        [*command, "--dist", str(dist), "--format", "csv", query],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_the_endpoint_and_the_cli_predeclare_the_same_prefixes(
+    sparql_server: ServerProcess, fixture_release: Path
+) -> None:
+    status, text = endpoint(sparql_server, UNDECLARED)
+    assert status == 200, text
+    done = cli(fixture_release, UNDECLARED)
+    assert done.returncode == 0, done.stderr
+    assert sorted(text.splitlines()) == sorted(done.stdout.splitlines())
+    assert "Lebanon" in text
+
+
+def test_the_query_ui_offers_the_same_table(sparql_server: ServerProcess) -> None:
+    page = http_fetch("GET", sparql_server.url + "sparql", headers={"Accept": "text/html"})
+    found = re.search(r'<script type="application/json" id="prefixes">(.*?)</script>', page.text)
+    assert found, page.text[:500]
+    assert json.loads(found.group(1)) == TABLE
+
+
+CASES = {
+    # a misspelt query form: not "expected CONSTRUCT"
+    "SELEC * WHERE { ?s ?p ?o }": ("1:1", "not 'SELEC': did you mean SELECT?"),
+    # an unknown prefix, named, at the name's start; not a dump of Unicode ranges
+    "SELECT * WHERE {\n  ?s nope:x ?o }": ("2:6", "unknown prefix 'nope:'"),
+    "SELECT * WHERE {\n  ?s defgk:x ?o }": (
+        "2:6",
+        "unknown prefix 'defgk:': did you mean 'defkg:'",
+    ),
+}
+
+
+@pytest.mark.parametrize("query", sorted(CASES))
+def test_syntax_errors_in_plain_words(
+    sparql_server: ServerProcess, fixture_release: Path, query: str
+) -> None:
+    at, words = CASES[query]
+    line, column = at.split(":")
+    expected = f"syntax error at {at} (line {line}, column {column})"
+    status, text = endpoint(sparql_server, query)
+    assert status == 400
+    assert expected in text and words in text, text
+    assert "\\u{" not in text and "'0' ..= '9'" not in text
+    done = cli(fixture_release, query)
+    assert done.returncode == 2
+    assert expected in done.stderr and words in done.stderr, done.stderr
+
+
+def test_expected_keywords_are_named_and_the_token_found(sparql_server: ServerProcess) -> None:
+    status, text = endpoint(sparql_server, "SELECT * WHERE {\n  ?s ?p ?o .\n  FILTER( }")
+    assert status == 400
+    assert re.search(r"syntax error at 3:\d+ \(line 3, column \d+\): expected one of", text), text
+    assert "[" not in text.split("expected", 1)[1]  # no character classes
