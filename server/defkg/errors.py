@@ -26,3 +26,11 @@ class ValidationFailed(DefkgError):
     def __init__(self, message: str, report: str = "") -> None:
         super().__init__(message)
         self.report = report
+
+
+def line_and_column(data: bytes, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of byte ``offset`` in UTF-8 ``data``, the column counted in
+    characters as editors count it: where ``file:line:col`` messages point."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return data.count(b"\n", 0, offset) + 1, column

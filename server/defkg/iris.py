@@ -7,7 +7,9 @@ the two functions at the bottom do that swap and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rdflib import Namespace, URIRef
 
@@ -28,6 +30,27 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
 #: The document formats every IRI can be fetched in, by file extension of its document URL.
 DOCUMENT_EXTENSIONS = formats.document_extensions()
+
+
+class Curies:
+    """IRI → CURIE by the one rule every part of defkg uses: the longest namespace of a prefix
+    table that the IRI starts with gives ``prefix:local``; ``accept`` may refuse a local part
+    (the Turtle writer takes only what Turtle can parse), and the next longer-matching
+    namespace is tried. The Turtle writer, the validator's findings, the pages and
+    ``defkg query``'s table all ask here."""
+
+    def __init__(self, prefixes: Mapping[str, str]) -> None:
+        self._longest_first = sorted(prefixes.items(), key=lambda item: len(item[1]), reverse=True)
+
+    def __call__(self, iri: str, accept: Callable[[str], object] | None = None) -> str | None:
+        """``prefix:local`` for ``iri``, or None where no namespace (or no accepted local
+        part) fits."""
+        for prefix, namespace in self._longest_first:
+            if iri.startswith(namespace):
+                local = iri[len(namespace) :]
+                if accept is None or accept(local):
+                    return f"{prefix}:{local}"
+        return None
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,10 @@ class IriScheme:
     def shapes_graph(self) -> URIRef:
         return self.graph("shapes")
 
+    def curie(self, iri: str) -> str | None:
+        """``iri`` as a CURIE of :meth:`prefixes` (see :class:`Curies`), or None."""
+        return _curies_of(self.base)(iri)
+
     def prefixes(self) -> dict[str, str]:
         """The prefixes used in dumps, pages and the query editor, in a stable order."""
         return {
@@ -123,3 +150,9 @@ class IriScheme:
         if not self.is_minted(iri):
             return None
         return "/" + iri[len(self.base) :]
+
+
+@lru_cache(maxsize=8)
+def _curies_of(base: str) -> Curies:
+    """The CURIEs of one base's prefix table, made once (pages ask for many)."""
+    return Curies(IriScheme(base).prefixes())

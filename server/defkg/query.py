@@ -122,12 +122,7 @@ def _cell(term: object, settings: Settings) -> str:
     if term is None:
         return ""
     if isinstance(term, ox.NamedNode):
-        for prefix, namespace in sorted(
-            settings.iris.prefixes().items(), key=lambda item: len(item[1]), reverse=True
-        ):
-            if term.value.startswith(namespace):
-                return f"{prefix}:{term.value[len(namespace) :]}"
-        return f"<{term.value}>"
+        return settings.iris.curie(term.value) or f"<{term.value}>"
     if isinstance(term, ox.Literal):
         return term.value
     return str(term)

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from defkg.errors import DefkgError
+from defkg.errors import DefkgError, line_and_column
 from defkg.files import write_files_atomically
 from defkg.iris import IriScheme
 
@@ -282,9 +282,7 @@ def read_source_text(path: Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        line_start = data.rfind(b"\n", 0, error.start) + 1
-        column = len(data[line_start : error.start].decode("utf-8", "replace")) + 1
+        line, column = line_and_column(data, error.start)
         # Same file:line:col form as the loader's parse errors.
         raise DefkgError(
             f"{path}:{line}:{column}: not UTF-8 (byte 0x{data[error.start]:02x}); save the"

@@ -38,7 +38,7 @@ from rdflib.term import Node
 
 from defkg import __version__, patches
 from defkg.config import Settings, shown_path
-from defkg.errors import InputError
+from defkg.errors import InputError, line_and_column
 from defkg.iris import IriScheme
 from defkg.patches import nt_row
 from defkg.pipeline.cache import PickleCache, code_digest, digest_of
@@ -282,18 +282,11 @@ def decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line, col = _line_col(raw, error.start)
+        line, col = line_and_column(raw, error.start)
         raise InputError(
             f"{path}:{line}:{col}: not UTF-8 (byte 0x{raw[error.start]:02x}); "
             "save the file as UTF-8"
         ) from None
-
-
-def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column (in characters) of a byte offset."""
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return raw.count(b"\n", 0, offset) + 1, column
 
 
 def _parse_error(path: Path, error: Exception, text: str, fmt: str, base: str) -> InputError:

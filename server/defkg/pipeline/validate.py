@@ -27,6 +27,7 @@ from rdflib.term import Node
 
 from defkg import patches
 from defkg.config import Settings
+from defkg.iris import Curies
 from defkg.patches import lean_pyshacl
 from defkg.pipeline import load
 from defkg.pipeline.cache import code_digest, digest_of_lines
@@ -353,18 +354,12 @@ class _Namer:
     """Terms in prefixed names, as curators write them."""
 
     def __init__(self, settings: Settings) -> None:
-        self.prefixes = sorted(
-            settings.iris.prefixes().items(), key=lambda item: len(item[1]), reverse=True
-        )
+        self.curies = Curies(settings.iris.prefixes())
 
     def term(self, node: Node) -> str:
         if isinstance(node, URIRef):
-            for prefix, namespace in self.prefixes:
-                local = str(node)[len(namespace) :]
-                # "/" is kept for people to read (kg:source/s3); this is not Turtle output
-                if str(node).startswith(namespace) and local and " " not in local:
-                    return f"{prefix}:{local}"
-            return f"<{node}>"
+            # "/" is kept for people to read (kg:source/s3); this is not Turtle output
+            return self.curies(str(node), lambda local: local and " " not in local) or f"<{node}>"
         if isinstance(node, Literal):
             return node.n3()
         return "[]"

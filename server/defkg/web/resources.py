@@ -29,10 +29,11 @@ from defkg.config import Settings
 from defkg.errors import DefkgError
 from defkg.iris import DOCUMENT_EXTENSIONS, SD, IriScheme
 from defkg.release import Release
+from defkg.store import Store
 from defkg.web.downloads import ReleaseInfo, current_release, current_settings, release_info
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.pages import render_resource_page
-from defkg.web.pages.common import Store, is_safe_iri, labels_query
+from defkg.web.pages.common import is_safe_iri, labels_query
 from defkg.web.pages.errors import error_page, prefers_html
 from defkg.web.pages.resource import describe, exists
 

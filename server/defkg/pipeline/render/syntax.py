@@ -25,6 +25,7 @@ from rdflib.term import Node
 
 from defkg.config import Settings
 from defkg.errors import InputError
+from defkg.iris import Curies
 from defkg.patches import memoised_iri_compaction, quote_literal
 
 Triple = tuple[Node, Node, Node]
@@ -45,15 +46,11 @@ class Terms:
     """Terms in Turtle syntax: prefixed names where safe, literals in their short forms."""
 
     def __init__(self, prefixes: dict[str, str]) -> None:
-        self.prefixes = sorted(prefixes.items(), key=lambda item: len(item[1]), reverse=True)
+        self.curies = Curies(prefixes)
 
     def __call__(self, term: Node) -> str:
         if isinstance(term, URIRef):
-            iri = str(term)
-            for prefix, namespace in self.prefixes:
-                if iri.startswith(namespace) and _PN_LOCAL.fullmatch(iri[len(namespace) :]):
-                    return f"{prefix}:{iri[len(namespace) :]}"
-            return term.n3()
+            return self.curies(str(term), _PN_LOCAL.fullmatch) or term.n3()
         if isinstance(term, Literal):
             lexical = str(term)
             if term.datatype == XSD.integer and _INTEGER.fullmatch(lexical):

@@ -19,8 +19,8 @@ import re
 from rdflib import Graph, URIRef
 
 from defkg.iris import IriScheme
+from defkg.store import Store
 from defkg.web.downloads import ReleaseInfo
-from defkg.web.pages.common import Store
 
 
 def page_kind(scheme: IriScheme, iri: URIRef) -> str:

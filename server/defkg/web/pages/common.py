@@ -1,4 +1,5 @@
-"""What the SPARQL of every page kind shares: the store it asks, the prefix block, labels.
+"""What the SPARQL of every page kind shares: the prefix block, labels, safe IRIs (the store it
+asks is :class:`defkg.store.Store`).
 
 Each page kind keeps the SPARQL it needs beside it (``resource``, ``ontology``, ``home``); the
 pieces here are the ones several of them use.
@@ -8,27 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Protocol
 
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from rdflib.term import Node
 
 from defkg.iris import IriScheme
 
 #: Characters that may not appear inside a SPARQL IRIREF (and so never in an IRI we look up).
 _UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-
-
-class Store(Protocol):
-    """The part of ``defkg.store.Store`` this module uses."""
-
-    def select(self, sparql: str) -> list[dict[str, Node]]: ...
-
-    def construct(self, sparql: str) -> Graph: ...
-
-    def ask(self, sparql: str) -> bool: ...
-
-    def graph_names(self) -> list[str]: ...
 
 
 def is_safe_iri(iri: str) -> bool:

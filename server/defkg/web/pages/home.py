@@ -15,8 +15,9 @@ from rdflib.namespace import RDFS, XSD
 from defkg.errors import DefkgError
 from defkg.iris import IriScheme
 from defkg.release import REPORT, read_build_error
+from defkg.store import Store
 from defkg.web.downloads import ReleaseInfo
-from defkg.web.pages.common import Store, data_graphs_filter, labels_query, prefix_block
+from defkg.web.pages.common import data_graphs_filter, labels_query, prefix_block
 from defkg.web.pages.errors import error_page
 from defkg.web.pages.resource import build_page
 from defkg.web.pages.values import Entry, Value, format_literal, link_for, short_name, value_of

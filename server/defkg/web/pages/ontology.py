@@ -14,8 +14,9 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from defkg.iris import IriScheme
+from defkg.store import Store
 from defkg.web.pages import resource
-from defkg.web.pages.common import Store, data_graphs_filter, labels_query, prefix_block
+from defkg.web.pages.common import data_graphs_filter, labels_query, prefix_block
 from defkg.web.pages.values import (
     Entry,
     Row,

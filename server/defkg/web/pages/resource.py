@@ -21,8 +21,9 @@ from rdflib.term import Node
 
 from defkg import formats
 from defkg.iris import OA, SCHEMA, IriScheme
+from defkg.store import Store
 from defkg.web.downloads import ReleaseInfo
-from defkg.web.pages.common import Store, is_safe_iri, labels_query, prefix_block
+from defkg.web.pages.common import is_safe_iri, labels_query, prefix_block
 from defkg.web.pages.values import (
     DCTERMS,
     PROV,
@@ -530,7 +531,7 @@ ORDER BY ?s LIMIT {int(limit)}"""
 
 
 @dataclass
-class Sentence:
+class QuotedSentence:
     """One sentence anchor of a source document, in reading order."""
 
     anchor: Value
@@ -538,7 +539,7 @@ class Sentence:
     start: int
 
 
-def source_sentences(store: Store, iri: URIRef, scheme: IriScheme) -> list[Sentence]:
+def source_sentences(store: Store, iri: URIRef, scheme: IriScheme) -> list[QuotedSentence]:
     """The sentence anchors whose ``oa:hasSource`` is ``iri``, in text order: the document's
     text as the dataset quotes it, each sentence linking to its anchor."""
     rows = store.select(
@@ -555,7 +556,7 @@ SELECT ?a ?label ?exact ?start WHERE {{
         anchor = row["a"]
         start = row.get("start")
         label = row.get("label")
-        sentences[anchor] = Sentence(
+        sentences[anchor] = QuotedSentence(
             anchor=Value(
                 str(label) if label is not None else short_name(str(anchor), scheme),
                 link_for(str(anchor), scheme),

@@ -25,7 +25,7 @@ DCTERMS = Namespace("http://purl.org/dc/terms/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
 #: What the bound individuals read as when the graph does not label them.
-BOUND_WORDS = {
+BOUND_READINGS = {
     "exactly": "",
     "moreThan": "more than",
     "atLeast": "at least",
@@ -135,11 +135,7 @@ def local_name(iri: str) -> str:
 
 def short_name(iri: str, scheme: IriScheme) -> str:
     """``defkg:Quantity`` for an IRI in a known namespace, else the IRI."""
-    best = ""
-    for prefix, namespace in scheme.prefixes().items():
-        if iri.startswith(namespace) and len(namespace) > len(best):
-            best, name = namespace, f"{prefix}:{iri[len(namespace) :]}"
-    return name if best else iri
+    return scheme.curie(iri) or iri
 
 
 #: How well-known properties read on a page, where the graph has no label for them.
@@ -193,8 +189,8 @@ def bound_phrase(graph: Graph, bound: Node | None, scheme: IriScheme) -> str:
     if bound is None:
         return ""
     name = local_name(str(bound))
-    if name in BOUND_WORDS:
-        return BOUND_WORDS[name]
+    if name in BOUND_READINGS:
+        return BOUND_READINGS[name]
     return label_of(graph, bound, scheme)
 
 
