@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from defkg.config import Settings, settings_from_env
 from defkg.web.fairness import CLIENT_KEY, client_address, trusted_networks
@@ -77,7 +77,7 @@ def _install_error_handler(app: Flask, settings: Settings) -> None:
             response = error_for_request(
                 error.code or 500, f"{error.name}: {error.description}", error.name
             )
-            if error.code == 405 and error.valid_methods:
+            if isinstance(error, MethodNotAllowed) and error.valid_methods:
                 response.headers["Allow"] = ", ".join(error.valid_methods)
             return response
         log.exception("unhandled error answering %s %s", request.method, request.path)

@@ -30,7 +30,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from http import HTTPStatus
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
@@ -276,7 +276,7 @@ def run_query(publication: Publication, plan: QueryPlan, client: str) -> QueryAn
     finally:
         query_ms = (time.perf_counter() - started) * 1000
         budgets.release(client, timings.get("ran", 0.0), crashed=isinstance(failure, WorkerCrashed))
-        if session is not None:
+        if session is not None and relay is not None:  # a session comes from the relay
             relay.close(session)
     overflowed = session is not None and session.overflowed
     if failure is not None:
@@ -460,7 +460,8 @@ def _describe(publication: Publication, with_inferences: bool) -> Response:
         publication.triple_count,
         service_off=service_off_reason(publication.executor),
     )
-    body = graph.serialize(format=formats.by_media_type(chosen).rdflib, encoding="utf-8")
+    described = cast(formats.Format, formats.by_media_type(chosen))  # one of DESCRIPTION_TYPES
+    body = graph.serialize(format=described.rdflib, encoding="utf-8")
     return Response(body, content_type=chosen + "; charset=utf-8")
 
 
