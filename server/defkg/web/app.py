@@ -23,12 +23,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTo
 
 from defkg.config import Settings, settings_from_env
 from defkg.web.fairness import CLIENT_KEY, client_address, trusted_networks
+from defkg.web.responses import QUERY_MS_KEY
 
 access_log = logging.getLogger("defkg.access")
 log = logging.getLogger(__name__)
-
-#: Where a view leaves the milliseconds its query spent in the query pool, for the access log.
-QUERY_MS_KEY = "defkg.query_ms"
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -52,14 +50,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Outermost, after the blueprints have put their own layers in front of Flask.
     app.wsgi_app = EveryResponse(app.wsgi_app, settings)  # type: ignore[method-assign]
     return app
-
-
-def plain_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    """An error response: the status and a one-paragraph plain-text message."""
-    response = Response(message.rstrip() + "\n", status=status, mimetype="text/plain")
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
 
 
 def _install_error_handler(app: Flask, settings: Settings) -> None:

@@ -44,7 +44,6 @@ from defkg.store import QueryTimeout, Saturated, WorkerCrashed
 from defkg.store.jobs import QueryJob, QueryOutcome
 from defkg.store.sandbox import SERVICE_OFF, service_off_reason
 from defkg.store.service_relay import rewrite_services
-from defkg.web.app import QUERY_MS_KEY, plain_error
 from defkg.web.fairness import CLIENT_KEY, OverBudget
 from defkg.web.negotiation import choose, offered_list
 from defkg.web.protocol import (
@@ -58,6 +57,7 @@ from defkg.web.protocol import (
     resolve_dataset,
 )
 from defkg.web.publication import Publication
+from defkg.web.responses import QUERY_MS_KEY, plain_error
 from defkg.web.result_cache import (
     ENVIRON_KEY,
     RepeatedRequests,
