@@ -130,6 +130,35 @@ def waitress_adjustments(settings: Settings) -> dict[str, Any]:
     }
 
 
+def return_memory_promptly() -> None:
+    """Make glibc's allocator give large buffers back to the system when they are freed.
+
+    An answer passes through the web process as a few buffers of its size (the pipe from the
+    query worker, the unpickled body). glibc serves allocations above a threshold with their
+    own mappings, returned on free, but raises that threshold to the size of each such block
+    freed (up to 32 MB): after one large answer, the next ones land in the heap arenas of the
+    app's threads and stay there. Measured by ``benchmarks/memory.py`` (five rounds of eight
+    concurrent 37 MB answers): the web process grew from 52 MB to 320 MB and kept it. A
+    fixed threshold (which stops that adjustment) and fewer arenas keep it within tens of MB.
+    Elsewhere than glibc this does nothing.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    m_trim_threshold, m_mmap_threshold, m_arena_max = -1, -3, -8
+    mallopt(m_mmap_threshold, 1 << 20)  # blocks over 1 MB: their own mapping, always
+    mallopt(m_trim_threshold, 8 << 20)  # give back free heap tops over 8 MB
+    mallopt(m_arena_max, 4)
+
+
 def open_file_limit(needed: int) -> None:
     """Raise this process's soft limit on open files towards ``needed`` (within the hard
     limit): every held connection is a descriptor."""
@@ -282,6 +311,7 @@ def serve(settings: Settings) -> None:
             # Runs in the gunicorn worker process, before its threads start: a safe moment to
             # open the store and spawn the query workers.
             configure_logging()
+            return_memory_promptly()
             from defkg.web import create_app
 
             try:
