@@ -29,6 +29,7 @@ class Publication:
         self._lock = threading.Lock()
         self._executor_lock = threading.Lock()
         self._executor: QueryRunner | None = None
+        self._triple_counts: dict[bool, int] = {}
 
     @cached_property
     def release(self) -> Release:
@@ -110,8 +111,23 @@ class Publication:
         calls itself."""
         return self.store.service_relay(self.settings)
 
-    @cached_property
-    def triple_count(self) -> int:
-        """Triples in the default graph (for the service description's VoID)."""
-        rows = self.store.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    def triple_count(self, with_inferences: bool) -> int:
+        """Triples in the default graph of ``/sparql`` (or, ``with_inferences``, of
+        ``/sparql/inferred``): what each endpoint's service description says it answers over.
+
+        The inferred endpoint's default graph is the asserted view and the inferences, which
+        hold no asserted triple (the build leaves those out), so its count is the sum.
+        """
+        if with_inferences not in self._triple_counts:
+            count = self._count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+            if with_inferences:
+                inferred = self.settings.iris.inferred_graph
+                count += self._count(
+                    f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{inferred}> {{ ?s ?p ?o }} }}"
+                )
+            self._triple_counts[with_inferences] = count
+        return self._triple_counts[with_inferences]
+
+    def _count(self, sparql: str) -> int:
+        rows = self.store.select(sparql)
         return int(cast(Any, rows[0]["n"])) if rows else 0  # an xsd:integer Literal

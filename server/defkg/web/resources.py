@@ -20,14 +20,14 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
-from rdflib import BNode, Graph, URIRef
-from rdflib.namespace import RDFS
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
 from rdflib.term import Node
 
 from defkg import __version__, formats
 from defkg.config import Settings
 from defkg.errors import DefkgError
-from defkg.iris import DOCUMENT_EXTENSIONS, SD, IriScheme
+from defkg.iris import DOCUMENT_EXTENSIONS, SD, VOID, IriScheme
 from defkg.release import Release
 from defkg.store import Store
 from defkg.web.downloads import ReleaseInfo, current_release, current_settings, release_info
@@ -156,8 +156,33 @@ def void_description(void: Graph, iri: URIRef) -> Graph:
         if isinstance(s, URIRef):
             out.add((s, p, iri))
             if p == SD.name:
-                # the VoID subset that stands for a named graph: its statistics describe it
+                # the VoID subset that stands for a named graph: its statistics describe it,
+                # and they are said of the graph's own IRI too (its document describes it)
                 out += void.triples((s, None, None))
+                out.add((iri, RDF.type, SD.Graph))
+                for stat, value in void.predicate_objects(s):
+                    if str(stat).startswith(str(VOID)) and isinstance(value, Literal):
+                        out.add((iri, stat, value))
+                title = void.value(s, DCTERMS.title)
+                if title is not None:
+                    out.add((iri, RDFS.label, title))
+    return out
+
+
+def self_description(graph: Graph, iri: URIRef, scheme: IriScheme) -> Graph:
+    """What ``graph`` (a document of ``iri``) says of ``iri`` as its subject, where it only
+    mentioned it as an object: every minted IRI's document describes that IRI itself."""
+    out = Graph()
+    if (iri, None, None) in graph:
+        return out
+    for subject in graph.subjects(OWL.versionIRI, iri):
+        out.add((iri, DCTERMS.isVersionOf, subject))  # the ontology's version IRI
+    if str(iri) == str(scheme.vocab):
+        # the namespace of the ontology's terms: defined by the ontology
+        out.add((iri, RDFS.isDefinedBy, scheme.ontology))
+        out.add(
+            (iri, RDFS.label, Literal("the namespace of the defkg ontology's terms", lang="en"))
+        )
     return out
 
 
@@ -265,6 +290,7 @@ def description_of(pub: PageContext, iri: URIRef) -> Graph:
 def describe_uncached(pub: PageContext, iri: URIRef) -> Graph:
     """The RDF of ``iri``: from the store, plus what the release's VoID says about it."""
     graph = describe(pub.store, iri, pub.scheme)
+    graph += self_description(graph, iri, pub.scheme)
     if pub.release is not None:
         extra = void_description(pub.release.void, iri)
         if len(extra):

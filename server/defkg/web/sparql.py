@@ -457,7 +457,7 @@ def _describe(publication: Publication, with_inferences: bool) -> Response:
         settings,
         publication.graph_names,
         publication.default_graphs(with_inferences),
-        publication.triple_count,
+        publication.triple_count(with_inferences),
         service_off=service_off_reason(publication.executor),
     )
     described = cast(formats.Format, formats.by_media_type(chosen))  # one of DESCRIPTION_TYPES
