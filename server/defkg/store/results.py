@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import sys
 from collections.abc import Iterable
 from typing import BinaryIO, cast
 
@@ -80,15 +82,53 @@ def _too_many_rows(max_rows: int, what: str) -> ResultTooLarge:
 
 
 def count_rows(body: bytes, fmt: str) -> int:
-    """How many solutions a serialised SELECT result holds.
+    """How many solutions a serialised SELECT result (as pyoxigraph writes it) holds.
 
-    Read back with pyoxigraph's own parsers (one solution at a time, so a long result costs
-    no more memory than its bytes); CSV, which pyoxigraph does not read, with the csv module.
+    By the structure of each format, not a strict parser: pyoxigraph's readers refuse a value
+    over 16 MB and the csv module a field over 131,072 characters, and a result we wrote
+    must never fail to be counted. TSV escapes line breaks, so rows are lines after the
+    header; XML escapes ``<`` in text, so ``<result>`` opens each row; CSV is read with the
+    csv module without its field limit; JSON with pyoxigraph's reader up to 16 MB, else by
+    :func:`_count_json_rows`.
     """
+    if fmt == "tsv":
+        return body.count(b"\n") - 1
+    if fmt == "xml":
+        return body.count(b"<result>")
     if fmt == "csv":
-        return sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8"), newline=""))) - 1
+        limit = csv.field_size_limit()
+        csv.field_size_limit(sys.maxsize)
+        try:
+            rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""))
+            return sum(1 for _ in rows) - 1
+        finally:
+            csv.field_size_limit(limit)
+    if fmt == "json" and len(body) > _JSON_READER_MAX:
+        return _count_json_rows(body)
     parsed = ox.parse_query_results(body, format=_results_format(fmt).results_format())
     return sum(1 for _ in cast(ox.QuerySolutions, parsed))
+
+
+#: pyoxigraph's JSON reader refuses a token over 16 MB, and only after growing its buffer to
+#: gigabytes: a longer body (which may hold such a value) is counted by structure instead.
+_JSON_READER_MAX = 16 * 2**20
+#: JSON strings (escapes included; an unrolled loop, fast on long strings) and brackets.
+_JSON_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[{}\[\]]')
+
+
+def _count_json_rows(body: bytes) -> int:
+    """Rows of a SPARQL JSON result: the objects directly inside ``results.bindings`` (depth
+    3: the document, ``results``, the ``bindings`` array), strings skipped."""
+    depth = rows = 0
+    for match in _JSON_TOKEN.finditer(body):
+        token = match.group()
+        if token in (b"{", b"["):
+            if token == b"{" and depth == 3:
+                rows += 1
+            depth += 1
+        elif token in (b"}", b"]"):
+            depth -= 1
+    return rows
 
 
 def serialize_solutions(

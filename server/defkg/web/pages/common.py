@@ -20,8 +20,18 @@ _UNSAFE_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 
 
 def is_safe_iri(iri: str) -> bool:
-    """True when ``iri`` can be written between ``<…>`` in SPARQL without escaping anything."""
-    return bool(iri) and not _UNSAFE_IRI.search(iri)
+    """True when ``iri`` can be written between ``<…>`` in SPARQL without escaping anything
+    and is an IRI the store accepts (a path with a malformed escape such as ``/id/%ff`` or
+    ``/id/%`` makes none: a 404, not a query the store refuses)."""
+    if not iri or _UNSAFE_IRI.search(iri):
+        return False
+    import pyoxigraph
+
+    try:
+        pyoxigraph.NamedNode(iri)
+    except (ValueError, UnicodeError):
+        return False
+    return True
 
 
 def prefix_block(scheme: IriScheme) -> str:
