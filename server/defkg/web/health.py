@@ -22,4 +22,5 @@ def healthz() -> ResponseReturnValue:
         release=str(publication.release.directory),
         graphs=graphs,
         query_workers=publication.query_workers_alive(),
+        result_cache=publication.result_cache.stats(),
     )
