@@ -93,3 +93,19 @@ def test_every_minted_iri_is_described_by_its_own_document(
         if graph is not None and (iri, None, None) not in graph
     ]
     assert not undescribed, f"documents that do not describe their own IRI: {undescribed}"
+
+
+def test_the_release_void_counts_each_endpoints_default_graph(
+    server: ServerProcess, built_release: Path
+) -> None:
+    void = Graph().parse(built_release / "void.ttl", format="turtle")
+    said = {
+        str(endpoint).rsplit("/", 1)[-1]: int(void.value(view, VOID.triples))
+        for view, endpoint in void.subject_objects(VOID.sparqlEndpoint)
+        if "#endpoint-" in str(view)
+    }
+    assert set(said) == {"sparql", "inferred"}, said
+    assert said["sparql"] == count(server, "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+    assert said["inferred"] == count(
+        server, "sparql/inferred", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    )

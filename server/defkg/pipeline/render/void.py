@@ -242,6 +242,26 @@ def describe(
         g.add((subset, DCTERMS.title, Literal(f"named graph <{name}>")))
         _add_stats(g, subset, graphs[name].stats())
 
+    # what each endpoint answers over: its default graph, counted (the dataset's own count is
+    # of every graph, shapes included, as the dumps hold them)
+    inferred = graphs.get(iris.inferred_graph)
+    endpoints = [
+        ("sparql", "asserted", asserted.triples, "the asserted facts"),
+        (
+            "sparql/inferred",
+            "inferred",
+            asserted.triples + (inferred.triples if inferred is not None else 0),
+            "the asserted facts and the OWL RL inferences",
+        ),
+    ]
+    for path, slug, triples, what in endpoints:
+        view = URIRef(f"{ds}#endpoint-{slug}")
+        g.add((ds, VOID.subset, view))
+        g.add((view, RDF.type, VOID.Dataset))
+        g.add((view, DCTERMS.title, Literal(f"the default graph of /{path}: {what}", lang="en")))
+        g.add((view, VOID.sparqlEndpoint, URIRef(f"{root}/{path}")))
+        g.add((view, VOID.triples, Literal(triples)))
+
     linkset = URIRef(f"{ds}#wikidata-links")
     g.add((ds, VOID.subset, linkset))
     g.add((linkset, RDF.type, VOID.Linkset))
