@@ -95,7 +95,8 @@ def test_syntax_error_names_file_line_and_column(tiny_project: Path) -> None:
         "data/broken.ttl",
         "@prefix kg: <https://w3id.org/defkg/id/> .\n\nkg:a kg:b kg:c ;\n  kg:d .\n",
     )
-    assert message.startswith(f"{tiny_project / 'data' / 'broken.ttl'}:4:7: syntax error")
+    # the "." where an object should be is the 8th character of line 4 ("  kg:d .")
+    assert message.startswith(f"{tiny_project / 'data' / 'broken.ttl'}:4:8: syntax error")
 
 
 def test_unknown_prefix_is_named(tiny_project: Path) -> None:
