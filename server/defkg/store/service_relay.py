@@ -18,8 +18,10 @@ passes every connection to that socket.
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
+import shutil
 import socketserver
 import tempfile
 import threading
@@ -81,7 +83,10 @@ class ServiceRelay:
         self.timeout = timeout
         self.max_bytes = max_bytes
         if socket_path is None:
-            socket_path = Path(tempfile.mkdtemp(prefix="defkg-relay-")) / "relay.sock"
+            directory = tempfile.mkdtemp(prefix="defkg-relay-")
+            # Gone with the process: nothing of a stopped server is left in /tmp.
+            atexit.register(shutil.rmtree, directory, ignore_errors=True)
+            socket_path = Path(directory) / "relay.sock"
         self.socket_path = socket_path
         self._sessions: dict[str, RelaySession] = {}
         self._lock = threading.Lock()
