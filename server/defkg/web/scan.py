@@ -301,15 +301,19 @@ class _Scanner:
             and _INERT_LOCAL.fullmatch(local) is not None
         )
 
-    def keyword_at(self, token: Token, keywords: tuple[str, ...]) -> str | None:
-        """Which of ``keywords`` (lower case) the engine could read in ``token``, if any,
-        raising for an occurrence whose meaning the scan cannot pin down."""
-        head, colon, local = token.text.partition(":")
-        lowered_head = _ascii_lower(head)
+    def keyword_at(self, token: Token, lowered: str, keywords: tuple[str, ...]) -> str | None:
+        """Which of ``keywords`` (lower case) the engine could read in ``token`` (``lowered``:
+        its text in ASCII lower case), if any, raising for an occurrence whose meaning the
+        scan cannot pin down."""
+        lowered_head, colon, lowered_local = lowered.partition(":")
         for keyword in keywords:
             if keyword in lowered_head and not lowered_head.startswith(keyword):
                 self.refuse_keyword(token, keyword.upper())
-            if colon and keyword in _ascii_lower(local) and not self.local_is_inert(head, local):
+            if (
+                colon
+                and keyword in lowered_local
+                and not self.local_is_inert(*token.text.split(":", 1))
+            ):
                 raise ScanError(
                     f"{token.text!r} at {self.where(token.start)}: the local part holds "
                     f"{keyword.upper()} and its IRI may be invalid, which makes the query "
@@ -379,14 +383,14 @@ class _Scanner:
                 index += 1
                 continue
             lowered = _ascii_lower(value)
-            head, colon, local = value.partition(":")
-            if any(name in _ascii_lower(head) for name in NONDETERMINISTIC_FUNCTIONS) or (
-                colon
-                and any(name in _ascii_lower(local) for name in NONDETERMINISTIC_FUNCTIONS)
-                and not self.local_is_inert(head, local)
-            ):
-                found.deterministic = False
-            keyword = self.keyword_at(token, ("service", "from"))
+            if found.deterministic and any(n in lowered for n in NONDETERMINISTIC_FUNCTIONS):
+                head, colon, local = value.partition(":")
+                lowered_head = lowered.partition(":")[0]
+                if any(n in lowered_head for n in NONDETERMINISTIC_FUNCTIONS) or (
+                    colon and not self.local_is_inert(head, local)
+                ):
+                    found.deterministic = False
+            keyword = self.keyword_at(token, lowered, ("service", "from"))
             if found.form is None and kind == "word" and lowered.startswith("base"):
                 index = self.base_declaration(index, token)
                 continue
