@@ -15,7 +15,8 @@ import pytest
 from conftest import PROJECT_ROOT, http_fetch
 from defkg.config import Settings
 from defkg.pipeline.load import load_project
-from defkg.pipeline.render.search import SEARCH_FILE, entries, search_index
+from defkg.pipeline.render.search import entries, search_index
+from defkg.release import SEARCH_FILE
 
 
 def hits(live_server: str, q: str) -> dict:

@@ -40,6 +40,7 @@ CONTEXT_FILE = "context.jsonld"
 SUMS = "SHA256SUMS"
 QUERIES = "queries"  #: the folder of example queries inside the release
 BUILD_ERROR_FILE = "last-build-error.txt"
+SEARCH_FILE = "search.sqlite"  #: the full-text index /search answers from
 
 #: What each file of a release is (the home page lists them).
 FILE_DESCRIPTIONS = {

@@ -130,7 +130,7 @@ def release_contents(
         for dump, data in zip(DUMPS, packed, strict=True):
             files[dump + ".gz"] = data
     files[release.REPORT] = report_bytes(outcome.report, settings)
-    files[search.SEARCH_FILE] = search.search_index(
+    files[release.SEARCH_FILE] = search.search_index(
         triple for name in asserted_names for triple in project.triples(name)
     )
 

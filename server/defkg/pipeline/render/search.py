@@ -31,8 +31,6 @@ from defkg.iris import OA, SCHEMA
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
 
-#: The release file name.
-SEARCH_FILE = "search.sqlite"
 
 #: Predicates whose literal objects name a resource (matched and ranked highest).
 NAME_PREDICATES = (
@@ -70,7 +68,7 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 #: The layout version the server checks before reading a release's index.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 
 
 @dataclass
@@ -218,6 +216,8 @@ def index_bytes(rows: list[Entry]) -> bytes:
             "INSERT INTO grams(rowid, names) VALUES (?, ?)",
             ((i, r.names) for i, r in enumerate(rows, 1)),
         )
+        # ranked by ORDER BY rank (FTS5's fast path): names weigh ten times the texts
+        connection.execute("INSERT INTO words(words, rank) VALUES ('rank', 'bm25(10.0, 1.0)')")
         connection.execute("INSERT INTO words(words) VALUES ('optimize')")
         connection.execute("INSERT INTO grams(grams) VALUES ('optimize')")
         connection.commit()

@@ -8,9 +8,10 @@ found nothing, and the answer says which one matched:
 2. ``any word``: at least one of them;
 3. ``similar spelling``: names sharing three-letter pieces with a word ("Kamaletdinow").
 
-Hits are ranked with BM25, names weighing ten times the sentences and descriptions, after
-the hits whose label is the query, then those whose label holds it, shortest label first (the
-region "Zhambyl Region" before "the snow rescue in the Zhambyl Region").
+The best 200 hits by BM25 (names weighing ten times the sentences and descriptions) are
+ranked again: the hits whose label is the query first, then those whose label holds it,
+shortest label first (the region "Zhambyl Region" before "the snow rescue in the Zhambyl
+Region"), then the others in BM25 order. Counts stop at 1,000 ("1,000+ hits").
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
 from defkg.iris import IriScheme
-from defkg.pipeline.render.search import FORMAT_VERSION, SEARCH_FILE
+from defkg.pipeline.render.search import FORMAT_VERSION
+from defkg.release import SEARCH_FILE
 from defkg.web.downloads import current_release, current_settings
 from defkg.web.pages.errors import error_page
 
@@ -38,16 +40,20 @@ MAX_QUERY_CHARS = 200
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-_HITS_SQL = """
-SELECT entry.iri, entry.label, entry.kind, entry.source, entry.source_iri, entry.snippet
-FROM {table} JOIN entry ON entry.id = {table}.rowid
-WHERE {table} MATCH ?2
-ORDER BY lower(entry.label) = lower(?1) DESC,
-  CASE WHEN entry.label LIKE '%' || ?1 || '%' THEN length(entry.label) ELSE 1e9 END,
-  bm25({table}{weights}), entry.iri
-LIMIT ?3 OFFSET ?4
-"""
-_COUNT_SQL = "SELECT count(*) FROM {table} WHERE {table} MATCH ?"
+#: The best matches by BM25 (FTS5's own ``ORDER BY rank`` path, which never scores in Python).
+_TOP_SQL = "SELECT rowid FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?"
+#: How many hits are counted at most ("1,000+ hits"): counting all of a common word's matches
+#: costs more than finding the best of them.
+COUNT_CAP = 1000
+_COUNT_SQL = "SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?)"
+_LABELS_SQL = "SELECT id, label FROM entry WHERE id IN ({marks})"
+_ENTRY_SQL = """SELECT id, iri, label, kind, source, source_iri, snippet FROM entry
+WHERE id IN ({marks})"""
+#: Names sharing pieces with a misspelt word, taken unranked and scored by :func:`by_spelling`.
+_CANDIDATES_SQL = "SELECT rowid FROM {table} WHERE {table} MATCH ? LIMIT ?"
+FUZZY_CANDIDATES = 500
+#: The best matches by BM25 that are ranked again by their label (see :func:`reranked`).
+RERANK_WINDOW = 200
 
 
 class SearchUnavailable(Exception):
@@ -77,6 +83,8 @@ class SearchResult:
     offset: int
     limit: int
     hits: list[Hit]
+    #: ``total`` is a lower bound: more than COUNT_CAP hits match
+    more: bool = False
 
 
 def _quoted(word: str) -> str:
@@ -84,18 +92,45 @@ def _quoted(word: str) -> str:
 
 
 def match_steps(query: str) -> list[tuple[str, str, str]]:
-    """``(name, table, FTS5 expression)`` for each step of a query, in order."""
+    """``(name, table, FTS5 expression)`` for each step of a query, in order.
+
+    Every word is matched whole but the last, which is matched as a prefix (the word being
+    typed: "kamal"); a prefix term costs more than a whole one, so only one is used."""
     words = _WORD.findall(query.lower())[:12]
     if not words:
         return []
-    prefixed = [_quoted(w) + "*" for w in words]
-    steps = [("all words", "words", " AND ".join(prefixed))]
+    terms = [_quoted(w) for w in words[:-1]] + [_quoted(words[-1]) + "*"]
+    steps = [("all words", "words", " AND ".join(terms))]
     if len(words) > 1:
-        steps.append(("any word", "words", " OR ".join(prefixed)))
+        steps.append(("any word", "words", " OR ".join(_quoted(w) + "*" for w in words)))
     grams = sorted({w[i : i + 3] for w in words if len(w) >= 3 for i in range(len(w) - 2)})
     if grams:
         steps.append(("similar spelling", "grams", " OR ".join(_quoted(g) for g in grams)))
     return steps
+
+
+#: The similar-spelling step ORs this many of a query's three-letter pieces, the rarest.
+RARE_GRAMS = 4
+
+
+def rarest_grams(connection: sqlite3.Connection, expression: str) -> str:
+    """The trigram expression cut to its :data:`RARE_GRAMS` rarest pieces that occur at all:
+    a common piece ("ion") matches most names and only slows the step down."""
+    grams = re.findall(r'"((?:[^"]|"")*)"', expression)
+    if len(grams) <= RARE_GRAMS:
+        return expression
+    connection.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.gram_counts USING fts5vocab(main, grams, row)"
+    )
+    counts = []
+    for gram in grams:
+        row = connection.execute(
+            "SELECT doc FROM temp.gram_counts WHERE term = ?", (gram.replace('""', '"'),)
+        ).fetchone()
+        if row and row[0]:
+            counts.append((row[0], gram))
+    chosen = [g for _n, g in sorted(counts)[:RARE_GRAMS]]
+    return " OR ".join(f'"{g}"' for g in chosen) if chosen else expression
 
 
 def marked_snippet(snippet: str, query: str) -> list[tuple[str, bool]]:
@@ -130,6 +165,39 @@ def open_index(path: Path) -> sqlite3.Connection:
     return connection
 
 
+def reranked(query: str, rows: list[tuple]) -> list[tuple]:
+    """``(id, label)`` rows (in BM25 order) with the hits whose label is the query first, then
+    those whose label holds it, shortest label first (the region "Zhambyl Region" before "the
+    snow rescue in the Zhambyl Region"), then the rest in BM25 order."""
+    wanted = query.lower()
+
+    def key(item: tuple[int, tuple]) -> tuple:
+        position, row = item
+        label = row[1].lower()
+        return (label != wanted, len(label) if wanted in label else 10**9, position)
+
+    return [row for _position, row in sorted(enumerate(rows), key=key)]
+
+
+def _trigrams(text: str) -> set[str]:
+    lowered = text.lower()
+    return {lowered[i : i + 3] for i in range(max(1, len(lowered) - 2))}
+
+
+def by_spelling(query: str, rows: list[tuple]) -> list[tuple]:
+    """Candidate ``(id, label)`` rows ordered by how many of the query's three-letter pieces
+    their label shares (the share of the query's pieces, then of the label's)."""
+    wanted = _trigrams(query)
+
+    def key(item: tuple[int, tuple]) -> tuple:
+        position, row = item
+        have = _trigrams(row[1])
+        shared = len(wanted & have)
+        return (-shared / max(1, len(wanted)), -shared / max(1, len(have)), position)
+
+    return [row for _position, row in sorted(enumerate(rows), key=key)]
+
+
 def search(
     path: Path, query: str, scheme: IriScheme, *, limit: int = PAGE_SIZE, offset: int = 0
 ) -> SearchResult:
@@ -140,13 +208,36 @@ def search(
     connection = open_index(path)
     try:
         for name, table, expression in match_steps(query):
-            weights = ", 10.0, 1.0" if table == "words" else ""
-            total = connection.execute(_COUNT_SQL.format(table=table), (expression,)).fetchone()[0]
+            if table == "grams":
+                expression = rarest_grams(connection, expression)
+            total = connection.execute(
+                _COUNT_SQL.format(table=table), (expression, COUNT_CAP + 1)
+            ).fetchone()[0]
             if not total:
                 continue
-            rows = connection.execute(
-                _HITS_SQL.format(table=table, weights=weights), (query, expression, limit, offset)
-            ).fetchall()
+            window = max(RERANK_WINDOW, offset + limit)
+            # names sharing pieces with a misspelt word: BM25 over thousands of trigram
+            # matches is slow and means little, so the candidates are scored by their label
+            sql = _CANDIDATES_SQL if table == "grams" else _TOP_SQL
+            size = FUZZY_CANDIDATES if table == "grams" else window
+            ids = [r[0] for r in connection.execute(sql.format(table=table), (expression, size))]
+            marks = ",".join("?" * len(ids))
+            labels = dict(
+                connection.execute(f"SELECT id, label FROM entry WHERE id IN ({marks})", ids)
+            )
+            order = [(i, labels[i]) for i in ids if i in labels]
+            if table == "grams":
+                order = by_spelling(query, order)
+            elif offset + limit <= RERANK_WINDOW:
+                order = reranked(query, order)
+            shown = [i for i, _label in order[offset : offset + limit]]
+            found = {
+                r[0]: r
+                for r in connection.execute(
+                    _ENTRY_SQL.format(marks=",".join("?" * len(shown))), shown
+                )
+            }
+            ordered = [found[i] for i in shown if i in found]
             hits = [
                 Hit(
                     iri=iri,
@@ -161,9 +252,10 @@ def search(
                     snippet=snippet,
                     marked=marked_snippet(snippet, query),
                 )
-                for iri, label, kind, source, source_iri, snippet in rows
+                for _id, iri, label, kind, source, source_iri, snippet in ordered
             ]
-            return SearchResult(query, name, total, offset, limit, hits)
+            capped = total > COUNT_CAP
+            return SearchResult(query, name, min(total, COUNT_CAP), offset, limit, hits, capped)
     except sqlite3.Error as error:
         raise SearchUnavailable(f"the search index cannot be read: {error}") from None
     finally:
