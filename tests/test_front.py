@@ -420,3 +420,29 @@ def test_get_queries_up_to_the_advertised_length_then_a_plain_414_with_cors(
     assert answer.status == 431, answer.status
     assert answer.headers["content-type"].startswith("text/plain")
     assert answer.headers["access-control-allow-origin"] == "*"
+
+
+def test_a_client_that_does_not_read_its_answer_is_cut_off(abused_server: ServerProcess) -> None:
+    """client_timeout is 8 s here: an answer of megabytes that the client never reads is
+    dropped once the connection has made no progress for that long."""
+    slow = _slow_clients()
+    # As JSON, some 9 MB: more than the kernel's socket buffers hold (4 MB each way at most).
+    large = urllib.parse.urlencode({"query": slow.LARGE_QUERY, "format": "json"})
+    whole = http_fetch("GET", f"{abused_server.url}sparql?{large}", timeout=120)
+    assert whole.status == 200 and len(whole.body) > 8_500_000
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(("127.0.0.1", abused_server.port))
+    try:
+        sock.sendall(f"GET /sparql?{large} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        time.sleep(14)  # not reading: the server's writes stall, then it gives up
+        received = 0
+        sock.settimeout(5)
+        try:
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+        except (TimeoutError, ConnectionResetError):
+            pass
+        assert received < len(whole.body), received
+    finally:
+        sock.close()
