@@ -34,3 +34,12 @@ def line_and_column(data: bytes, offset: int) -> tuple[int, int]:
     line_start = data.rfind(b"\n", 0, offset) + 1
     column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
     return data.count(b"\n", 0, offset) + 1, column
+
+
+def not_utf8(path: object, data: bytes, error: UnicodeDecodeError, advice: str) -> InputError:
+    """The error for ``data`` (read from ``path``) that is not UTF-8: where the first bad byte
+    is, as ``file:line:col``, which byte it is, and ``advice`` for the person who saved it."""
+    line, column = line_and_column(data, error.start)
+    return InputError(
+        f"{path}:{line}:{column}: not UTF-8 (byte 0x{data[error.start]:02x}); {advice}"
+    )

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from defkg.errors import DefkgError, line_and_column
+from defkg.errors import DefkgError, not_utf8
 from defkg.files import write_files_atomically
 from defkg.iris import IriScheme
 
@@ -282,12 +282,9 @@ def read_source_text(path: Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
-        line, column = line_and_column(data, error.start)
         # Same file:line:col form as the loader's parse errors.
-        raise DefkgError(
-            f"{path}:{line}:{column}: not UTF-8 (byte 0x{data[error.start]:02x}); save the"
-            " report as plain UTF-8 text (e.g. 'Save as… Text, UTF-8') and try again"
-        ) from None
+        advice = "save the report as plain UTF-8 text (e.g. 'Save as… Text, UTF-8') and try again"
+        raise not_utf8(path, data, error, advice) from None
     if "\x00" in text:
         raise DefkgError(
             f"{path}: contains NUL bytes, so it is not plain text (a PDF or Word file?);"

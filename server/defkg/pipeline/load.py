@@ -38,7 +38,7 @@ from rdflib.term import Node
 
 from defkg import __version__, patches
 from defkg.config import Settings, shown_path
-from defkg.errors import InputError, line_and_column
+from defkg.errors import InputError, not_utf8
 from defkg.iris import IriScheme
 from defkg.patches import nt_row
 from defkg.pipeline.cache import PickleCache, code_digest, digest_of
@@ -282,11 +282,7 @@ def decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        line, col = line_and_column(raw, error.start)
-        raise InputError(
-            f"{path}:{line}:{col}: not UTF-8 (byte 0x{raw[error.start]:02x}); "
-            "save the file as UTF-8"
-        ) from None
+        raise not_utf8(path, raw, error, "save the file as UTF-8") from None
 
 
 def _parse_error(path: Path, error: Exception, text: str, fmt: str, base: str) -> InputError:
