@@ -1,8 +1,9 @@
 """The real knowledge graph, reasoned, in a pyoxigraph store: built once per test session.
 
 The competency-query, provenance and reasoning tests all query the same thing the release
-publishes: every asserted graph (ontology, entities, sources) plus the OWL RL inferences in
-their own graph, with the default graph as the union of them all.
+publishes: every asserted graph (ontology, entities, sources) plus the OWL RL inferences and
+the cross-source stage's figures and relations (``{base}graph/derived``) in graphs of their
+own, with the default graph as the union of them all.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from defkg.config import Settings
+from defkg.pipeline.derive import derive
 from defkg.pipeline.load import Project, load_project
 from defkg.pipeline.reason import infer
 
@@ -46,12 +48,50 @@ _INTEGER_TYPES = {
 Value = str | int | Decimal | bool
 
 
+#: The corpora the data-dependent tests run over: the seed article alone; every report in
+#: data/ (the project as it is); and every report plus a generated corpus of synthetic reports
+#: of other countries over several years (benchmarks/generate.py).
+CORPORA = ("seed", "all", "generated")
+SEED_SOURCE = "kz-mod-2023-12-27"
+#: synthetic reports in the "generated" corpus: enough for every country to report over
+#: several years, few enough to keep the suite quick
+GENERATED_REPORTS = 40
+
+
 @functools.cache
-def _build() -> tuple[Project, ox.Store, Settings]:
+def corpus_root(corpus: str = "all") -> Path:
+    """The project folder of ``corpus`` (a copy outside the working tree, but for "all")."""
+    if corpus == "all":
+        return PROJECT_ROOT
+    scratch = Path(tempfile.mkdtemp(prefix=f"defkg-corpus-{corpus}-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    root = scratch / "project"
+    if corpus == "generated":
+        from generator_support import load_generator
+
+        load_generator().generate(root, GENERATED_REPORTS, include_real=True)
+        return root
+    if corpus != "seed":
+        raise ValueError(f"unknown corpus {corpus!r}: one of {CORPORA}")
+    for folder in ("ontology", "shapes", "queries", "docs"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder)
+    (root / "data").mkdir()
+    for name in ("entities.ttl", f"{SEED_SOURCE}.ttl", f"{SEED_SOURCE}.txt"):
+        shutil.copyfile(PROJECT_ROOT / "data" / name, root / "data" / name)
+    return root
+
+
+def corpus_sources(corpus: str = "all") -> list[str]:
+    """The slugs of the reports of ``corpus`` (the stems of its data/*.txt)."""
+    return sorted(p.stem for p in (corpus_root(corpus) / "data").glob("*.txt"))
+
+
+@functools.cache
+def _build(corpus: str = "all") -> tuple[Project, ox.Store, Settings]:
     # The reasoning cache lives next to dist: keep both out of the working tree.
     scratch = Path(tempfile.mkdtemp(prefix="defkg-reasoned-"))
     atexit.register(shutil.rmtree, scratch, ignore_errors=True)
-    settings = Settings(root=PROJECT_ROOT, dist=scratch / "dist")
+    settings = Settings(root=corpus_root(corpus), dist=scratch / "dist")
     project = load_project(settings)
     inferred = infer(project, settings)
     store = ox.Store()
@@ -63,12 +103,19 @@ def _build() -> tuple[Project, ox.Store, Settings]:
         format=ox.RdfFormat.N_TRIPLES,
         to_graph=ox.NamedNode(str(settings.iris.inferred_graph)),
     )
+    derived = derive(project, settings, write_cache=False)
+    store.load(
+        "".join(derived.lines).encode("utf-8"),
+        format=ox.RdfFormat.N_TRIPLES,
+        to_graph=ox.NamedNode(str(settings.iris.graph("derived"))),
+    )
     return project, store, settings
 
 
-def reasoned_store() -> ox.Store:
-    """The store: one named graph per project file, plus ``{base}graph/inferred``."""
-    return _build()[1]
+def reasoned_store(corpus: str = "all") -> ox.Store:
+    """The store of ``corpus``: one named graph per project file, plus ``{base}graph/inferred``
+    and ``{base}graph/derived``."""
+    return _build(corpus)[1]
 
 
 def loaded_project() -> Project:

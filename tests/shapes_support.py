@@ -19,7 +19,8 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from defkg.config import Settings
-from defkg.pipeline.load import load_project
+from defkg.pipeline.derive import derive
+from defkg.pipeline.load import load_project, triples_of
 from defkg.pipeline.reason import closure_additions
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -94,8 +95,23 @@ def real_asserted() -> Graph:
 
 @cache
 def real_reasoned() -> Graph:
-    """The real graph with its OWL RL inferences, computed once; never change it."""
-    return with_inferences(real_asserted())
+    """The real graph with its OWL RL inferences and what the build derives across reports
+    (the graph the build publishes as {base}graph/derived), computed once; never change it."""
+    graph = with_inferences(real_asserted())
+    for triple in real_derived():
+        graph.add(triple)
+    return graph
+
+
+@cache
+def real_derived() -> Graph:
+    """What the build's cross-source stage derives from the real project."""
+    settings = Settings(root=PROJECT_ROOT)
+    derived = derive(load_project(settings), settings, write_cache=False)
+    graph = Graph()
+    for triple in triples_of(derived.lines):
+        graph.add(triple)
+    return graph
 
 
 @cache

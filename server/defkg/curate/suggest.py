@@ -72,7 +72,7 @@ CURRENCY_WORDS = {
     "rub": "RUB", "kzt": "KZT",
 }  # fmt: skip
 CURRENCY_SYMBOLS = {"US$": "USD", "$": "USD", "€": "EUR", "£": "GBP", "₸": "KZT", "₽": "RUB"}
-#: Only currencies whose Wikidata items are verified (../shared/wikidata-qids.md) get a QID.
+#: Only currencies whose Wikidata items are verified (docs/wikidata-qids.md) get a QID.
 CURRENCY_QIDS = {"KZT": "Q173751", "USD": "Q4917"}
 
 _MONTHS = {

@@ -1,4 +1,5 @@
-"""Run the pipeline: load → reason → validate → publish, with progress and timings on stderr."""
+"""Run the pipeline: load → reason → validate → derive → publish, with progress and timings on
+stderr."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from defkg.config import Settings
 from defkg.curate.hints import format_findings
 from defkg.errors import DefkgError, ValidationFailed
 from defkg.pipeline import cache
+from defkg.pipeline.derive import Derived, derive
 from defkg.pipeline.load import Project, load_project
 from defkg.pipeline.publish import publish
 from defkg.pipeline.reason import infer_by_graph
@@ -42,18 +44,20 @@ class Progress:
 
 def check(settings: Settings, *, quiet: bool = False) -> ValidationOutcome:
     """Load, reason and validate; write nothing. Raise ValidationFailed on a violation."""
-    _project, _inferences, outcome = _checked(settings, Progress(quiet), write_cache=False)
+    _project, _inferences, outcome, _derived = _checked(
+        settings, Progress(quiet), write_cache=False
+    )
     return outcome
 
 
 def build(settings: Settings, *, quiet: bool = False) -> Path:
-    """Load, reason, validate and publish the release; return the release directory."""
+    """Load, reason, validate, derive and publish the release; return the release directory."""
     progress = Progress(quiet)
     cache.begin_build()
-    project, inferences, outcome = _checked(settings, progress)
+    project, inferences, outcome, derived = _checked(settings, progress)
     release = progress.stage(
         "publish",
-        lambda: publish(project, inferences, outcome, settings),
+        lambda: publish(project, inferences, outcome, settings, derived=derived.lines),
         lambda path: f"release written to {path}",
     )
     # what this build did not use belongs to inputs that are gone
@@ -101,7 +105,15 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
         )
     if outcome.findings:
         progress.say(format_findings(outcome))
-    return project, parts, outcome
+    # after validation: it compares valid reports; its own warnings never stop a build
+    derived: Derived = progress.stage(
+        "derive",
+        lambda: derive(project, settings, write_cache=write_cache),
+        lambda d: f"{len(d.lines)} triples across reports, {len(d.warnings)} warning(s)",
+    )
+    for warning in derived.warnings:
+        progress.say(warning)
+    return project, parts, outcome, derived
 
 
 def with_rules(

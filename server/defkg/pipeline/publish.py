@@ -49,12 +49,17 @@ def publish(
     settings: Settings,
     *,
     write_cache: bool = True,
+    derived: list[str] | None = None,
 ) -> Path:
     """Write the release into ``settings.dist`` atomically; return that directory.
 
-    ``inferences`` are the reasoner's lines by pass (:func:`defkg.pipeline.reason.infer_by_graph`).
+    ``inferences`` are the reasoner's lines by pass (:func:`defkg.pipeline.reason.infer_by_graph`);
+    ``derived`` the cross-source stage's lines (:func:`defkg.pipeline.derive.derive`), published
+    as the graph ``{base}graph/derived``.
     """
-    contents = release_contents(project, inferences, outcome, settings, write_cache=write_cache)
+    contents = release_contents(
+        project, inferences, outcome, settings, write_cache=write_cache, derived=derived
+    )
     return release.write_release(Path(settings.dist), contents)
 
 
@@ -65,6 +70,7 @@ def release_contents(
     settings: Settings,
     *,
     write_cache: bool = True,
+    derived: list[str] | None = None,
 ) -> dict[str, bytes]:
     """The bytes of every file of the release, by file name."""
     iris = settings.iris
@@ -73,17 +79,18 @@ def release_contents(
     asserted_names = sorted(project.files)
     passes = list(inferences)
     shapes_lines = nt_lines(project.shapes)
+    derived_lines = derived or []
 
     asserted_lines_by_graph = [project.lines(name) for name in asserted_names]
     pass_lines = [inferences[name] for name in passes]
     fragments = renderer.fragments(
         [(lines, True) for lines in asserted_lines_by_graph]
         + [(lines, False) for lines in pass_lines]
-        + [(shapes_lines, False)]
+        + [(shapes_lines, False), (derived_lines, False)]
     )
     asserted = fragments[: len(asserted_names)]
-    by_pass = fragments[len(asserted_names) : -1]
-    shapes = fragments[-1]
+    by_pass = fragments[len(asserted_names) : -2]
+    shapes, derived_fragment = fragments[-2], fragments[-1]
 
     asserted_pieces = merged_pieces(
         zip(asserted_lines_by_graph, asserted, strict=True), renderer, with_jsonld=True
@@ -97,12 +104,16 @@ def release_contents(
     graph_lines = dict(zip(asserted_names, asserted_lines_by_graph, strict=True))
     graph_lines[iris.inferred_graph] = inferred_lines
     graph_lines[iris.shapes_graph] = shapes_lines
+    if derived_lines:
+        graph_lines[iris.graph("derived")] = derived_lines
     blocks = {
         name: [piece.turtle for piece in fragment.pieces]
         for name, fragment in zip(asserted_names, asserted, strict=True)
     }
     blocks[iris.inferred_graph] = [piece.turtle for piece in inferred_pieces]
     blocks[iris.shapes_graph] = [piece.turtle for piece in shapes.pieces]
+    if derived_lines:
+        blocks[iris.graph("derived")] = [piece.turtle for piece in derived_fragment.pieces]
 
     files: dict[str, bytes] = {}
     quads: list[str] = []
@@ -137,9 +148,12 @@ def release_contents(
     summaries = dict(zip(asserted_names, (f.summary for f in asserted), strict=True))
     summaries[iris.inferred_graph] = void.unite((f.summary for f in by_pass), len(inferred_lines))
     summaries[iris.shapes_graph] = shapes.summary
+    if derived_lines:
+        summaries[iris.graph("derived")] = derived_fragment.summary
     everything = set(asserted_lines)
     everything.update(inferred_lines)
     everything.update(shapes_lines)
+    everything.update(derived_lines)
     ontology = project.graph(iris.ontology_graph)
     description = void.describe(
         settings=settings,

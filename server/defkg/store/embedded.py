@@ -85,15 +85,26 @@ def prepare_store(dist: Path) -> Path:
     return path
 
 
-def asserted_graphs(store: ox.Store) -> list[ox.NamedNode]:
-    """The named graphs of the asserted view: every graph but the inferences and the shapes.
+#: the last segments of the names of the graphs the build made, not the sources asserted
+NOT_ASSERTED = ("/graph/inferred", "/graph/shapes", "/graph/derived")
 
-    Recognised by their names' last segment (``graph/inferred``, ``graph/shapes``) so that the
-    store can be prepared before any settings are known; the base IRI does not matter.
+
+def derived_graph_beside(inferred: str) -> str:
+    """``{base}graph/derived`` (the cross-source stage's graph) beside ``{base}graph/inferred``."""
+    return inferred.rsplit("/", 1)[0] + "/derived"
+
+
+def asserted_graphs(store: ox.Store) -> list[ox.NamedNode]:
+    """The named graphs of the asserted view: every graph but the inferences, the shapes and
+    what the build derived across reports.
+
+    Recognised by their names' last segment (``graph/inferred``, ``graph/shapes``,
+    ``graph/derived``) so that the store can be prepared before any settings are known; the
+    base IRI does not matter.
     """
     names = [g for g in store.named_graphs() if isinstance(g, ox.NamedNode)]
     return sorted(
-        (g for g in names if not g.value.endswith(("/graph/inferred", "/graph/shapes"))),
+        (g for g in names if not g.value.endswith(NOT_ASSERTED)),
         key=lambda g: g.value,
     )
 
@@ -128,13 +139,17 @@ class DatasetLayout:
         self.graph_names = sorted(graph_names)
         self.inferred = inferred
         self.shapes = shapes
-        #: sources + entities + ontology: everything asserted, not the inferences or the shapes
-        self.asserted = tuple(g for g in self.graph_names if g not in (inferred, shapes))
+        derived = derived_graph_beside(inferred) if inferred else ""
+        #: what the build adds to the asserted view when inferences are asked for: the OWL RL
+        #: inferences and the cross-source stage's figures and relations (those present)
+        self.additions = tuple(g for g in (inferred, derived) if g and g in self.graph_names)
+        #: sources + entities + ontology: everything asserted, not what the build made
+        self.asserted = tuple(g for g in self.graph_names if g not in (inferred, shapes, derived))
 
     def default_graphs(self, with_inferences: bool) -> tuple[str, ...]:
         """The named graphs whose union is the default graph (for descriptions and checks)."""
-        if with_inferences and self.inferred in self.graph_names:
-            return (*self.asserted, self.inferred)
+        if with_inferences:
+            return (*self.asserted, *self.additions)
         return self.asserted
 
 
@@ -188,17 +203,17 @@ class EmbeddedStore:
 
     def query_default_graphs(self, with_inferences: bool) -> tuple[str, ...] | None:
         """The default graph of a public query: the store's own (None), plus the inferences."""
-        if with_inferences and self.layout.inferred in self.layout.graph_names:
-            return (STORE_DEFAULT_GRAPH, self.layout.inferred)
+        if with_inferences and self.layout.additions:
+            return (STORE_DEFAULT_GRAPH, *self.layout.additions)
         return None
 
     def _query(self, sparql: str, inferred: bool) -> object:
         # The store's default graph is the asserted view and every named graph is ours, so
         # only the inferences ever need naming (a two-graph union, still cheap).
-        if inferred and self.layout.inferred in self.layout.graph_names:
-            return self._store.query(
-                sparql, default_graph=[ox.DefaultGraph(), ox.NamedNode(self.layout.inferred)]
-            )
+        if inferred and self.layout.additions:
+            graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [ox.DefaultGraph()]
+            graphs += [ox.NamedNode(g) for g in self.layout.additions]
+            return self._store.query(sparql, default_graph=graphs)
         return self._store.query(sparql)
 
     def select(self, sparql: str, *, inferred: bool = False) -> list[dict]:

@@ -28,7 +28,7 @@ from defkg.store.remote import PUBLICATION_GRAPH, RemoteStore
 
 SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
 #: The last segments of the graphs that are not part of the asserted view.
-_NOT_ASSERTED = ("/graph/inferred", "/graph/shapes")
+_NOT_ASSERTED = ("/graph/inferred", "/graph/shapes", "/graph/derived")
 
 
 @dataclass(frozen=True)

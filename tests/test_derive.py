@@ -1,0 +1,165 @@
+"""The cross-source stage (defkg.pipeline.derive): what the build draws from every report at once.
+
+Run as the build runs it, on copies of the real project: the derived figures of the two real
+reports, a conflict planted in a copy, a duplicate entity planted in a copy, the stage's cache
+(one report changed: one report summarised again), and the derived graph in the release.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
+
+from defkg.config import Settings
+from defkg.pipeline.derive import Derived, derive
+from defkg.pipeline.load import load_project, triples_of
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+KG = Namespace("https://w3id.org/defkg/id/")
+DEFKG = Namespace("https://w3id.org/defkg/ontology/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+DERIVED = URIRef("https://w3id.org/defkg/graph/derived")
+
+
+def copy_project(target: Path) -> Path:
+    for folder in ("ontology", "shapes", "queries", "data", "docs"):
+        shutil.copytree(PROJECT_ROOT / folder, target / folder)
+    return target
+
+
+def derived_of(root: Path, dist: Path | None = None) -> tuple[Derived, Graph]:
+    settings = Settings(root=root, dist=dist or root / "dist")
+    result = derive(load_project(settings), settings, write_cache=dist is not None)
+    graph = Graph()
+    for triple in triples_of(result.lines):
+        graph.add(triple)
+    return result, graph
+
+
+@pytest.fixture(scope="module")
+def real() -> Graph:
+    return derived_of(PROJECT_ROOT)[1]
+
+
+def test_a_breakdown_without_a_total_gets_its_sum_computed_by_defkg(real: Graph) -> None:
+    total = KG["derived-kt-2024-peacekeepers-serving-by-place-total"]
+    assert (total, RDF.type, DEFKG.DerivedFigure) in real
+    assert (total, RDF.type, DEFKG.Quantity) in real
+    assert real.value(total, DEFKG.numericValue) == Literal(19)
+    assert real.value(total, DEFKG.bound) == DEFKG.exactly
+    assert str(real.value(total, DEFKG.computation)) == "sum of 6 + 2 + 2 + 9"
+    assert real.value(total, PROV.wasAttributedTo) == KG.defkg  # never the source
+    assert set(real.objects(total, DEFKG.computedFrom)) == {
+        KG["kt-2024-serving-western-sahara"],
+        KG["kt-2024-serving-central-african-republic"],
+        KG["kt-2024-serving-dr-congo"],
+        KG["kt-2024-serving-lebanon"],
+    }
+    assert real.value(total, DEFKG.countOf) == KG["military-personnel"]  # officers are personnel
+
+
+def test_the_sums_and_shares_a_reader_would_compute(real: Graph) -> None:
+    medals = KG["derived-kz-2023-military-sport-medals-in-all"]
+    assert real.value(medals, DEFKG.numericValue) == Literal(340)
+    assert str(real.value(medals, DEFKG.computation)) == "sum of 171 + 82 + 87"
+    assert real.value(medals, DEFKG.countOf) == KG.medal
+    share = KG["derived-kz-2023-kazbat-personnel-women-share"]
+    assert str(real.value(share, DEFKG.numericValue)) == "1.15"
+    assert real.value(share, DEFKG.bound) == DEFKG.approximately  # 1.1532... rounded
+    assert str(real.value(share, DEFKG.computation)).startswith("7 of 607 = 1.15 %")
+    assert real.value(share, DEFKG.unit) == URIRef("http://qudt.org/vocab/unit/PERCENT")
+
+
+def test_the_second_report_corroborates_the_first_and_approves_its_plan(real: Graph) -> None:
+    later, earlier = (
+        KG["kt-2024-peacekeepers-serving-by-place"],
+        KG["kz-2023-peacekeepers-deployed-count"],
+    )
+    assert (later, DEFKG.corroborates, earlier) in real
+    assert not list(real.triples((None, DEFKG.contradicts, None)))
+    plan = KG["kz-2023-undof-planned-deployment"]
+    assert (plan, DEFKG.approvedBy, KG["kt-2024-parliament-approval"]) in real
+    assert (KG["kt-2024-undof-deployment"], DEFKG.fulfils, plan) in real
+    # the other missions the Parliament approved were never planned in the seed
+    assert set(real.subjects(DEFKG.fulfils, None)) == {KG["kt-2024-undof-deployment"]}
+
+
+def test_conflicting_values_of_one_measure_at_one_date_are_a_finding(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    # a second figure for the seed's date, from the other report: 25, not 19
+    with open(root / "data" / "kt-2024-01-20.ttl", "a", encoding="utf-8") as handle:
+        handle.write(
+            "\nkg:kt-2024-planted-conflict a defkg:Observation ;\n"
+            '    rdfs:label "25 military personnel"@en ;\n'
+            "    defkg:numericValue 25 ;\n    defkg:bound defkg:exactly ;\n"
+            "    defkg:countOf kg:military-personnel ;\n"
+            "    defkg:observes kg:measure-kz-peacekeepers-serving ;\n"
+            '    defkg:asOf "2023-12-26"^^xsd:date ;\n'
+            "    prov:wasDerivedFrom src:s5 ;\n    prov:wasAttributedTo kg:kazakhstan-today .\n"
+        )
+    _, graph = derived_of(root)
+    planted, seed = KG["kt-2024-planted-conflict"], KG["kz-2023-peacekeepers-deployed-count"]
+    assert (planted, DEFKG.contradicts, seed) in graph
+    assert (seed, DEFKG.contradicts, planted) in graph
+    findings = set(graph.subjects(RDF.type, DEFKG.ConflictingFigures))
+    assert len(findings) == 1
+    finding = findings.pop()
+    assert set(graph.objects(finding, DEFKG.flags)) == {planted, seed}
+    assert "2023-12-26" in str(graph.value(finding, DEFKG.explanation))
+    assert graph.value(finding, PROV.wasAttributedTo) == KG.defkg
+
+
+def test_an_entity_twice_without_a_wikidata_link_is_a_warning(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    with open(root / "data" / "kt-2024-01-20.ttl", "a", encoding="utf-8") as handle:
+        handle.write(
+            "\nkg:minurso-again a defkg:PeacekeepingMission ;\n"
+            '    rdfs:label "MINURSO"@en ;\n'
+            "    defkg:wikidataStatus defkg:noVerifiedWikidataItem .\n"
+        )
+    result, _ = derived_of(root)
+    assert any("kg:minurso" in w and "kg:minurso-again" in w for w in result.warnings)
+    assert not derived_of(PROJECT_ROOT)[0].warnings  # the real project has none
+
+
+def test_a_wikidata_link_outside_the_verified_list_is_a_warning(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    text = (root / "data" / "entities.ttl").read_text(encoding="utf-8")
+    (root / "data" / "entities.ttl").write_text(text.replace("wd:Q1049", "wd:Q1049999"))
+    result, _ = derived_of(root)
+    assert any("wd:Q1049999" in w and "docs/wikidata-qids.md" in w for w in result.warnings)
+
+
+def test_changing_one_report_summarises_only_that_report_again(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    dist = tmp_path / "dist"
+    cache = tmp_path / ".defkg-cache" / "derive"
+    derived_of(root, dist)
+    before = {p.name for p in cache.glob("*.pickle")}
+    # three summaries (entities, two reports) and one comparison
+    assert len([n for n in before if not n.startswith("combined-")]) == 3
+    path = root / "data" / "kt-2024-01-20.ttl"
+    path.write_text(path.read_text(encoding="utf-8").replace("up to 430", "up to 431"))
+    derived_of(root, dist)
+    new = {p.name for p in cache.glob("*.pickle")} - before
+    assert len([n for n in new if not n.startswith("combined-")]) == 1
+    assert len([n for n in new if n.startswith("combined-")]) == 1
+
+
+def test_the_release_publishes_the_derived_graph_apart(built_release: Path) -> None:
+    dataset = Dataset()
+    dataset.parse(built_release / "defkg.trig", format="trig")
+    derived = dataset.graph(DERIVED)
+    assert (
+        KG["derived-kt-2024-peacekeepers-serving-by-place-total"],
+        RDF.type,
+        DEFKG.DerivedFigure,
+    ) in derived
+    asserted = Graph().parse(built_release / "defkg.nt", format="nt")
+    assert not list(asserted.triples((None, RDF.type, DEFKG.DerivedFigure)))
+    assert not list(asserted.triples((None, DEFKG.corroborates, None)))
+    quads = (built_release / "defkg.nq").read_text(encoding="utf-8")
+    assert f"<{DERIVED}> .\n" in quads
