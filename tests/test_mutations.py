@@ -208,7 +208,7 @@ def test_the_build_reports_a_mutation_at_its_file_and_line(tmp_path: Path) -> No
         shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
     source = tmp_path / "data" / "kz-mod-2023-12-27.ttl"
     text = source.read_text(encoding="utf-8")
-    block = "kg:kz-2023-kazbat-personnel-total a defkg:Quantity ;"
+    block = "kg:kz-2023-kazbat-personnel-total a defkg:Observation ;"
     assert text.count(block) == 1 and "defkg:numericValue 607 ;" in text
     source.write_text(text.replace("defkg:numericValue 607 ;", 'defkg:numericValue "607" ;'))
     # the finding is shown at the offending triple's line, inside the node's block

@@ -446,7 +446,8 @@ def test_no_new_range_silences_a_class_check_of_the_shapes() -> None:
 def test_the_silencing_check_notices_a_range_that_silences_a_shape() -> None:
     graph = Graph()
     graph += ontology()
-    graph.add((DEFKG.reportedIn, RDFS.range, URIRef("https://schema.org/CreativeWork")))
-    assert (str(DEFKG.reportedIn), "https://schema.org/CreativeWork") in silenced_class_checks(
-        graph, shapes()
-    )
+    # (schema:CreativeWork, the example this used, is guarded now: dksh:CreativeWorkShape
+    # requires a publisher, so a wrongly typed work is still caught)
+    time_ = "http://www.w3.org/2006/time#"
+    graph.add((URIRef(time_ + "hasBeginning"), RDFS.range, URIRef(time_ + "Instant")))
+    assert (time_ + "hasBeginning", time_ + "Instant") in silenced_class_checks(graph, shapes())
