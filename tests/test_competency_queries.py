@@ -350,10 +350,14 @@ def check_cq18(rows: Rows, corpus: str) -> None:
         "measure-kz-peacekeepers-serving",
         "measure-kazbat-personnel-since-establishment",
     )
-    kamaletdinov, kt = KG + "sultan-kamaletdinov", KG + "kazakhstan-today"
+    # the seed's sentences 5 and 6 name no speaker: the press office reports the briefing
+    press_office, kt = (
+        KG + "ministry-of-defence-of-kazakhstan-press-office",
+        KG + "kazakhstan-today",
+    )
     expected = [
-        (kazbat, "2023-12-26", 607, True, kamaletdinov),
-        (serving, "2023-12-26", 19, True, kamaletdinov),
+        (kazbat, "2023-12-26", 607, True, press_office),
+        (serving, "2023-12-26", 19, True, press_office),
     ]
     if has_kt(corpus):
         # the same 19 four weeks later, as the sum of a breakdown by place

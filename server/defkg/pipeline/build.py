@@ -108,7 +108,7 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
     # after validation: it compares valid reports; its own warnings never stop a build
     derived: Derived = progress.stage(
         "derive",
-        lambda: derive(project, settings, write_cache=write_cache),
+        lambda: derive(project, settings, write_cache=write_cache, inferences=parts),
         lambda d: f"{len(d.lines)} triples across reports, {len(d.warnings)} warning(s)",
     )
     for warning in derived.warnings:

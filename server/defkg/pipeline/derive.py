@@ -676,8 +676,19 @@ def verified_qids(settings: Settings) -> set[str] | None:
 FORMAT = "derive-1"
 
 
-def derive(project: Project, settings: Settings, *, write_cache: bool = True) -> Derived:
-    """The cross-source stage: summarise each graph (cached by content), then combine."""
+def derive(
+    project: Project,
+    settings: Settings,
+    *,
+    write_cache: bool = True,
+    inferences: dict[URIRef, list[str]] | None = None,
+) -> Derived:
+    """The cross-source stage: summarise each graph (cached by content), then combine.
+
+    What a graph of the project (or, given, the ``inferences``) holds already is left out, so
+    the derived graph repeats no triple of the others (the endpoint counts its triples as a
+    sum).
+    """
     cache = PickleCache(settings, "derive", writable=write_cache)
     code = code_digest(load, _this_module())
     iris = settings.iris
@@ -705,6 +716,12 @@ def derive(project: Project, settings: Settings, *, write_cache: bool = True) ->
     if not isinstance(result, Derived):
         result = combine(summaries, settings, verified)
         cache.put("combined-" + combined_key, result)
+    drawn = set(result.lines)
+    known = {line for name in project.files for line in project.lines(name) if line in drawn}
+    for lines in (inferences or {}).values():
+        known.update(line for line in lines if line in drawn)
+    if known:
+        result = Derived([line for line in result.lines if line not in known], result.warnings)
     return result
 
 

@@ -115,16 +115,20 @@ class Publication:
         """Triples in the default graph of ``/sparql`` (or, ``with_inferences``, of
         ``/sparql/inferred``): what each endpoint's service description says it answers over.
 
-        The inferred endpoint's default graph is the asserted view and the inferences, which
-        hold no asserted triple (the build leaves those out), so its count is the sum.
+        The inferred endpoint's default graph is the asserted view, the inferences and what
+        the build derived across reports, which hold no triple of one another (the build leaves
+        those out), so its count is the sum.
         """
         if with_inferences not in self._triple_counts:
             count = self._count("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
             if with_inferences:
-                inferred = self.settings.iris.inferred_graph
-                count += self._count(
-                    f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{inferred}> {{ ?s ?p ?o }} }}"
-                )
+                for graph in (
+                    self.settings.iris.inferred_graph,
+                    self.settings.iris.graph("derived"),
+                ):
+                    count += self._count(
+                        f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+                    )
             self._triple_counts[with_inferences] = count
         return self._triple_counts[with_inferences]
 
