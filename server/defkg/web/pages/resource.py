@@ -622,4 +622,8 @@ def render(
         context["sentences"] = source_sentences(store, iri, scheme)
     if kind == "graph" and str(iri) in store.graph_names():
         context["members"] = graph_members(store, iri, scheme)
+    if kind == "resource":  # many reports: a measure over time, other reports, a plan's outcome
+        from defkg.web.pages.reports import reports_view, types_of
+
+        context["reports"] = reports_view(store, iri, scheme, types_of(graph, iri))
     return render_template("resource.html", **context)
