@@ -9,6 +9,14 @@ ministry, armed forces, people, posts and regions), the year (2015-2024), the mi
 five UN missions of the real entities, with their verified Wikidata links) and every figure.
 Invented entities state ``defkg:wikidataStatus defkg:noVerifiedWikidataItem``: no QID is made up.
 
+The reports of one country over the years give the same measures (personnel serving now, and
+since the unit's establishment) as ``defkg:Observation``s, so the build's cross-source stage
+has work at scale: every fourth report splits the serving personnel by mission with no total
+(a breakdown); a country's plan for next year is the mission its next year's report rotates
+in (a plan carried out); and every fifth report has a news agency's digest, two days later,
+restating the serving figure for the briefing's date: the same figure (corroborated) or,
+every other time, a different one (a conflict the build flags).
+
 Output is deterministic: the same arguments give byte-identical files.
 
     python benchmarks/generate.py --reports 150 --out /tmp/corpus-100k
@@ -181,7 +189,18 @@ def entities_turtle(countries: Iterable[Country]) -> str:
             f"    org:subOrganizationOf kg:armed-forces-of-{s} ;\n{no_item}\n"
             f"kg:{s}-press-centre a defkg:GovernmentBody ;\n"
             f'    rdfs:label "{c.adjective} Government Press Centre"@en ;\n'
-            f"    defkg:country kg:{s} ;\n{no_item}"
+            f"    defkg:country kg:{s} ;\n{no_item}\n"
+            f"kg:{s}-news-agency a defkg:Organization ;\n"
+            f'    rdfs:label "{c.adjective} News Agency"@en ;\n'
+            f"    defkg:country kg:{s} ;\n{no_item}\n"
+            f"kg:measure-{s}-peacekeepers-serving a defkg:Measure ;\n"
+            f'    rdfs:label "{c.adjective} military personnel serving in UN peacekeeping"@en ;\n'
+            f'    rdfs:comment "How many military personnel of {c.name} serve in UN peacekeeping '
+            f'at a date."@en ;\n{no_item}\n'
+            f"kg:measure-{s}-personnel-since-establishment a defkg:Measure ;\n"
+            f'    rdfs:label "personnel who have served with the {c.adjective} peacekeeping unit '
+            f'since its establishment"@en ;\n'
+            f'    rdfs:comment "A cumulative count up to a date."@en ;\n{no_item}'
         )
     return "\n".join(out) + "\n"
 
@@ -199,6 +218,7 @@ class Report:
     text: str
     info: SourceInfo
     facts: str
+    digest: Report | None = None  #: a news agency's digest of the same briefing, if any
 
 
 def make_report(i: int, country: Country, year: int, seed: int) -> Report:
@@ -214,14 +234,20 @@ def make_report(i: int, country: Country, year: int, seed: int) -> Report:
     month = MONTHS[briefing.month - 1]
     fire_month = rng.randrange(4, 9)
     region_a, region_b = rng.sample(c.regions, 2)
-    rotation, *staff = rng.sample(MISSIONS, 1 + rng.randrange(1, 4))
-    planned = rng.choice([m for m in MISSIONS if m not in (rotation, *staff)])
+    # the mission planned for next year is the one next year's report rotates in
+    k = i % len(COUNTRY_NAMES)
+    rotation = MISSIONS[(k + year) % len(MISSIONS)]
+    planned = MISSIONS[(k + year + 1) % len(MISSIONS)]
+    others = [m for m in MISSIONS if m not in (rotation, planned)]
+    staff = rng.sample(others, rng.randrange(1, len(others) + 1))
+    split = i % 4 == 3  # the serving personnel given by mission, with no total
     n = {
         "hosted": rng.randrange(2, 12),
         "abroad": rng.randrange(8, 40),
         "total": rng.randrange(150, 1500),
         "women": rng.randrange(2, 40),
         "present": rng.randrange(8, 60),
+        "present_staff": rng.randrange(2, 7),
         "equipment": rng.randrange(5, 80),
         "saved": rng.randrange(2, 9) * 50,
         "water": rng.randrange(2, 12) * 50,
@@ -259,8 +285,14 @@ def make_report(i: int, country: Country, year: int, seed: int) -> Report:
         f"Since its establishment, the {c.adjective} peacekeeping unit has seen a total of "
         f"{words(n['total'])} military personnel, including {words(n['women'])} women, serve in "
         "various missions.",
-        f"Presently, {words(n['present'])} military personnel from the Armed Forces of {c.name} "
-        "are involved in peacekeeping operations.",
+        (
+            f"Presently, {words(n['present_staff'])} staff officers serve in {staff[0].place}, "
+            f"and {words(n['present'] - n['present_staff'])} military personnel serve in "
+            f"{rotation.place}."
+        )
+        if split
+        else f"Presently, {words(n['present'])} military personnel from the Armed Forces of "
+        f"{c.name} are involved in peacekeeping operations.",
         f"{c.deputy_surname} acknowledged the ministry{APOSTROPHE}s participation in disaster "
         f"response and recovery efforts, particularly in the {region_a} and the {region_b}.",
         "He cited cases where military efforts rescued "
@@ -310,9 +342,17 @@ def make_report(i: int, country: Country, year: int, seed: int) -> Report:
     def ref(n_sentence: int, who: str = dep) -> str:
         return f"    prov:wasDerivedFrom src:s{n_sentence} ;\n    prov:wasAttributedTo {who} .\n"
 
-    def qty(node: str, label: str, value: int, bound: str, sentence: int, extra: str = "") -> str:
+    def qty(
+        node: str,
+        label: str,
+        value: int,
+        bound: str,
+        sentence: int,
+        extra: str = "",
+        kind: str = "Quantity",
+    ) -> str:
         return (
-            f"kg:{p}{node} a defkg:Quantity ;\n    rdfs:label {turtle_string(label)}@en ;\n"
+            f"kg:{p}{node} a defkg:{kind} ;\n    rdfs:label {turtle_string(label)}@en ;\n"
             f"    defkg:numericValue {value} ;\n    defkg:bound defkg:{bound} ;\n{extra}"
             + ref(sentence)
         )
@@ -404,18 +444,13 @@ def make_report(i: int, country: Country, year: int, seed: int) -> Report:
         f'    rdfs:label "{day}, the day of the briefing"@en ;\n'
         f"    time:inXSDDate {day_lit} .\n",
         qty("personnel-total", f"{words(n['total'])} military personnel", n["total"], "exactly",
-            5, "    defkg:countOf kg:military-personnel ;\n"),
+            5, "    defkg:countOf kg:military-personnel ;\n"
+            f"    defkg:observes kg:measure-{s}-personnel-since-establishment ;\n"
+            f"    defkg:asOf {day_lit} ;\n", kind="Observation"),
         qty("personnel-women", f"{words(n['women'])} women", n["women"], "exactly", 5,
             "    defkg:countOf kg:military-personnel ;\n    defkg:gender schema:Female ;\n"
             f"    defkg:subsetOf kg:{p}personnel-total ;\n"),
-        f"kg:{p}peacekeepers-deployed a defkg:PersonnelSnapshot ;\n"
-        f'    rdfs:label "{n["present"]} personnel in peacekeeping operations"@en ;\n'
-        f"    defkg:organization kg:armed-forces-of-{s} ;\n"
-        f"    defkg:activityArea kg:un-peacekeeping ;\n    defkg:asOf {day_lit} ;\n"
-        f"    defkg:quantity kg:{p}peacekeepers-deployed-count ;\n"
-        f"    defkg:interpretedBy kg:{p}reading-presently ;\n{said}" + ref(6),
-        qty("peacekeepers-deployed-count", f"{words(n['present'])} military personnel",
-            n["present"], "exactly", 6, "    defkg:countOf kg:military-personnel ;\n"),
+        *snapshot_facts(p, s, n, split, staff[0], rotation, day_lit, said, ref, qty),
         reading("presently", f"'presently' read as {briefing.isoformat()}", "Presently",
                 f"defkg:readAsValue {day_lit}", "peacekeepers-deployed", 6),
         f"kg:{p}disaster-response a defkg:DisasterResponseOperation ;\n"
@@ -493,7 +528,89 @@ def make_report(i: int, country: Country, year: int, seed: int) -> Report:
             qty(f"{medal}-medals", f"{words(n[medal])} {medal} medals", n[medal], "exactly", 13,
                 f"    defkg:countOf kg:{medal}-medal ;\n")
         )  # fmt: skip
-    return Report(slug, text, info, "\n".join(facts))
+    digest = None
+    if i % 5 == 4:
+        same = (i // 5) % 2 == 0
+        digest = make_digest(c, briefing, n["present"] if same else n["present"] + 3)
+    return Report(slug, text, info, "\n".join(facts), digest)
+
+
+def snapshot_facts(p, s, n, split, staff, rotation, day_lit, said, ref, qty) -> list[str]:
+    """The serving personnel of a report: one figure, or (``split``) a breakdown by mission
+    with no total, both observations of the country's measure at the briefing's date."""
+    measure = (
+        f"    defkg:observes kg:measure-{s}-peacekeepers-serving ;\n    defkg:asOf {day_lit} ;\n"
+    )
+    head = (
+        f"kg:{p}peacekeepers-deployed a defkg:PersonnelSnapshot"
+        + (", defkg:Breakdown" if split else "")
+        + " ;\n"
+        f'    rdfs:label "{n["present"]} personnel in peacekeeping operations"@en ;\n'
+        f"    defkg:organization kg:armed-forces-of-{s} ;\n"
+        f"    defkg:activityArea kg:un-peacekeeping ;\n    defkg:asOf {day_lit} ;\n"
+    )
+    if not split:
+        return [
+            head + f"    defkg:quantity kg:{p}peacekeepers-deployed-count ;\n"
+            f"    defkg:interpretedBy kg:{p}reading-presently ;\n{said}" + ref(6),
+            qty("peacekeepers-deployed-count", f"{words(n['present'])} military personnel",
+                n["present"], "exactly", 6, "    defkg:countOf kg:military-personnel ;\n" + measure,
+                kind="Observation"),
+        ]  # fmt: skip
+    officers, rest = n["present_staff"], n["present"] - n["present_staff"]
+    return [
+        head + f"    defkg:breakdownOf kg:measure-{s}-peacekeepers-serving ;\n"
+        "    defkg:breakdownDimension defkg:refMission ;\n"
+        f"    defkg:breakdownPart kg:{p}serving-{staff.slug}, kg:{p}serving-{rotation.slug} ;\n"
+        f"    defkg:interpretedBy kg:{p}reading-presently ;\n{said}" + ref(6),
+        qty(f"serving-{staff.slug}", f"{words(officers)} staff officers in {staff.place}",
+            officers, "exactly", 6, "    defkg:countOf kg:staff-officer ;\n" + measure
+            + f"    defkg:refMission kg:{staff.slug} ;\n", kind="Observation"),
+        qty(f"serving-{rotation.slug}", f"{words(rest)} military personnel in {rotation.place}",
+            rest, "exactly", 6, "    defkg:countOf kg:military-personnel ;\n" + measure
+            + f"    defkg:refMission kg:{rotation.slug} ;\n", kind="Observation"),
+    ]  # fmt: skip
+
+
+def make_digest(c: Country, briefing: dt.date, present: int) -> Report:
+    """A news agency's one-sentence digest of a briefing, two days later, restating the
+    serving personnel for the briefing's date (the build compares the two reports)."""
+    published = briefing + dt.timedelta(days=3)
+    slug = f"{c.slug}-news-{published.isoformat()}"
+    sentence = (
+        f"{c.capital.upper()} {EN_DASH} According to the ministry{APOSTROPHE}s briefing of "
+        f"{briefing.isoformat()}, {words(present)} military personnel from the Armed Forces of "
+        f"{c.name} were involved in peacekeeping operations on that day."
+    )
+    text = sentence + "\n"
+    if [x.exact for x in split_sentences(text)] != [sentence]:
+        raise AssertionError(f"{slug}: the sentence splitter does not see the digest's sentence")
+    agency = f"kg:{c.slug}-news-agency"
+    info = SourceInfo(
+        slug=slug,
+        title=f"{c.name} has {present} personnel in peacekeeping, the ministry said",
+        date=published,
+        publisher=EntityRef(f"{DEFAULT_BASE}id/{c.slug}-news-agency", ""),
+        sha256=content_hash(text),
+        place=EntityRef(f"{DEFAULT_BASE}id/{slugify(c.capital)}", ""),
+    )
+    day = f'"{briefing.isoformat()}"^^xsd:date'
+    facts = (
+        f"kg:{slug}-serving a defkg:PersonnelSnapshot ;\n"
+        f'    rdfs:label "{present} personnel in peacekeeping operations on {briefing}"@en ;\n'
+        f"    defkg:organization kg:armed-forces-of-{c.slug} ;\n"
+        f"    defkg:activityArea kg:un-peacekeeping ;\n    defkg:asOf {day} ;\n"
+        f"    defkg:quantity kg:{slug}-serving-count ;\n"
+        f"    prov:wasDerivedFrom src:s1 ;\n    prov:wasAttributedTo {agency} .\n\n"
+        f"kg:{slug}-serving-count a defkg:Observation ;\n"
+        f'    rdfs:label "{words(present)} military personnel"@en ;\n'
+        f"    defkg:numericValue {present} ;\n    defkg:bound defkg:exactly ;\n"
+        f"    defkg:countOf kg:military-personnel ;\n"
+        f"    defkg:observes kg:measure-{c.slug}-peacekeepers-serving ;\n"
+        f"    defkg:asOf {day} ;\n"
+        f"    prov:wasDerivedFrom src:s1 ;\n    prov:wasAttributedTo {agency} .\n"
+    )
+    return Report(slug, text, info, facts)
 
 
 def report_count_for(triples: int) -> int:
@@ -527,10 +644,13 @@ def generate(out: Path, reports: int, *, seed: int = 1, include_real: bool = Tru
         country = countries[i % len(countries)]
         year = 2015 + (i // len(countries)) % 10
         report = make_report(i, country, year, seed)
-        (data / f"{report.slug}.txt").write_text(report.text, encoding="utf-8", newline="\n")
-        turtle = source_turtle(report.info, report.text, iris) + "\n" + report.facts
-        (data / f"{report.slug}.ttl").write_text(turtle, encoding="utf-8", newline="\n")
-        slugs.append(report.slug)
+        for each in (report, report.digest):
+            if each is None:
+                continue
+            (data / f"{each.slug}.txt").write_text(each.text, encoding="utf-8", newline="\n")
+            turtle = source_turtle(each.info, each.text, iris) + "\n" + each.facts
+            (data / f"{each.slug}.ttl").write_text(turtle, encoding="utf-8", newline="\n")
+            slugs.append(each.slug)
     return slugs
 
 

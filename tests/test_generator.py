@@ -96,7 +96,9 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
 def test_reports_vary_in_country_year_missions_and_figures(tmp_path: Path) -> None:
     root = tmp_path / "corpus"
     slugs = generate.generate(root, 40, include_real=False)
-    assert len(set(slugs)) == 40
+    # 40 briefings, and a news agency's digest of every fifth one
+    assert len(set(slugs)) == len(slugs) == 40 + 40 // 5
+    assert len([s for s in slugs if "-news-" in s]) == 8
     graph = rdflib.Graph()
     for path in report_files(root):
         graph.parse(path)
@@ -114,3 +116,36 @@ def test_reports_vary_in_country_year_missions_and_figures(tmp_path: Path) -> No
     entities = rdflib.Graph().parse(root / "data" / "entities.ttl")
     linked = {m for m in missions if entities.value(m, OWL_SAME_AS) is not None}
     assert KG.unifil in linked
+
+
+def test_the_reports_of_one_country_over_the_years_give_the_cross_source_stage_work(
+    tmp_path: Path,
+) -> None:
+    """Measures observed over several years, breakdowns without a total, plans carried out the
+    next year, digests that agree or disagree: what the build's cross-source stage derives."""
+    from defkg.config import Settings
+    from defkg.pipeline.derive import derive
+    from defkg.pipeline.load import load_project, triples_of
+
+    root = tmp_path / "corpus"
+    generate.generate(root, 40, include_real=False)
+    settings = Settings(root=root, dist=tmp_path / "dist")
+    graph = rdflib.Graph()
+    for triple in triples_of(derive(load_project(settings), settings, write_cache=False).lines):
+        graph.add(triple)
+
+    def count(prop: str) -> int:
+        return len(set(graph.subject_objects(DEFKG[prop])))
+
+    assert count("updates") > 10  # a country's figures year after year
+    assert count("fulfils") > 10  # last year's plan is this year's rotation
+    assert count("contradicts") == 2 * 4  # four digests of eight disagree, both ways
+    assert count("sameFactAs") == 2 * 4  # and four agree
+    totals = [
+        f
+        for f in graph.subjects(DEFKG.computation, None)
+        if str(graph.value(f, DEFKG.computation)).startswith("sum of")
+        and (None, DEFKG.breakdownOf, None) not in graph
+    ]
+    assert len(set(graph.subjects(rdflib.RDF.type, DEFKG.ConflictingFigures))) == 4
+    assert any("-peacekeepers-deployed-total" in str(f) for f in totals)  # breakdown sums
