@@ -171,8 +171,8 @@ def test_known_entities_are_found_with_their_wikidata_links(seed_suggestions) ->
 
 def test_unknown_names_ranks_and_acronyms_are_candidates(seed_suggestions) -> None:
     candidates = {(c.text, c.kind) for c in seed_suggestions.candidates}
-    assert ("Lieutenant-General", "rank or title") in candidates
-    assert ("Deputy Minister of Defense", "rank or title") in candidates
+    assert ("Lieutenant-General", "rank") in candidates
+    assert ("Deputy Minister of Defense", "post") in candidates
     assert ("Central Communications Service", "name") in candidates
     assert ("Golan Heights", "name") in candidates
     assert ("Western Sahara", "name") in candidates
@@ -239,3 +239,49 @@ def test_the_guides_sample_report() -> None:
     assert found.reference == dt.date(2024, 3, 14)  # "said on March 14", not the article's date
     dates = {(d.text, d.value) for d in found.dates}
     assert {("March", "2024-03"), ("March 14", "2024-03-14"), ("Presently", "2024-03-14")} <= dates
+
+
+# --- the second report's ways of writing (issue 14, point 6) ---------------------------------
+
+KT_TEXT = (ROOT / "data" / "kt-2024-01-20.txt").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def kt_suggestions():
+    # no known entities: every name is a candidate, so the name runs are seen whole
+    return suggest(KT_TEXT, "kt-2024-01-20", dt.date(2024, 1, 20), [])
+
+
+def test_a_count_with_a_demonym_before_what_it_counts_is_a_count(kt_suggestions) -> None:
+    by_value = {f.value: f for f in kt_suggestions.figures}
+    assert (by_value[67].label, by_value[67].counted) == ("67 Kazakh officers", "Kazakh officers")
+    assert by_value[538].counted == "Kazakh servicemen"
+    assert (by_value[430].bound, by_value[430].counted) == ("atMost", "military personnel")
+
+
+def test_an_elided_count_takes_the_kind_of_the_count_before_it(kt_suggestions) -> None:
+    fifth = [f for f in kt_suggestions.figures if f.sentence == 5]
+    assert [(f.value, f.counted, f.elided_from) for f in fifth] == [
+        (6, "officers", None),
+        (2, "officers", "six officers"),
+        (2, "officers", "six officers"),
+        (9, "servicemen", None),
+    ]
+
+
+def test_multi_word_names_stay_whole_and_posts_are_posts(kt_suggestions) -> None:
+    candidates = {(c.text, c.kind) for c in kt_suggestions.candidates}
+    assert ("Cote d'Ivoire", "name") in candidates
+    assert ("South Sudan", "name") in candidates
+    assert ("Golan Heights", "name") in candidates
+    assert ("President", "post") in candidates
+    assert not {c.text for c in kt_suggestions.candidates} & {"Cote", "Ivoire", "South", "Sudan"}
+
+
+def test_the_report_of_an_elided_count_says_to_record_the_reading() -> None:
+    result = CliRunner().invoke(main, ["suggest", "kt-2024-01-20", "--root", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    assert 'left out: read as in "six officers"' in result.output
+    assert '"67 Kazakh officers" → value 67, bound defkg:exactly, counts "Kazakh officers"' in (
+        result.output
+    )

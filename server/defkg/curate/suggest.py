@@ -92,16 +92,22 @@ _COUNT_STOP_WORDS = """
     remain remained remains helped help took take came went left fled joined arrived continue
     about around each every across between among through throughout within without"""
 _COUNT_STOP = frozenset(_COUNT_STOP_WORDS.split())
-_RANK_TITLES = (
+#: posts a person holds (a defkg:Post): "President", "Deputy Minister of Defence"
+_POSTS = (
     "Deputy Minister of Defence", "Deputy Minister of Defense", "Minister of Defence",
     "Minister of Defense", "Deputy Minister", "Prime Minister", "Minister", "President",
     "Vice President", "Chief of the General Staff", "Chief of General Staff",
-    "Commander-in-Chief", "Commander", "Lieutenant-General", "Lieutenant General",
+    "Commander-in-Chief", "Commander",
+)  # fmt: skip
+#: military ranks (a defkg:MilitaryRank): "Lieutenant-General"
+_RANKS = (
+    "Lieutenant-General", "Lieutenant General",
     "Major-General", "Major General", "Colonel-General", "Colonel General", "Army General",
     "Lieutenant-Colonel", "Lieutenant Colonel", "General", "Colonel", "Major", "Captain",
     "Lieutenant", "Sergeant", "Admiral", "Vice Admiral", "Rear Admiral", "Brigadier General",
     "Brigadier", "Lt. Gen.", "Maj. Gen.", "Gen.", "Col.", "Lt.", "Maj.", "Capt.", "Sgt.",
 )  # fmt: skip
+_RANK_TITLES = _POSTS + _RANKS
 _SENTENCE_START_TEXT = """
     The A An He She It They We This That These Those His Her Its Their During Since At In
     On To For With From By Over More Efforts Military Presently Currently Today Yesterday As
@@ -132,6 +138,9 @@ class Figure:
     currency: str | None = None  #: ISO 4217 code (KZT, USD)
     counted: str | None = None  #: what is counted or measured ("military personnel", "water")
     label: str = ""  #: the figure as a person reads it: "over 500 military personnel"
+    #: for a count that leaves out what it counts ("six officers …, two in …"): the figure
+    #: whose kind it is read with
+    elided_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,7 +183,7 @@ class Candidate:
     start: int
     end: int
     text: str
-    kind: str  #: "name", "rank or title", "acronym"
+    kind: str  #: "name", "post", "rank", "acronym"
 
 
 @dataclass
@@ -434,6 +443,13 @@ def _counted_phrase(text: str, pos: int, after_unit: bool) -> tuple[str | None, 
         if not m:
             return None, pos
         i += m.end()
+    if not after_unit:
+        # "67 Kazakh officers": a capitalised word (a demonym) before what is counted
+        cap = re.match(r"\s+([A-Z][a-z]+)(?=\s+[a-z])", text[i:])
+        if cap and cap.group(1) not in _SENTENCE_START_WORDS:
+            rest, end = _counted_phrase(text, i + cap.end(), False)
+            if rest:
+                return f"{cap.group(1)} {rest}", end
     while len(words) < 4:
         m = _PHRASE_WORD.match(text, i)
         if not m:
@@ -509,7 +525,24 @@ def _find_figures(sentence: Sentence, dates: list[DateMention]) -> list[Figure]:
             label,
         )
         figures.append(figure)
-    return _share_head_nouns(figures, text, base)
+    return _elided_kinds(_share_head_nouns(figures, text, base), text, base)
+
+
+def _elided_kinds(figures: list[Figure], text: str, base: int) -> list[Figure]:
+    """ "six officers serve in Western Sahara, two in the Central African Republic": the two
+    leave out what they count; read them with the kind of the count before them."""
+    out = list(figures)
+    for i, figure in enumerate(out):
+        if figure.counted or figure.unit or figure.currency or i == 0:
+            continue
+        if not re.match(r"\s+(?:in|at|to|with|for|from|on)\b", text[figure.end - base :]):
+            continue
+        earlier = next((f for f in reversed(out[:i]) if f.counted and not f.unit), None)
+        if earlier is None:
+            continue
+        source = earlier.elided_from or earlier.label
+        out[i] = Figure(**{**figure.__dict__, "counted": earlier.counted, "elided_from": source})
+    return out
 
 
 def _share_head_nouns(figures: list[Figure], text: str, base: int) -> list[Figure]:
@@ -566,7 +599,7 @@ def _find_entities(sentence: Sentence, known: list[KnownEntity]) -> list[EntityM
     return mentions
 
 
-_CAP_WORD = r"(?:[A-Z][\w'\u2019.-]*[\w]|[A-Z])"
+_CAP_WORD = r"(?:[A-Z][\w'\u2019.-]*[\w]|[A-Z]|[dl]['\u2019][A-Z][\w-]*)"
 _NAME_RUN = re.compile(rf"{_CAP_WORD}(?:\s+(?:(?:of|the|and|for|de)\s+)*{_CAP_WORD})*")
 _ACRONYM = re.compile(r"\b[A-Z][A-Z0-9]{1,7}\b")
 
@@ -597,8 +630,8 @@ def _find_candidates(
                     len(run) == len(title) or not run[len(title)].isalnum()
                 ):
                     if free(s, s + len(title)):
-                        found.append(Candidate(n, base + s, base + s + len(title), title,
-                                               "rank or title"))  # fmt: skip
+                        kind = "post" if title in _POSTS else "rank"
+                        found.append(Candidate(n, base + s, base + s + len(title), title, kind))
                     skip = len(title) + (len(run) - len(run[len(title) :].lstrip()) - len(title))
                     s, run = s + skip, run[skip:]
                     moved = bool(run)
@@ -793,6 +826,8 @@ def _figure_summary(f: Figure) -> str:
         parts.append(f"currency {f.currency}" + (f" (wd:{qid})" if qid else " (no verified QID)"))
     if f.counted:
         parts.append(("of" if f.unit else "counts") + f' "{f.counted}"')
+    if f.elided_from:
+        parts.append(f'left out: read as in "{f.elided_from}" (record the reading)')
     return ", ".join(parts)
 
 
