@@ -150,7 +150,7 @@ KNOWN_LABELS = {
     str(RDFS.domain): "domain",
     str(RDFS.range): "range",
     str(PROV.wasDerivedFrom): "stated in",
-    str(PROV.wasAttributedTo): "stated by",
+    str(PROV.wasAttributedTo): "attributed to",
     str(OA.hasSource): "source",
     str(OA.hasSelector): "selector",
     str(OA.exact): "exact text",
