@@ -163,3 +163,12 @@ def test_the_release_publishes_the_derived_graph_apart(built_release: Path) -> N
     assert not list(asserted.triples((None, DEFKG.corroborates, None)))
     quads = (built_release / "defkg.nq").read_text(encoding="utf-8")
     assert f"<{DERIVED}> .\n" in quads
+
+
+def test_the_stage_gives_the_same_bytes_with_and_without_its_cache(tmp_path: Path) -> None:
+    root = copy_project(tmp_path / "project")
+    uncached, _ = derived_of(root)
+    first, _ = derived_of(root, tmp_path / "dist")  # writes the cache
+    second, _ = derived_of(root, tmp_path / "dist")  # reads it
+    assert uncached.lines == first.lines == second.lines
+    assert uncached.lines == sorted(set(uncached.lines))
