@@ -149,3 +149,39 @@ def test_the_editor_completes_terms_and_marks_a_syntax_error(site: str, page: ob
     expect(page.locator("#syntax-error")).to_have_count(1)
     assert page.locator("#error").is_visible()
     shot(page, "site-query-syntax-error")
+
+
+def test_the_home_page_leads_by_topic_to_a_report(site: str, page: object) -> None:  # noqa: F811
+    page.goto(site)
+    for key in ("missions", "operations", "people", "organisations", "places", "figures"):
+        expect(page.locator(f"#topic-{key}")).to_be_visible()
+    shot(page, "site-home-by-topic")
+    first_report = page.locator("#reports li a[href^='/id/']").first
+    name = first_report.inner_text()
+    first_report.click()
+    page.wait_for_load_state()
+    assert "/id/" in page.url
+    assert page.locator("h1").inner_text() == name
+
+
+def test_an_error_is_a_page_with_a_way_on(site: str, page: object) -> None:  # noqa: F811
+    response = page.goto(site + "no-such-page")
+    assert response is not None and response.status == 404
+    expect(page.locator(".error-page")).to_be_visible()
+    shot(page, "site-error-404")
+    box = page.locator("header.site input[name=q]")
+    box.fill("Zhambyl")
+    box.press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("ol.hits li.hit").count() >= 1
+
+
+def test_a_prolific_speakers_page_is_folded_by_sentence(site: str, page: object) -> None:  # noqa: F811
+    page.goto(site + "id/sultan-kamaletdinov")
+    groups = page.locator("details.group")
+    assert groups.count() >= 2
+    closed = [g for g in groups.all() if g.get_attribute("open") is None]
+    assert closed, "the groups of a long page start folded"
+    closed[0].locator("summary").click()
+    assert closed[0].get_attribute("open") is not None
+    shot(page, "site-speaker-folded")
