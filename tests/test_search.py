@@ -97,3 +97,10 @@ def test_a_release_without_an_index_says_so(sparql_server: object) -> None:
     answer = http_fetch("GET", f"{sparql_server.url}search.json?q=x")  # type: ignore[attr-defined]
     assert answer.status == 503
     assert SEARCH_FILE in answer.text
+
+
+def test_a_derived_figure_is_found_and_says_it_is_derived(live_server: str) -> None:
+    answer = hits(live_server, "medals in all")
+    derived = [h for h in answer["hits"] if h["kind"] == "derived figure"]
+    assert derived, answer
+    assert all("computed by defkg" in h["label"] for h in derived)

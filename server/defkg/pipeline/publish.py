@@ -34,7 +34,7 @@ from rdflib.compare import to_canonical_graph
 from defkg import release
 from defkg.config import Settings
 from defkg.errors import InputError
-from defkg.pipeline.load import Project, nt_lines
+from defkg.pipeline.load import Project, nt_lines, triples_of
 from defkg.pipeline.render import search, syntax, void
 from defkg.pipeline.render.fragments import Renderer, merged_pieces
 from defkg.pipeline.validate import ValidationOutcome
@@ -141,8 +141,11 @@ def release_contents(
         for dump, data in zip(DUMPS, packed, strict=True):
             files[dump + ".gz"] = data
     files[release.REPORT] = report_bytes(outcome.report, settings)
+    # what the build derived (sums, shares) is searchable too: a reader looks for "medals in
+    # all" as much as for a stated figure, and the hit says it is derived
     files[release.SEARCH_FILE] = search.search_index(
-        triple for name in asserted_names for triple in project.triples(name)
+        [triple for name in asserted_names for triple in project.triples(name)]
+        + triples_of(derived_lines)
     )
 
     summaries = dict(zip(asserted_names, (f.summary for f in asserted), strict=True))
