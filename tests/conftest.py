@@ -87,6 +87,7 @@ class ServerProcess:
         log_path: Path,
         env: dict[str, str] | None = None,
         args: tuple[str, ...] = (),
+        prelude: str = "",
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
@@ -98,7 +99,7 @@ class ServerProcess:
             [
                 sys.executable,
                 "-c",
-                "from defkg.cli import main; main()",
+                prelude + "from defkg.cli import main; main()",
                 "serve",
                 "--dist",
                 str(dist),
@@ -143,9 +144,11 @@ def start_server(
     log_path: Path,
     env: dict[str, str] | None = None,
     args: tuple[str, ...] = (),
+    prelude: str = "",
 ) -> ServerProcess:
-    """Start `defkg serve` on ``dist`` (extra CLI ``args``) and wait until /healthz answers."""
-    server = ServerProcess(dist, log_path, env, args)
+    """Start `defkg serve` on ``dist`` (extra CLI ``args``; Python code ``prelude`` run before
+    the CLI, e.g. a seccomp filter) and wait until /healthz answers."""
+    server = ServerProcess(dist, log_path, env, args, prelude)
     try:
         server.wait_ready()
     except Exception:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 
-from conftest import RecordingListener, ServerProcess, free_port, http_fetch
+from conftest import RecordingListener, ServerProcess, http_fetch, start_server
 from defkg.store.embedded import prepare_store
 from defkg.store.executor import QueryPool
 from defkg.store.jobs import QueryJob
@@ -125,40 +124,11 @@ def sparql(server: ServerProcess, query: str):
     return http_fetch("GET", url, headers={"Accept": RESULTS_JSON})
 
 
-class Serve(ServerProcess):
-    """`defkg serve` as the README starts it, optionally under a seccomp filter first."""
-
-    def __init__(self, dist: Path, log_path: Path, env: dict[str, str], prelude: str = "") -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log_path = log_path
-        full_env = {k: v for k, v in os.environ.items() if not k.startswith("DEFKG_")}
-        full_env.update(env)
-        self._log = log_path.open("wb")
-        code = prelude + "from defkg.cli import main; main()"
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", code, "serve", "--dist", str(dist), "--port", str(self.port)],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env=full_env,
-            cwd=dist.parent,
-        )
-
-
-def serve(dist: Path, log_path: Path, env: dict[str, str], prelude: str = "") -> Serve:
-    server = Serve(dist, log_path, env, prelude)
-    try:
-        server.wait_ready()
-    except Exception:
-        server.stop()
-        raise
-    return server
-
-
 def test_service_through_the_relay_works_over_http(
     fixture_release: Path, endpoint: str, tmp_path: Path
 ) -> None:
-    server = serve(fixture_release, tmp_path / "serve.log", {"DEFKG_SERVICE_ALLOWLIST": endpoint})
+    allow = {"DEFKG_SERVICE_ALLOWLIST": endpoint}
+    server = start_server(fixture_release, tmp_path / "serve.log", allow)
     try:
         answer = sparql(server, f"SELECT ?x WHERE {{ SERVICE <{endpoint}> {{ ?x ?y ?z }} }}")
         assert answer.status == 200, answer.text
@@ -195,7 +165,7 @@ assert _libc.prctl(22, 2, ctypes.byref(_P(4, _prog)), 0, 0) == 0
 def test_without_the_sandbox_service_is_switched_off(
     fixture_release: Path, endpoint: str, tmp_path: Path
 ) -> None:
-    server = serve(
+    server = start_server(
         fixture_release,
         tmp_path / "serve.log",
         {"DEFKG_SERVICE_ALLOWLIST": endpoint},
