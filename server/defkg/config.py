@@ -25,7 +25,7 @@ class Settings:
 
     # --- the project and its release -------------------------------------------------------
     #: the project: its ontology/, data/, shapes/, queries/ (a relative path is taken from the
-    #: working directory when the settings are read, and kept absolute from then on)
+    #: working directory when the settings are made, and kept absolute from then on)
     root: Path = Path(".")
     #: where the release is published (relative: to the working directory, as root)
     dist: Path = Path("dist")
@@ -87,6 +87,17 @@ class Settings:
     #: bytes of serialised SPARQL answers kept in the web process for repeated queries, keys
     #: included (0: off); the index of repeated GET requests holds at most an eighth more
     result_cache_bytes: int = 64 * 2**20
+
+    def __post_init__(self) -> None:
+        # Every path is made absolute here, against the working directory of now, however the
+        # settings are made (from the environment, by ``Settings(dist=Path("dist"))`` in code,
+        # by ``replace``): a relative path handed on would be resolved again by whoever opens
+        # it, against whatever that takes as its base (Flask's ``send_file`` takes the app's
+        # package folder, which made every download a 500).
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (str, os.PathLike)) and isinstance(f.default, Path):
+                object.__setattr__(self, f.name, Path(value).resolve())
 
     @property
     def site_url(self) -> str:
@@ -151,17 +162,7 @@ def settings_from_env(environ: dict[str, str] | None = None, **overrides: object
             values[f.name] = float(raw)
         else:
             values[f.name] = raw
-    return resolved(Settings(**values).with_overrides(**overrides))
-
-
-def resolved(settings: Settings) -> Settings:
-    """``settings`` with its paths made absolute, against the working directory of now.
-
-    Done once, when the settings are read: a relative path handed on would be resolved again
-    by whoever opens it, against whatever that takes as its base (Flask's ``send_file`` takes
-    the app's package folder, which made every download a 500).
-    """
-    return replace(settings, root=settings.root.resolve(), dist=settings.dist.resolve())
+    return Settings(**values).with_overrides(**overrides)
 
 
 def shown_path(path: Path) -> Path:

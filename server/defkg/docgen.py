@@ -13,7 +13,7 @@ import inspect
 import io
 import sys
 import tokenize
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 
 import click
@@ -87,7 +87,11 @@ def setting_docs() -> list[SettingDoc]:
 def settings_markdown() -> str:
     from defkg.config import Settings
 
-    defaults = Settings()
+    # the declared defaults, as written (an instance's paths are already made absolute)
+    defaults: dict[str, object] = {}
+    for f in fields(Settings):
+        factory = f.default_factory
+        defaults[f.name] = f.default if factory is MISSING else factory()
     lines = [
         "# Settings",
         "",
@@ -105,7 +109,7 @@ def settings_markdown() -> str:
             section = doc.section
             lines += ["", f"## {section[:1].upper()}{section[1:]}", ""]
             lines += ["| variable | type | default | what it is |", "|---|---|---|---|"]
-        value = getattr(defaults, doc.name)
+        value = defaults[doc.name]
         shown = ",".join(value) if isinstance(value, tuple) else str(value)
         shown = shown if shown != "" else "(empty)"
         cells = (f"`{doc.variable}`", f"`{doc.type}`", f"`{shown}`", doc.comment)
