@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -285,3 +286,41 @@ def test_the_report_of_an_elided_count_says_to_record_the_reading() -> None:
     assert '"67 Kazakh officers" → value 67, bound defkg:exactly, counts "Kazakh officers"' in (
         result.output
     )
+
+
+def test_a_list_of_places_gives_one_name_per_place() -> None:
+    """ "…, Mali, the Central African Republic and Lebanon": two names, not one (issue 14,
+    point 6), through the CLI on a project that knows neither yet."""
+    with CliRunner().isolated_filesystem():
+        root = Path("project")
+        (root / "data").mkdir(parents=True)
+        added = CliRunner().invoke(
+            main,
+            ["add-source", str(ROOT / "data" / "kt-2024-01-20.txt"), "--root", str(root),
+             "--title", "Report", "--date", "2024-01-20", "--publisher", "Kazinform"],
+        )  # fmt: skip
+        assert added.exit_code == 0, added.output
+        slug = Path(added.output.split("data/", 1)[1].split(".ttl", 1)[0]).name
+        result = CliRunner().invoke(main, ["suggest", slug, "--root", str(root)])
+    assert result.exit_code == 0, result.output
+    names = re.findall(r'new\?\s+"([^"]+)"', result.output)
+    assert "Central African Republic" in names and "Lebanon" in names, names
+    assert not [n for n in names if " and " in n], names
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("They served in Mali, the Central African Republic and Lebanon.",
+         ["Mali", "Central African Republic", "Lebanon"]),
+        ("Troops went to the Central African Republic and Lebanon in May.",
+         ["Central African Republic", "Lebanon"]),
+        ("Officers met in Bosnia and Herzegovina last week.", ["Bosnia and Herzegovina"]),
+        ("He thanked the Ministry of Defence and Aerospace Industry today.",
+         ["Ministry of Defence and Aerospace Industry"]),
+        ("Floods hit the Abai and Zhambyl Regions.", ["Abai and Zhambyl Regions"]),
+    ],
+)  # fmt: skip
+def test_and_ends_a_name_only_where_it_joins_two(text: str, names: list[str]) -> None:
+    found = suggest(text, "x", dt.date(2024, 1, 20), [])
+    assert [c.text for c in found.candidates if c.kind == "name"] == names

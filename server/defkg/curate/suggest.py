@@ -619,7 +619,7 @@ def _find_candidates(
     for ts, te in taken:
         masked[ts:te] = "#" * (te - ts)
     for m in _NAME_RUN.finditer("".join(masked)):
-        s, e = m.span()
+        s = m.start()
         run = m.group()
         # Titles and ranks at the start of the run are their own candidates.
         moved = True
@@ -640,24 +640,57 @@ def _find_candidates(
             continue
         # Trim trailing connectors ("of the") and leading sentence words ("The").
         run = re.sub(r"(?:\s+(?:of|the|and|for|de))+$", "", run)
-        e = s + len(run)
         first, _, rest = run.partition(" ")
         if first in _SENTENCE_START_WORDS and rest:
             s, run = s + len(first) + 1, rest
         elif first in _SENTENCE_START_WORDS:
             continue
-        if " " not in run:
-            if run in _NOT_NAMES or (s == 0 and run not in capitalised_elsewhere):
-                continue
-            if _ACRONYM.fullmatch(run):
-                continue  # reported below as an acronym
-        if free(s, e):
-            found.append(Candidate(n, base + s, base + e, run, "name"))
+        for start, name in _coordinated_names(s, run, text):
+            end = start + len(name)
+            if " " not in name:
+                if name in _NOT_NAMES or (start == 0 and name not in capitalised_elsewhere):
+                    continue
+                if _ACRONYM.fullmatch(name):
+                    continue  # reported below as an acronym
+            if free(start, end):
+                found.append(Candidate(n, base + start, base + end, name, "name"))
     for m in _ACRONYM.finditer(text):
         if m.group() not in _NOT_NAMES and free(*m.span()) and not m.group().isdigit():
             found.append(Candidate(n, base + m.start(), base + m.end(), m.group(), "acronym"))
     found.sort(key=lambda c: c.start)
     return found
+
+
+_AND = re.compile(r"\s+and\s+")
+_LIST_BEFORE = re.compile(r",\s*(?:the\s+)?$")
+
+
+def _coordinated_names(start: int, run: str, text: str) -> list[tuple[int, str]]:
+    """``run`` (at ``start`` of ``text``) split into the names its "and" joins, each with its
+    start: "Central African Republic and Lebanon" is two names, "Bosnia and Herzegovina" and
+    "Ministry of Defence and Aerospace Industry" one.
+
+    "and" ends a name when the run is the last item of a list ("Mali, the Central African
+    Republic and Lebanon"), or when a side has several words and the first names nothing "of"
+    or "for" something (a ministry's or department's two fields stay one name) and the two do
+    not share a plural head ("Abai and Zhambyl Regions").
+    """
+    joins = list(_AND.finditer(run))
+    if not joins:
+        return [(start, run)]
+    pieces, cursor = [], 0
+    for join in joins:
+        pieces.append((cursor, run[cursor : join.start()]))
+        cursor = join.end()
+    pieces.append((cursor, run[cursor:]))
+    in_list = bool(_LIST_BEFORE.search(text[:start]))
+    several_words = any(" " in piece for _offset, piece in pieces)
+    of_something = re.search(r"\s(?:of|for)\s", pieces[0][1]) is not None
+    # "Abai and Zhambyl Regions": two names sharing their plural head, kept as written
+    shared_head = " " not in pieces[0][1] and run.endswith("s")
+    if not in_list and (shared_head or not several_words or of_something):
+        return [(start, run)]
+    return [(start + offset, piece) for offset, piece in pieces if piece]
 
 
 def _capitalised_mid_sentence(sentences: list[Sentence]) -> set[str]:
