@@ -30,7 +30,7 @@ from defkg.config import Settings  # noqa: E402
 from defkg.iris import IriScheme  # noqa: E402
 from defkg.pipeline.load import load_project  # noqa: E402
 from defkg.pipeline.render.search import entries, index_bytes  # noqa: E402
-from defkg.web.pages.search import search  # noqa: E402
+from defkg.store.search import search  # noqa: E402
 
 
 def load_average() -> str:

@@ -41,6 +41,9 @@ SUMS = "SHA256SUMS"
 QUERIES = "queries"  #: the folder of example queries inside the release
 BUILD_ERROR_FILE = "last-build-error.txt"
 SEARCH_FILE = "search.sqlite"  #: the full-text index /search answers from
+#: the layout version of SEARCH_FILE: written by the build (``pipeline/render/search``),
+#: checked by the reader (``store/search``) before it reads an index; bump it with the layout
+SEARCH_FORMAT = "2"
 
 #: What each file of a release is (the home page lists them).
 FILE_DESCRIPTIONS = {

@@ -14,6 +14,9 @@ every web process without loading it into memory, and answers in well under a mi
 the sizes of ``benchmarks/`` (see benchmarks/RESULTS.md, "search"). The file is the same bytes
 for the same triples: rows are inserted in IRI order into an in-memory database, the FTS
 segments are merged (``optimize``), the database is vacuumed and serialised.
+
+This is the writer; the server reads the index with :mod:`defkg.store.search`, and the two
+agree on the layout version :data:`defkg.release.SEARCH_FORMAT`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from defkg.iris import OA, SCHEMA
+from defkg.release import SEARCH_FORMAT
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
 
@@ -66,9 +70,6 @@ CREATE VIRTUAL TABLE words USING fts5(
 CREATE VIRTUAL TABLE grams USING fts5(names, content='', tokenize='trigram');
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
-
-#: The layout version the server checks before reading a release's index.
-FORMAT_VERSION = "2"
 
 
 @dataclass
@@ -200,7 +201,7 @@ def index_bytes(rows: list[Entry]) -> bytes:
     connection = sqlite3.connect(":memory:")
     try:
         connection.executescript(SCHEMA_SQL)
-        connection.execute("INSERT INTO meta VALUES ('format', ?)", (FORMAT_VERSION,))
+        connection.execute("INSERT INTO meta VALUES ('format', ?)", (SEARCH_FORMAT,))
         connection.executemany(
             "INSERT INTO entry VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
