@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 from rdflib import RDFS, Dataset, Graph, URIRef
 from rdflib.plugin import Serializer, get
 
-from conftest import ServerProcess, http_fetch
+from conftest import ServerProcess, http_fetch, start_server
 from defkg import formats
 from defkg.iris import DOCUMENT_EXTENSIONS, SD
 
@@ -134,3 +135,58 @@ def test_the_query_page_and_the_service_description_offer_the_registrys_formats(
         f"http://www.w3.org/ns/formats/{f.w3c}" for f in formats.of_kind("results", "graph")
     }
     assert offered == expected
+
+
+# --- resource documents: each graph format's writer is the registry's ---------------------------
+
+
+def test_every_graph_format_writes_resource_documents() -> None:
+    assert all(f.document is not None for f in formats.of_kind("graph"))
+    assert tuple(f.key for f in formats.of_kind("graph")) == DOCUMENT_EXTENSIONS[1:]
+
+
+def _document(server: ServerProcess, path: str, parser: str) -> tuple[str, Graph]:
+    """The document at ``path``: its media type, and its graph as rdflib's ``parser`` reads it."""
+    answer = http_fetch("GET", server.url + path)
+    assert answer.status == 200, (path, answer.status, answer.text[:300])
+    media_type = (answer.header("content-type") or "").split(";")[0]
+    return media_type, Graph().parse(data=answer.text, format=parser)
+
+
+@pytest.mark.parametrize("fmt", formats.of_kind("graph"), ids=lambda f: f.key)
+def test_a_resource_document_in_each_graph_format_is_the_same_graph(
+    sparql_server: ServerProcess, fmt: formats.Format
+) -> None:
+    from rdflib.compare import isomorphic
+
+    _type, turtle = _document(sparql_server, "id/kazakhstan.ttl", "turtle")
+    assert len(turtle) > 2
+    media_type, graph = _document(sparql_server, f"id/kazakhstan.{fmt.key}", fmt.rdflib or "")
+    assert media_type == fmt.media_type
+    assert isomorphic(graph, turtle)
+
+
+#: A format added as one entry of the registry, in the server's process before it starts.
+N3_ENTRY = (
+    "import defkg.formats as f\n"
+    "f.FORMATS = f.FORMATS + (f.Format('n3', 'text/n3', 'Notation3', 'graph', 'n3', w3c='N3',"
+    " oxigraph='N3', document=f._rdflib_document('n3')),)\n"
+)
+
+
+def test_a_format_added_to_the_registry_is_served_as_documents(
+    fixture_release: Path, tmp_path: Path
+) -> None:
+    from rdflib.compare import isomorphic
+
+    server = start_server(fixture_release, tmp_path / "serve.log", prelude=N3_ENTRY)
+    try:
+        _type, turtle = _document(server, "id/kazakhstan.ttl", "turtle")
+        media_type, graph = _document(server, "id/kazakhstan.n3", "n3")
+        assert media_type == "text/n3" and isomorphic(graph, turtle)
+        # negotiated: the IRI's 303 (followed) leads to the new document
+        seen = http_fetch("GET", server.url + "id/kazakhstan", headers={"Accept": "text/n3"})
+        assert seen.status == 200 and seen.header("content-location") == "/id/kazakhstan.n3"
+        assert '/id/kazakhstan.n3>; rel="alternate"; type="text/n3"' in (seen.header("link") or "")
+    finally:
+        server.stop()

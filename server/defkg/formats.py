@@ -12,13 +12,65 @@ server's order of preference within each kind.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     import pyoxigraph as ox
+    from rdflib import Graph as RdfGraph  # (Format has a field named rdflib)
+
+    #: A resource document's writer: (its graph, the release's JSON-LD context, the prefixes
+    #: to bind) → the document's bytes; the same graph always gives the same bytes.
+    DocumentWriter = Callable[[RdfGraph, Mapping[str, Any], Mapping[str, str]], bytes]
 
 Kind = Literal["page", "graph", "dataset", "results", "text"]
+
+
+def _ordered(graph: RdfGraph, prefixes: Mapping[str, str]) -> RdfGraph:
+    """``graph``'s triples added in sorted order to a graph with ``prefixes`` bound: rdflib
+    writes a graph in the order it was filled, so this makes its output stable."""
+    from rdflib import Graph
+
+    ordered = Graph()
+    for prefix, namespace in prefixes.items():
+        ordered.bind(prefix, namespace, replace=True)
+    for triple in sorted(graph, key=lambda t: tuple(n.n3() for n in t)):
+        ordered.add(triple)
+    return ordered
+
+
+def _ntriples_document(
+    graph: RdfGraph, context: Mapping[str, Any], prefixes: Mapping[str, str]
+) -> bytes:
+    """N-Triples: one line per triple, sorted, each once."""
+    lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
+    return "".join(f"{line}\n" for line in sorted(set(lines)) if line.strip()).encode("utf-8")
+
+
+def _rdflib_document(plugin: str) -> DocumentWriter:
+    """The writer that serialises with rdflib's ``plugin``, prefixes bound, triples in order."""
+
+    def write(graph: RdfGraph, context: Mapping[str, Any], prefixes: Mapping[str, str]) -> bytes:
+        return _ordered(graph, prefixes).serialize(format=plugin).encode("utf-8")
+
+    return write
+
+
+def _jsonld_document(
+    graph: RdfGraph, context: Mapping[str, Any], prefixes: Mapping[str, str]
+) -> bytes:
+    """JSON-LD compacted (pyld) with the release's context, inlined so that the document stands
+    alone; its nodes ordered by ``@id``."""
+    from pyld import jsonld
+
+    expanded = json.loads(_ordered(graph, prefixes).serialize(format="json-ld"))
+    compacted = jsonld.compact(expanded, dict(context))
+    nodes = compacted.get("@graph")
+    if isinstance(nodes, list):
+        nodes.sort(key=lambda n: str(n.get("@id", "")))
+    return (json.dumps(compacted, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -44,6 +96,8 @@ class Format:
     min_row_bytes: int = 0
     #: results: an ASK answer, ``{word}`` standing for ``true`` or ``false``
     boolean: str | None = None
+    #: graph: the writer of a resource's document in this format (``{iri}.{key}``)
+    document: DocumentWriter | None = None
 
     @property
     def menu_label(self) -> str:
@@ -64,6 +118,14 @@ class Format:
         if self.kind != "results" or self.oxigraph is None:
             raise ValueError(f"{self.key} is no SPARQL results format")
         return getattr(ox.QueryResultsFormat, self.oxigraph)  # type: ignore[no-any-return]
+
+    def write_document(
+        self, graph: RdfGraph, context: Mapping[str, Any], prefixes: Mapping[str, str]
+    ) -> bytes:
+        """A resource's document in this format (see :data:`DocumentWriter`)."""
+        if self.document is None:
+            raise ValueError(f"{self.key} writes no resource documents")
+        return self.document(graph, context, prefixes)
 
     def ask_answer(self, value: bool) -> bytes:
         """An ASK answer in this results format."""
@@ -92,6 +154,7 @@ FORMATS: tuple[Format, ...] = (
         ("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3", "application/n3"),
         w3c="Turtle",
         oxigraph="TURTLE",
+        document=_rdflib_document("turtle"),
     ),
     Format(
         "jsonld",
@@ -103,6 +166,7 @@ FORMATS: tuple[Format, ...] = (
         ("application/json", "application/x-json+ld"),
         w3c="JSON-LD",
         oxigraph="JSON_LD",
+        document=_jsonld_document,
     ),
     Format(
         "nt",
@@ -114,6 +178,7 @@ FORMATS: tuple[Format, ...] = (
         ("text/plain",),
         w3c="N-Triples",
         oxigraph="N_TRIPLES",
+        document=_ntriples_document,
     ),
     Format(
         "rdf",
@@ -125,6 +190,7 @@ FORMATS: tuple[Format, ...] = (
         ("application/xml", "text/xml"),
         w3c="RDF_XML",
         oxigraph="RDF_XML",
+        document=_rdflib_document("pretty-xml"),
     ),
     Format(
         "trig",

@@ -74,38 +74,13 @@ def alternates(path: str) -> str:
     return ", ".join(links)
 
 
-def _sorted_triples(graph: Graph) -> list[tuple]:
-    return sorted(graph, key=lambda t: tuple(n.n3() for n in t))
-
-
 def serialize(graph: Graph, ext: str, context: dict[str, Any], scheme: IriScheme) -> bytes:
-    """``graph`` in the format of ``ext``; the same graph always gives the same bytes.
-
-    JSON-LD is compacted (pyld) with the published context, inlined so the document stands
-    alone; its nodes are ordered by ``@id``.
-    """
-    if ext == "nt":
-        lines = graph.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()
-        return "".join(f"{line}\n" for line in sorted(set(lines)) if line.strip()).encode("utf-8")
-    ordered = Graph()
-    for prefix, namespace in scheme.prefixes().items():
-        ordered.bind(prefix, namespace, replace=True)
-    for triple in _sorted_triples(graph):
-        ordered.add(triple)
-    if ext == "ttl":
-        return ordered.serialize(format="turtle").encode("utf-8")
-    if ext == "rdf":
-        return ordered.serialize(format="pretty-xml").encode("utf-8")
-    if ext == "jsonld":
-        from pyld import jsonld
-
-        expanded = json.loads(ordered.serialize(format="json-ld"))
-        compacted = jsonld.compact(expanded, context)
-        nodes = compacted.get("@graph")
-        if isinstance(nodes, list):
-            nodes.sort(key=lambda n: str(n.get("@id", "")))
-        return (json.dumps(compacted, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    raise ValueError(f"no serialisation for {ext!r}")
+    """``graph`` as the document format ``ext`` writes it (the format registry's writer); the
+    same graph always gives the same bytes."""
+    found = formats.by_key(ext, "graph")
+    if found is None or found.key != ext:
+        raise ValueError(f"no document format {ext!r}")
+    return found.write_document(graph, context, scheme.prefixes())
 
 
 @dataclass
