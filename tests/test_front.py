@@ -272,12 +272,18 @@ def _in_background(function, *args) -> tuple[list, threading.Thread]:
 
 @pytest.fixture(scope="module")
 def fair_server(fixture_release: Path, tmp_path_factory: pytest.TempPathFactory):
-    """Default budgets (two query workers: one query at a time per client), a short time
-    limit, and 127.0.0.9 as the trusted proxy."""
+    """Default budgets (two query workers per web process: one query at a time per client),
+    a short time limit, 127.0.0.9 as the trusted proxy, and three web processes, so that one
+    client's connections land in different processes whatever the machine's CPU count: the
+    budgets hold for the server as a whole."""
     server = start_server(
         fixture_release,
         tmp_path_factory.mktemp("logs") / "fair-server.log",
-        {"DEFKG_QUERY_TIMEOUT": "4", "DEFKG_TRUSTED_PROXIES": "127.0.0.9, 10.1.0.0/16"},
+        {
+            "DEFKG_QUERY_TIMEOUT": "4",
+            "DEFKG_TRUSTED_PROXIES": "127.0.0.9, 10.1.0.0/16",
+            "DEFKG_WEB_PROCESSES": "3",
+        },
     )
     yield server
     server.stop()
@@ -363,12 +369,12 @@ def test_a_client_over_its_query_seconds_is_held_back_others_are_not(
 def test_waiting_for_a_worker_does_not_eat_the_time_limit(
     fixture_release: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """One query worker, a 3 s limit: a cheap query that waits ~3 s for the worker (and its
-    replacement) is still answered, not stopped at the limit."""
+    """One web process with one query worker, a 3 s limit: a cheap query that waits ~3 s for
+    the worker (and its replacement) is still answered, not stopped at the limit."""
     server = start_server(
         fixture_release,
         tmp_path_factory.mktemp("logs") / "wait-server.log",
-        {"DEFKG_QUERY_TIMEOUT": "3", "DEFKG_WORKERS": "1"},
+        {"DEFKG_QUERY_TIMEOUT": "3", "DEFKG_WORKERS": "1", "DEFKG_WEB_PROCESSES": "1"},
     )
     try:
         results, thread = _in_background(query_from, server, EXPENSIVE, "127.0.0.7")
@@ -446,3 +452,67 @@ def test_a_client_that_does_not_read_its_answer_is_cut_off(abused_server: Server
         assert received < len(whole.body), received
     finally:
         sock.close()
+
+
+# --- the budget table, shared by the web processes -------------------------------------------
+
+
+def _hold_a_query(fd: int, client: str, seconds: float, ready, done) -> None:
+    """In a process of its own: admit a query of ``client``; then, told to, either release it
+    after ``seconds`` or die holding it (a web process that crashed mid-query)."""
+    import os
+
+    from defkg.web.fairness import ClientBudgets
+
+    budgets = ClientBudgets(1, 60.0, 30.0, fd=fd)
+    budgets.admit(client)
+    ready.send(True)
+    if done.recv() == "release":
+        budgets.release(client, seconds)
+        ready.send(True)
+        done.recv()
+    os._exit(0)
+
+
+def test_the_budget_table_is_one_for_every_web_process_and_survives_a_crashed_one() -> None:
+    import multiprocessing
+
+    from defkg.web.fairness import ClientBudgets, OverBudget, new_table_file
+
+    fd = new_table_file()
+    fork = multiprocessing.get_context("fork")  # as gunicorn forks its web processes
+    here = ClientBudgets(1, 60.0, 30.0, fd=fd)
+    here.admit("198.51.100.1")  # this process takes a column of the table first
+
+    def other_process(client: str):
+        ours, theirs = fork.Pipe()
+        process = fork.Process(target=_hold_a_query, args=(fd, client, 61.0, theirs, theirs))
+        process.start()
+        assert ours.poll(10) and ours.recv()
+        return process, ours
+
+    # A query running in another process counts against the same client here.
+    process, pipe = other_process("198.51.100.7")
+    assert here.running("198.51.100.7") == 1
+    with pytest.raises(OverBudget, match="at once"):
+        here.admit("198.51.100.7")
+    here.admit("198.51.100.8")  # another client is not held back
+    # Its worker time counts here too: 61 s is over the budget of 60 s a minute.
+    pipe.send("release")
+    assert pipe.poll(10) and pipe.recv()
+    assert here.running("198.51.100.7") == 0
+    with pytest.raises(OverBudget, match="used its query time") as over:
+        here.admit("198.51.100.7")
+    assert over.value.retry_after >= 1
+    pipe.send("exit")
+    process.join(10)
+
+    # A process that dies holding a query: the next process to start clears its count.
+    process, pipe = other_process("198.51.100.9")
+    pipe.send("die")
+    process.join(10)
+    assert here.running("198.51.100.9") == 1  # left behind by the dead process
+    successor = ClientBudgets(1, 60.0, 30.0, fd=fd)
+    successor.admit("198.51.100.10")  # claims the free column, the dead process's
+    assert here.running("198.51.100.9") == 0
+    here.admit("198.51.100.9")

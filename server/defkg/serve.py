@@ -1,11 +1,12 @@
 """``defkg serve``: the web app under gunicorn's process manager, each process answering HTTP
 with waitress (never Flask's development server).
 
-``settings.web_processes`` gunicorn processes (one by default) run the app; each has its own
-query worker pool. Several web processes share one admission limit
-(:class:`~defkg.store.executor.SharedAdmission`, on an unlinked file opened here before gunicorn
-forks them). Before gunicorn starts, the release is built if it is missing and the on-disk
-store is prepared, so that the web processes only open what exists.
+``settings.web_processes`` gunicorn processes (one per CPU by default: one Python process
+answers HTTP on one CPU at most) run the app; each has its own query worker pool. They share
+one admission limit (:class:`~defkg.store.executor.SharedAdmission`) and one table of
+per-client budgets (:class:`~defkg.web.fairness.ClientBudgets`), each on an unlinked file
+opened here before gunicorn forks them. Before gunicorn starts, the release is built if it is
+missing and the on-disk store is prepared, so that the web processes only open what exists.
 
 Why waitress inside each gunicorn process (:class:`WaitressWorker`): waitress reads every
 request whole, and writes every answer out, in one event loop, so the app's threads
@@ -83,7 +84,7 @@ def web_processes(settings: Settings) -> int:
     store; one for a remote store, whose query runner admits queries per process."""
     if settings.store != "embedded":
         return 1
-    return max(1, settings.web_processes)
+    return settings.web_processes or os.cpu_count() or 1
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
@@ -295,6 +296,10 @@ def serve(settings: Settings) -> None:
     processes = web_processes(settings)
     if settings.store != "embedded" and settings.web_processes > 1:
         log.info("a remote store is served by one web process (web_processes is ignored)")
+    # Opened before gunicorn forks, so that every web process keeps the same per-client books.
+    from defkg.web.fairness import new_table_file
+
+    budget_table_fd = new_table_file()
     admission_fd: int | None = None
     if processes > 1:
         # Opened before gunicorn forks, so that every web process inherits (and locks) the
@@ -317,6 +322,7 @@ def serve(settings: Settings) -> None:
             try:
                 app = create_app(settings)
                 publication = app.extensions["defkg"]
+                publication.budget_table_fd = budget_table_fd
                 if admission_fd is not None:
                     from defkg.store.executor import SharedAdmission
 

@@ -11,18 +11,31 @@ server as a whole being full is a 503. A query that crashed its worker is charge
 ``crash_charge`` seconds, so a client that keeps crashing workers is soon held back like one
 over its budget.
 
-The bookkeeping is per web process and bounded: clients with nothing running and an empty
-bucket are forgotten.
+The books are kept for the whole server, not per web process: a table in shared memory (a
+file that ``defkg serve`` opens before gunicorn forks its web processes, so that each of them
+maps the same pages), guarded by an open-file-description lock. A client whose connections
+land in different web processes is still one client. The table is bounded
+(:attr:`ClientBudgets.SLOTS` entries): a client with nothing running and an empty bucket gives
+its entry up to the next newcomer. Each web process counts the queries it runs in a column of
+its own, which it claims with a lock the kernel drops when the process dies, and clears when
+it starts: a web process that crashed mid-query leaves no query counted for ever.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import hashlib
 import ipaddress
 import math
+import mmap
+import os
+import struct
+import tempfile
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 #: Where :class:`defkg.web.app.EveryResponse` leaves the client's address for the views.
 CLIENT_KEY = "defkg.client"
@@ -67,73 +80,198 @@ class OverBudget(Exception):
         self.retry_after = max(1, retry_after)
 
 
-@dataclass
-class _Usage:
-    running: int = 0
-    level: float = 0.0  #: seconds in the bucket
-    updated: float = field(default_factory=time.monotonic)
+#: bytes 0 … MAX_PROCESSES-1 of the table's file are the web processes' column locks, the next
+#: one the table's own lock; the entries start on the next page
+_TABLE_OFFSET = 4096
+_KEY_SIZE = 16  #: bytes of a client's key (a hash of its address)
+_EMPTY = bytes(_KEY_SIZE)
+
+
+def _lock_byte(fd: int, offset: int, *, wait: bool, unlock: bool = False) -> bool:
+    """Take (or drop) the open-file-description lock on byte ``offset`` of ``fd``; False when
+    another description holds it and ``wait`` is false."""
+    kind = fcntl.F_UNLCK if unlock else fcntl.F_WRLCK
+    # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks)
+    lock = struct.pack("hh4xqqi4x", kind, os.SEEK_SET, offset, 1, 0)
+    try:
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLKW if wait else fcntl.F_OFD_SETLK, lock)
+    except OSError as error:
+        if error.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    return True
+
+
+def new_table_file() -> int:
+    """An unlinked file for a budget table (on /dev/shm where the machine has it), as a
+    descriptor that the processes gunicorn forks inherit."""
+    folder = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    fd, name = tempfile.mkstemp(prefix="defkg-budgets-", dir=folder)
+    os.unlink(name)
+    os.set_inheritable(fd, True)
+    return fd
+
+
+def _key(client: str) -> bytes:
+    return hashlib.blake2b(client.encode("utf-8", "replace"), digest_size=_KEY_SIZE).digest()
 
 
 class ClientBudgets:
-    """Admit and charge queries per client (thread-safe)."""
+    """Admit and charge queries per client, server-wide (thread- and process-safe).
 
-    #: beyond this many known clients, the idle ones are forgotten at once
-    MAX_CLIENTS = 100_000
+    ``fd`` is the table's file, shared by every web process (see the module's docstring); by
+    default a new file of this process's own.
+    """
 
-    def __init__(self, max_concurrent: int, seconds_per_minute: float, crash_charge: float) -> None:
+    #: entries in the table: clients with a query running or a bucket not yet empty
+    SLOTS = 16_384
+    #: entries looked at for one client (open addressing from the hash of its address)
+    PROBES = 32
+    #: web processes that can share one table
+    MAX_PROCESSES = 64
+
+    def __init__(
+        self,
+        max_concurrent: int,
+        seconds_per_minute: float,
+        crash_charge: float,
+        fd: int | None = None,
+    ) -> None:
+        if not hasattr(fcntl, "F_OFD_SETLK"):
+            raise OSError("per-client budgets need Linux (open-file-description locks)")
         self.max_concurrent = max(1, max_concurrent)
         self.seconds_per_minute = seconds_per_minute  #: 0: no time budget
         self.crash_charge = crash_charge
-        self._clients: dict[str, _Usage] = {}
-        self._lock = threading.Lock()
+        # an entry: key, the bucket's level, when it was last drained, then the queries the
+        # client has running, one count per web process (each writes only its own column)
+        self._entry = struct.Struct(f"=16sdd{self.MAX_PROCESSES}i")
+        self._fd = new_table_file() if fd is None else fd
+        size = _TABLE_OFFSET + self.SLOTS * self._entry.size
+        if os.fstat(self._fd).st_size < size:
+            os.ftruncate(self._fd, size)  # sparse: a page takes memory once written
+        self._table = mmap.mmap(self._fd, size, mmap.MAP_SHARED)
+        self._thread_lock = threading.Lock()
+        #: (pid, descriptor, column) of the process using the table, claimed on its first
+        #: query: a table made before gunicorn forks belongs to no process yet
+        self._own: tuple[int, int, int] | None = None
 
-    def _drain(self, usage: _Usage, now: float) -> None:
-        rate = self.seconds_per_minute / 60.0
-        usage.level = max(0.0, usage.level - (now - usage.updated) * rate)
-        usage.updated = now
+    # --- locking --------------------------------------------------------------------------
+    @contextmanager
+    def _books(self) -> Iterator[int]:
+        """The table locked for this thread and this process; yields this process's column."""
+        with self._thread_lock:
+            fd, column = self._claim()
+            _lock_byte(fd, self.MAX_PROCESSES, wait=True)
+            try:
+                yield column
+            finally:
+                _lock_byte(fd, self.MAX_PROCESSES, wait=False, unlock=True)
 
+    def _claim(self) -> tuple[int, int]:
+        """This process's descriptor of the table and its column, claimed on first use.
+
+        The column is a lock on one byte that the kernel drops when the process dies; the new
+        owner clears the column, whose counts a dead process can never release.
+        """
+        pid = os.getpid()
+        if self._own is not None and self._own[0] == pid:
+            return self._own[1], self._own[2]
+        fd = os.open(f"/proc/self/fd/{self._fd}", os.O_RDWR | os.O_CLOEXEC)
+        column = next((c for c in range(self.MAX_PROCESSES) if _lock_byte(fd, c, wait=False)), None)
+        if column is None:
+            os.close(fd)
+            raise OSError(f"more than {self.MAX_PROCESSES} web processes share one budget table")
+        _lock_byte(fd, self.MAX_PROCESSES, wait=True)
+        try:
+            at = _TABLE_OFFSET + struct.calcsize("=16sdd") + 4 * column
+            for slot in range(self.SLOTS):
+                struct.pack_into("=i", self._table, at + slot * self._entry.size, 0)
+        finally:
+            _lock_byte(fd, self.MAX_PROCESSES, wait=False, unlock=True)
+        self._own = (pid, fd, column)
+        return fd, column
+
+    # --- entries --------------------------------------------------------------------------
+    def _read(self, slot: int) -> tuple[bytes, float, float, list[int]]:
+        key, level, updated, *running = self._entry.unpack_from(
+            self._table, _TABLE_OFFSET + slot * self._entry.size
+        )
+        return key, level, updated, running
+
+    def _write(self, slot: int, key: bytes, level: float, now: float, running: list[int]) -> None:
+        at = _TABLE_OFFSET + slot * self._entry.size
+        self._entry.pack_into(self._table, at, key, level, now, *running)
+
+    def _drained(self, level: float, updated: float, now: float) -> float:
+        return max(0.0, level - (now - updated) * self.seconds_per_minute / 60.0)
+
+    def _find(self, key: bytes, now: float, *, create: bool) -> int | None:
+        """The slot of ``key``, or None; with ``create`` a free slot is taken for a newcomer
+        (None when none of the slots it may use is free)."""
+        start = int.from_bytes(key[:8], "little") % self.SLOTS
+        free: int | None = None
+        for step in range(self.PROBES):
+            slot = (start + step) % self.SLOTS
+            held, level, updated, running = self._read(slot)
+            if held == key:
+                return slot
+            if free is None and (
+                held == _EMPTY or (not any(running) and self._drained(level, updated, now) == 0)
+            ):
+                free = slot  # empty, or a client with nothing running and an empty bucket
+        if not create or free is None:
+            return None
+        self._write(free, key, 0.0, now, [0] * self.MAX_PROCESSES)
+        return free
+
+    # --- the budgets ----------------------------------------------------------------------
     def admit(self, client: str) -> None:
         """Count a query of ``client`` as running, or raise :class:`OverBudget`."""
-        now = time.monotonic()
-        with self._lock:
-            usage = self._clients.get(client)
-            if usage is None:
-                if len(self._clients) >= self.MAX_CLIENTS:
-                    self._forget_idle(now)
-                usage = self._clients[client] = _Usage(updated=now)
-            self._drain(usage, now)
-            if usage.running >= self.max_concurrent:
+        key = _key(client)
+        with self._books() as column:
+            now = time.monotonic()
+            slot = self._find(key, now, create=True)
+            if slot is None:
                 raise OverBudget(
-                    f"too many queries from {client} at once: {usage.running} running, the "
+                    "the server is keeping count of too many clients at once; retry in a moment",
+                    1,
+                )
+            _, level, updated, running = self._read(slot)
+            level = self._drained(level, updated, now)
+            if sum(running) >= self.max_concurrent:
+                raise OverBudget(
+                    f"too many queries from {client} at once: {sum(running)} running, the "
                     f"limit per client is {self.max_concurrent}; retry when one has ended",
                     1,
                 )
             budget = self.seconds_per_minute
-            if budget and usage.level >= budget:
-                wait = (usage.level - budget) / (budget / 60.0) + 1
+            if budget and level >= budget:
+                wait = (level - budget) / (budget / 60.0) + 1
                 raise OverBudget(
-                    f"{client} has used its query time: {usage.level:.0f} s in the last minute, "
+                    f"{client} has used its query time: {level:.0f} s in the last minute, "
                     f"the limit per client is {budget:g} s per minute; retry in {wait:.0f} s",
                     math.ceil(wait),
                 )
-            usage.running += 1
+            running[column] += 1
+            self._write(slot, key, level, now, running)
 
     def release(self, client: str, seconds: float, *, crashed: bool = False) -> None:
         """The query of ``client`` admitted before has ended after ``seconds`` in a worker."""
-        now = time.monotonic()
-        with self._lock:
-            usage = self._clients.get(client)
-            if usage is None:
+        key = _key(client)
+        with self._books() as column:
+            now = time.monotonic()
+            slot = self._find(key, now, create=False)
+            if slot is None:
                 return
-            self._drain(usage, now)
-            usage.running = max(0, usage.running - 1)
-            usage.level += seconds + (self.crash_charge if crashed else 0.0)
+            _, level, updated, running = self._read(slot)
+            level = self._drained(level, updated, now)
+            running[column] = max(0, running[column] - 1)
+            level += seconds + (self.crash_charge if crashed else 0.0)
+            self._write(slot, key, level, now, running)
 
-    def _forget_idle(self, now: float) -> None:
-        for name, usage in list(self._clients.items()):
-            self._drain(usage, now)
-            if usage.running == 0 and usage.level == 0.0:
-                del self._clients[name]
-
-    def __len__(self) -> int:
-        return len(self._clients)
+    def running(self, client: str) -> int:
+        """Queries of ``client`` running now, in every web process of the server."""
+        key = _key(client)
+        with self._books():
+            slot = self._find(key, time.monotonic(), create=False)
+            return 0 if slot is None else sum(self._read(slot)[3])

@@ -30,6 +30,9 @@ class Publication:
         self._executor_lock = threading.Lock()
         self._executor: QueryRunner | None = None
         self._triple_counts: dict[bool, int] = {}
+        #: the file of the per-client budget table shared by every web process of the server
+        #: (``defkg serve`` opens it before forking them); None: a table of this app's own
+        self.budget_table_fd: int | None = None
 
     @cached_property
     def release(self) -> Release:
@@ -85,7 +88,12 @@ class Publication:
         """Each client's budgets on the endpoint (see :mod:`defkg.web.fairness`)."""
         settings = self.settings
         concurrent = settings.client_max_concurrent_queries or max(1, settings.workers // 2)
-        return ClientBudgets(concurrent, settings.client_query_seconds, settings.query_timeout)
+        return ClientBudgets(
+            concurrent,
+            settings.client_query_seconds,
+            settings.query_timeout,
+            fd=self.budget_table_fd,
+        )
 
     @property
     def executor(self) -> QueryRunner:
