@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 # --- the engine's terminals (spargebra's grammar) -------------------------------------------
@@ -132,8 +133,9 @@ class NestingTooDeep(ScanError):
         self.limit = limit
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """One token (a named tuple: the scan makes one per token of every query it checks)."""
+
     kind: str  #: a group name of the token pattern: iri, string, var, pname, word, punct, …
     text: str
     start: int
