@@ -4,6 +4,7 @@ own document. Compared against COUNT queries and the documents, over real HTTP."
 
 from __future__ import annotations
 
+import gzip
 import json
 import urllib.parse
 from collections.abc import Iterator
@@ -108,4 +109,68 @@ def test_the_release_void_counts_each_endpoints_default_graph(
     assert said["sparql"] == count(server, "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
     assert said["inferred"] == count(
         server, "sparql/inferred", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    )
+
+
+DISTINCT_IN_NAMED_GRAPHS = (
+    "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+)
+
+
+def served_void(server: ServerProcess) -> Graph:
+    answer = http_fetch("GET", server.url + ".well-known/void", headers={"Accept": "text/turtle"})
+    assert answer.status == 200
+    return Graph().parse(data=answer.text, format="turtle")
+
+
+def test_the_dataset_and_each_graph_count_what_the_endpoint_serves_of_them(
+    server: ServerProcess,
+) -> None:
+    """The dataset is every named graph, shapes included: its count is what /sparql answers
+    over GRAPH ?g, and each named graph's subset counts that graph there."""
+    void = served_void(server)
+    dataset = URIRef(BASE + "dataset")
+    assert URIRef(server.url + "sparql") in set(void.objects(dataset, VOID.sparqlEndpoint))
+    said = int(void.value(dataset, VOID.triples))
+    assert said == count(server, "sparql", DISTINCT_IN_NAMED_GRAPHS)
+    graphs = {
+        str(name): int(void.value(subset, VOID.triples))
+        for subset, name in void.subject_objects(SD.name)
+        if (dataset, VOID.subset, subset) in void
+    }
+    assert BASE + "graph/shapes" in graphs and len(graphs) >= 5, graphs
+    for name, triples in graphs.items():
+        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name}> {{ ?s ?p ?o }} }}"
+        assert triples == count(server, "sparql", query), name
+
+
+def _downloaded_triples(url: str) -> int:
+    """The distinct triples of a dump downloaded from the server (quads' graphs set aside)."""
+    answer = http_fetch("GET", url)
+    assert answer.status == 200, url
+    name = url.rsplit("/", 1)[-1]
+    body = gzip.decompress(answer.body) if name.endswith(".gz") else answer.body
+    extension = name.removesuffix(".gz").rsplit(".", 1)[-1]
+    parser = {"trig": "trig", "nq": "nquads", "ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
+    data = Dataset()
+    data.parse(data=body, format=parser[extension])
+    return len({(s, p, o) for s, p, o, _g in data.quads((None, None, None, None))})
+
+
+def test_every_dump_holds_what_it_is_said_to_be_a_dump_of(server: ServerProcess) -> None:
+    """A dataset's (or subset's) void:dataDump holds as many triples as its void:triples: the
+    TriG and N-Quads dumps every named graph, the Turtle, N-Triples and JSON-LD dumps the
+    asserted view that /sparql answers over."""
+    void = served_void(server)
+    holders = set(void.subjects(VOID.dataDump, None))
+    assert URIRef(BASE + "dataset") in holders and len(holders) == 2, holders
+    dumps = [(holder, str(dump)) for holder, dump in void.subject_objects(VOID.dataDump)]
+    assert len(dumps) == 10, dumps  # five dumps and their .gz
+    with ThreadPoolExecutor(2) as pool:
+        found = list(pool.map(lambda item: _downloaded_triples(item[1]), dumps))
+    for (holder, dump), triples in zip(dumps, found, strict=True):
+        assert triples == int(void.value(holder, VOID.triples)), (str(holder), dump)
+    asserted = next(h for h in holders if str(h).endswith("#endpoint-asserted"))
+    assert int(void.value(asserted, VOID.triples)) == count(
+        server, "sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     )

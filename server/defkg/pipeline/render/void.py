@@ -16,7 +16,7 @@ from rdflib.term import Node
 from defkg import __version__, formats
 from defkg.config import Settings
 from defkg.iris import DCAT, SCHEMA, SD, VOID, WD
-from defkg.release import CONTEXT_FILE
+from defkg.release import DUMPS
 
 FOAF_PAGE = FOAF.homepage
 IANA = "https://www.iana.org/assignments/media-types/"
@@ -232,6 +232,8 @@ def describe(
     g.add((ds, FOAF_PAGE, URIRef(f"{root}/")))
     g.add((ds, VOID.rootResource, iris.ontology))
 
+    # the dataset is every named graph, shapes included: what the TriG and N-Quads dumps hold
+    # and what /sparql answers over GRAPH ?g; each endpoint's default graph is a subset below
     _add_stats(g, ds, everything.stats())
 
     for name in sorted(n for n, summary in graphs.items() if summary.triples):
@@ -242,8 +244,7 @@ def describe(
         g.add((subset, DCTERMS.title, Literal(f"named graph <{name}>")))
         _add_stats(g, subset, graphs[name].stats())
 
-    # what each endpoint answers over: its default graph, counted (the dataset's own count is
-    # of every graph, shapes included, as the dumps hold them)
+    # what each endpoint answers over: its default graph, counted
     # /sparql/inferred adds the inferences and what the build derived across reports, which
     # repeat no triple of the asserted view or of one another
     extra = (iris.inferred_graph, iris.graph("derived"))
@@ -296,9 +297,13 @@ def describe(
         g.add((distribution, DCAT.mediaType, URIRef(IANA + media)))
         if compressed:
             g.add((distribution, DCAT.compressFormat, URIRef(IANA + "application/gzip")))
-        # the context is a distribution, but no dump of the data
-        if formats.for_file(file_name) is not None and file_name != CONTEXT_FILE:
-            g.add((ds, VOID.dataDump, url))
+        # a dump holds what it is the dump of: the dataset formats every named graph, the
+        # graph formats the asserted view (the default graph of /sparql); the context and the
+        # validation report are distributions, but no dump of the data
+        dump = formats.for_file(file_name)
+        if dump is not None and file_name.removesuffix(".gz") in DUMPS:
+            holder = ds if dump.kind == "dataset" else URIRef(f"{ds}#endpoint-asserted")
+            g.add((holder, VOID.dataDump, url))
     return g
 
 
