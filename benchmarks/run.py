@@ -404,6 +404,11 @@ def check_answers(servers: list[Server], mix: list[tuple[str, str]]) -> dict[str
     return reference
 
 
+#: the two mixes a server is loaded with: the mix as it is (a result cache serves its repeats)
+#: and the same queries each made unique by a comment (nothing can serve them from a cache)
+MIXES = ("repeated", "never-repeated")
+
+
 @dataclass
 class LoadResult:
     server: str
@@ -412,6 +417,7 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float]
     errors: list[str]
+    mix: str = "repeated"
 
     @property
     def throughput(self) -> float:
@@ -430,8 +436,15 @@ def load(
     reference: dict[str, str],
     concurrency: int,
     duration: float,
+    mix_kind: str = "repeated",
 ) -> LoadResult:
-    """``concurrency`` clients send the mix back to back for ``duration`` seconds."""
+    """``concurrency`` clients send the mix back to back for ``duration`` seconds.
+
+    ``mix_kind`` "never-repeated": every request's query ends with a comment of its own (the
+    client and a counter), which changes no answer but makes every query text new, so that
+    no result cache, however keyed, can answer it.
+    """
+    unique = mix_kind == "never-repeated"
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -451,7 +464,8 @@ def load(
         while time.monotonic() < stop_at:
             name, query = mix[position % len(mix)]
             position += 1
-            target = f"{server.path}?{urllib.parse.urlencode({'query': query})}"
+            sent = f"{query}\n# client {index} request {position}" if unique else query
+            target = f"{server.path}?{urllib.parse.urlencode({'query': sent})}"
             started = time.perf_counter()
             try:
                 connection.request(
@@ -482,7 +496,9 @@ def load(
     for thread in threads:
         thread.join()
     seconds = time.monotonic() - started
-    return LoadResult(server.name, concurrency, len(latencies), seconds, latencies, errors)
+    return LoadResult(
+        server.name, concurrency, len(latencies), seconds, latencies, errors, mix_kind
+    )
 
 
 # --- the whole run ---------------------------------------------------------------------------
@@ -612,21 +628,25 @@ def run_size(args: argparse.Namespace, triples: int, result: dict) -> None:
         loads: list[LoadResult] = []
         result["load"] = []
         for concurrency in args.concurrency:
-            for server in servers:
-                duration = args.duration * (2 if server.name == "rdflib" else 1)
-                outcome = load(server, mix, reference[server.name], concurrency, duration)
-                if outcome.errors:
-                    raise BenchmarkFailed(
-                        f"WRONG ANSWER under load from {server.name} (c={concurrency}): "
-                        + "; ".join(outcome.errors[:5])
+            for mix_kind in args.mixes:
+                for server in servers:
+                    duration = args.duration * (2 if server.name == "rdflib" else 1)
+                    outcome = load(
+                        server, mix, reference[server.name], concurrency, duration, mix_kind
                     )
-                loads.append(outcome)
-                result["load"].append(summary(outcome))
-                print(
-                    f"{server.name:8} c={concurrency}: {outcome.throughput:8.1f} req/s "
-                    f"p50 {outcome.percentile(50):7.1f} ms p99 {outcome.percentile(99):7.1f} ms",
-                    file=sys.stderr,
-                )
+                    if outcome.errors:
+                        raise BenchmarkFailed(
+                            f"WRONG ANSWER under load from {server.name} (c={concurrency}, "
+                            f"{mix_kind}): " + "; ".join(outcome.errors[:5])
+                        )
+                    loads.append(outcome)
+                    result["load"].append(summary(outcome))
+                    print(
+                        f"{server.name:8} c={concurrency} {mix_kind}: "
+                        f"{outcome.throughput:8.1f} req/s p50 {outcome.percentile(50):7.1f} ms "
+                        f"p99 {outcome.percentile(99):7.1f} ms",
+                        file=sys.stderr,
+                    )
     finally:
         result["server_peak_rss_mib"] = {s.name: s.stop() / 1024 for s in servers}
 
@@ -646,6 +666,7 @@ def stage_seconds(log: Path) -> dict[str, float]:
 def summary(o: LoadResult) -> dict:
     return {
         "server": o.server,
+        "mix": o.mix,
         "concurrency": o.concurrency,
         "requests": o.requests,
         "seconds": round(o.seconds, 2),
@@ -692,12 +713,22 @@ def markdown(results: list[dict]) -> str:
         lines.append(
             f"- answers compared on {r['distinct_queries_checked']} distinct queries: equal\n"
         )
-        lines.append("| server | concurrency | requests | req/s | p50 ms | p99 ms |")
-        lines.append("|---|---|---|---|---|---|")
+        lines.append(
+            "| server | mix | concurrency | requests | req/s | p50 ms | p99 ms | vs oxigraph |"
+        )
+        lines.append("|---|---|---|---|---|---|---|---|")
+        oxigraph = {
+            (o.get("mix", "repeated"), o["concurrency"]): o["throughput"]
+            for o in r["load"]
+            if o["server"] == "oxigraph"
+        }
         for o in r["load"]:
+            mix_kind = o.get("mix", "repeated")
+            base = oxigraph.get((mix_kind, o["concurrency"]))
+            ratio = f"{o['throughput'] / base:.2f}x" if base else "-"
             lines.append(
-                f"| {o['server']} | {o['concurrency']} | {o['requests']} | {o['throughput']} | "
-                f"{o['p50_ms']} | {o['p99_ms']} |"
+                f"| {o['server']} | {mix_kind} | {o['concurrency']} | {o['requests']} | "
+                f"{o['throughput']} | {o['p50_ms']} | {o['p99_ms']} | {ratio} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -724,6 +755,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per load run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
     parser.add_argument("--mix-size", type=int, default=70, help="queries in the mix")
+    parser.add_argument(
+        "--mixes",
+        nargs="+",
+        choices=MIXES,
+        default=list(MIXES),
+        help="load each server with the mix as it is, with every query made unique, or both",
+    )
     parser.add_argument(
         "--defkg-timeout", type=float, default=300.0, help="DEFKG_QUERY_TIMEOUT for defkg serve"
     )
