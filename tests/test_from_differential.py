@@ -8,7 +8,8 @@ all these — and pyoxigraph runs each against a store whose default graph is em
 named graphs each hold one triple naming the graph. Which triples come back shows which graphs
 the engine took from the query's FROM (default graph) and FROM NAMED (GRAPH); every such graph
 must be one the check found, a query in which the check found none must be run by the engine
-over the default dataset, or the check must have refused the query.
+over the default dataset, or the check must have refused the query. The engine and the check
+are given the same predeclared prefixes and base IRI, as the endpoint gives them.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from defkg.web.scan import ScanError, scan
 SEED = 1201
 GRAPHS = [f"http://g.example/{n}" for n in range(1, 6)]
 GRAPH_NAME = ox.NamedNode("http://x/graph")
+#: What the endpoint hands the engine besides the text, as it does: predeclared prefixes (one
+#: of them naming the graphs) and a base IRI for relative IRIs. The check is told the same.
+PREDECLARED = {"pg": "http://g.example/", "ex": "http://predeclared.example/"}
+BASE_IRI = "http://g.example/sparql"
 
 
 def make_store() -> ox.Store:
@@ -45,12 +50,18 @@ def gap(rnd: random.Random, glue: bool = True) -> str:
 def graph_ref(rnd: random.Random) -> tuple[str, str]:
     """(prologue, reference) of one of the graphs."""
     n = rnd.randint(1, len(GRAPHS) - 1)
-    form = rnd.randrange(3)
+    form = rnd.randrange(6)
     if form == 0:
         return "", f"<{GRAPHS[n - 1]}>"
     if form == 1:
         return "PREFIX g: <http://g.example/>\n", f"g:{n}"
-    return "PREFIX : <http://g.example/>\n", f":{n}"
+    if form == 2:
+        return "PREFIX : <http://g.example/>\n", f":{n}"
+    if form == 3:  # a predeclared prefix, no PREFIX line
+        return "", f"pg:{n}"
+    if form == 4:  # a PREFIX line overrides the predeclared prefix of the same name
+        return "PREFIX pg: <http://g.example/x>\n", f"pg:{n}"
+    return "", f"<{n}>"  # relative: resolved against the base IRI
 
 
 def dataset_clause(rnd: random.Random) -> tuple[str, str]:
@@ -104,12 +115,12 @@ def test_the_engine_uses_only_the_graphs_the_check_found() -> None:
     disagreements = []
     for text in queries:
         try:
-            found = scan(text)
+            found = scan(text, prefixes=PREDECLARED, base_iri=BASE_IRI)
         except ScanError:
             outcome["refused"] += 1
             continue
         try:
-            rows = list(store.query(text))
+            rows = list(store.query(text, prefixes=PREDECLARED, base_iri=BASE_IRI))
         except (SyntaxError, OSError, ValueError):
             outcome["engine refused"] += 1
             continue

@@ -88,3 +88,22 @@ def test_expected_keywords_are_named_and_the_token_found(sparql_server: ServerPr
     assert status == 400
     assert re.search(r"syntax error at 3:\d+ \(line 3, column \d+\): expected one of", text), text
     assert "[" not in text.split("expected", 1)[1]  # no character classes
+
+
+def test_from_takes_the_predeclared_prefixes_as_the_engine_does(
+    sparql_server: ServerProcess,
+) -> None:
+    """``FROM graph:entities`` with no PREFIX line: the endpoint's check reads the name as the
+    engine will (it was refused as an undeclared prefix), and still refuses a graph of no one."""
+    count = "SELECT (COUNT(*) AS ?n) {dataset} WHERE {{ ?s ?p ?o }}"
+    named = count.format(dataset="FROM graph:entities")
+    declared = "PREFIX graph: <https://w3id.org/defkg/graph/>\n" + named
+    written = count.format(dataset="FROM <https://w3id.org/defkg/graph/entities>")
+    answers = [endpoint(sparql_server, query) for query in (named, declared, written)]
+    assert all(status == 200 for status, _ in answers), answers
+    assert len({text for _, text in answers}) == 1 and int(answers[0][1].split()[-1]) > 0
+    status, text = endpoint(sparql_server, count.format(dataset="FROM NAMED graph:nowhere"))
+    assert status == 400 and "unknown graph <https://w3id.org/defkg/graph/nowhere>" in text
+    # the query's own PREFIX line wins over the predeclared one, as in the engine
+    status, text = endpoint(sparql_server, "PREFIX graph: <http://elsewhere.example/>\n" + named)
+    assert status == 400 and "unknown graph <http://elsewhere.example/entities>" in text

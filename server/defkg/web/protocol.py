@@ -169,7 +169,13 @@ class QueryFacts:
     deterministic: bool = True
 
 
-def analyse_query(query: str, *, max_nesting: int | None = None) -> QueryFacts:
+def analyse_query(
+    query: str,
+    *,
+    max_nesting: int | None = None,
+    prefixes: Mapping[str, str] | None = None,
+    base_iri: str | None = None,
+) -> QueryFacts:
     """Find the query form, its FROM / FROM NAMED graphs, its SERVICE endpoints, whether its
     answer can vary, and refuse it when it nests deeper than ``max_nesting``.
 
@@ -177,13 +183,14 @@ def analyse_query(query: str, *, max_nesting: int | None = None) -> QueryFacts:
     :mod:`defkg.web.scan`, which reads the text as the query engine does. Syntax errors are
     left to the engine, which reports them with their position. Raises :class:`ProtocolError`
     (400) for an update, a query nested too deeply, or a query whose SERVICE or FROM targets
-    cannot be determined safely.
+    cannot be determined safely. ``prefixes`` and ``base_iri`` are the engine's: the
+    predeclared prefixes and the endpoint's IRI, which the query's PREFIX and BASE override.
     """
     form = query_form(query)
     if form in UPDATE_KEYWORDS:
         raise ProtocolError(400, f"this is a SPARQL Update ({form} …), not a query; {READ_ONLY}")
     try:
-        found = scan(query, max_nesting=max_nesting)
+        found = scan(query, max_nesting=max_nesting, prefixes=prefixes, base_iri=base_iri)
     except NestingTooDeep as error:
         raise ProtocolError(400, f"the query is nested too deeply: {error}") from None
     except ScanError as error:

@@ -48,6 +48,7 @@ so the engine calls nothing but the relay whatever IRI it would have made of the
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urljoin
@@ -223,13 +224,20 @@ def _operand_like(token: Token | None) -> bool:
 class _Scanner:
     """One pass over the tokens: prologue, keywords, brackets."""
 
-    def __init__(self, text: str, max_nesting: int | None) -> None:
+    def __init__(
+        self,
+        text: str,
+        max_nesting: int | None,
+        prefixes: Mapping[str, str] | None = None,
+        base_iri: str | None = None,
+    ) -> None:
         self.text = text
         self.max_nesting = max_nesting
         self.items = tokenize(text)
         self.found = Scan()
-        self.base: str | None = None
-        self.prefixes: dict[str, str] = {}
+        # what the engine is given besides the text: a BASE or PREFIX line overrides them
+        self.base: str | None = base_iri
+        self.prefixes: dict[str, str] = dict(prefixes or {})
         # Open brackets: (opener, kind) with kind "row" for the rows of a VALUES block,
         # "data" for the VALUES block itself, "" otherwise.
         self.stack: list[tuple[str, str]] = []
@@ -509,10 +517,19 @@ class _Scanner:
             )
 
 
-def scan(text: str, *, max_nesting: int | None = None) -> Scan:
+def scan(
+    text: str,
+    *,
+    max_nesting: int | None = None,
+    prefixes: Mapping[str, str] | None = None,
+    base_iri: str | None = None,
+) -> Scan:
     """Read the form, FROM / FROM NAMED graphs, SERVICE endpoints, nesting and determinism.
+
+    ``prefixes`` and ``base_iri`` must be what the engine runs the query with (its predeclared
+    prefixes and base IRI), so that a name is read as the engine will read it.
 
     Raises :class:`ScanError` when a target cannot be determined safely, and
     :class:`NestingTooDeep` when brackets nest deeper than ``max_nesting``.
     """
-    return _Scanner(text, max_nesting).run()
+    return _Scanner(text, max_nesting, prefixes, base_iri).run()

@@ -203,7 +203,13 @@ def plan_query(
 ) -> QueryPlan:
     """The checks (form, nesting, SERVICE, dataset, formats); raises :class:`ProtocolError`."""
     settings: Settings = publication.settings
-    facts = analyse_query(parsed.query, max_nesting=settings.max_query_nesting)
+    base_iri = query_base_iri(settings, with_inferences)
+    facts = analyse_query(
+        parsed.query,
+        max_nesting=settings.max_query_nesting,
+        prefixes=settings.iris.prefixes(),
+        base_iri=base_iri,
+    )
     check_services(facts, settings.service_allowlist)
     if facts.services and not getattr(publication.executor, "sandboxed", True):
         raise ProtocolError(403, SERVICE_OFF)
@@ -222,7 +228,7 @@ def plan_query(
         graph_type=graph_type,
         max_rows=settings.max_result_rows,
         max_bytes=settings.max_result_bytes,
-        base_iri=query_base_iri(settings, with_inferences),
+        base_iri=base_iri,
     )
     # A SERVICE call reads someone else's data, which may change, and NOW(), RAND(), … differ
     # between runs: never cached.
