@@ -638,3 +638,78 @@ def test_plain_queries_use_the_stores_default_graph_unless_told_to_name_graphs(
     # GRAPH ?g never sees the publication record, with or without the default graph.
     graphs = plain.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
     assert sorted(str(r["g"]) for r in graphs) == plain.graph_names()
+
+
+# --- the remote store reads queries as the embedded one does (issue 12, points 6 and 7) -----------
+
+#: (query, how to compare): "same" answers alike on both servers; "base" binds ?i to a relative
+#: IRI, resolved against each server's own endpoint IRI; "error" is a 400 with the same message.
+AS_EMBEDDED = [
+    ("SELECT ?l WHERE { kg:kazakhstan rdfs:label ?l }", "same"),  # predeclared prefixes
+    ("PREFIX kg: <http://elsewhere.example/>\nSELECT ?l WHERE { kg:kazakhstan rdfs:label ?l }",
+     "same"),  # the query's own PREFIX wins
+    ("ASK { kg:unifil a defkg:Mission }", "same"),
+    ("SELECT ?i WHERE { BIND(<x> AS ?i) }", "base"),  # relative to the endpoint
+    ("BASE <http://b.example/a/>\nSELECT ?i WHERE { BIND(<x> AS ?i) }", "same"),
+    ("SELECT * WHERE {\n  ?s nope:x ?o }", "error"),  # unknown prefix, at 2:6
+    ("SELECT * WHERE { ?s nope:x ?o }", "error"),  # on the first line: columns unmoved
+    ("SELECT * WHERE { ?s ?p ?o . FILTER( }", "error"),
+    ("ASK {\n  ?s rdfs:label }", "error"),
+    ("SELEC * WHERE { ?s ?p ?o }", "error"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def remote_and_embedded(oxigraph: str, release: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`defkg serve` over the remote store and over the embedded one, the same release."""
+    from conftest import start_server
+
+    publish_release(release, RemoteStore(oxigraph), BASE)
+    remote = start_server(release, tmp_path / "remote.log", {"DEFKG_STORE": oxigraph})
+    try:
+        embedded = start_server(release, tmp_path / "embedded.log")
+        try:
+            yield remote.url, embedded.url
+        finally:
+            embedded.stop()
+    finally:
+        remote.stop()
+
+
+def test_the_remote_store_reads_a_query_as_the_embedded_store_does(
+    remote_and_embedded: tuple[str, str],
+) -> None:
+    remote, embedded = remote_and_embedded
+    for query, kind in AS_EMBEDDED:
+        answers = [sparql_json(url, query) for url in (remote, embedded)]
+        if kind == "error":
+            assert answers[0][0] == answers[1][0] == 400, (query, answers)
+            assert answers[0][1] == answers[1][1], query
+            assert b"syntax error at " in answers[0][1], (query, answers[0][1])
+            continue
+        assert answers[0][0] == answers[1][0] == 200, (query, answers)
+        found = [json.loads(body) for _status, body in answers]
+        if kind == "base":
+            for url, answer in zip((remote, embedded), found, strict=True):
+                rows = answer["results"]["bindings"]
+                assert rows == [{"i": {"type": "uri", "value": url + "x"}}], (query, rows)
+        else:
+            assert found[0] == found[1], query
+            assert found[0].get("boolean", True), query
+    # and they found something: the prefixes were applied, not merely accepted
+    labels = json.loads(sparql_json(remote, AS_EMBEDDED[0][0])[1])["results"]["bindings"]
+    assert [row["l"]["value"] for row in labels] == ["Kazakhstan"]
+
+
+def test_a_first_line_position_the_store_reports_is_the_querys_own() -> None:
+    from defkg.store.remote import unshifted, with_prologue
+
+    query = "SELECT * WHERE { ?s ?p ?o"
+    sent, shift = with_prologue(query, {"kg": BASE + "id/"}, "http://h/sparql")
+    assert sent.endswith(query) and "\n" not in sent[:shift] and shift == len(sent) - len(query)
+    assert unshifted(f"Parse error at 1:{shift + 26}: expected '}}'", shift) == (
+        "Parse error at 1:26: expected '}'"
+    )
+    assert unshifted(f"at line 1, column {shift + 3}; at 2:7", shift) == (
+        "at line 1, column 3; at 2:7"
+    )

@@ -57,6 +57,51 @@ def plain_syntax_error(
     return f"{where}: unexpected text here ({found_text})"
 
 
+def syntax_error_of(
+    query: str, prefixes: Mapping[str, str] | None = None, base_iri: str | None = None
+) -> SyntaxError | None:
+    """The engine's syntax error for ``query`` (with these predeclared prefixes and base IRI),
+    or None when it parses, found without running it.
+
+    pyoxigraph parses a query only to run it: SELECT, CONSTRUCT and DESCRIBE answers are
+    evaluated lazily, when read, and so cost nothing here over an empty store, but an ASK is
+    evaluated at once (a VALUES cross product runs for seconds even with no data). An ASK is
+    therefore parsed as ``SELECT*`` with the same text after it, and the error's column put
+    back; a query whose form this module cannot see is not parsed here at all (None).
+    """
+    import pyoxigraph as ox
+
+    start = _PROLOGUE.match(query)
+    offset = start.end() if start else 0
+    word = _KEYWORD.match(query, offset)
+    form = word[0].upper() if word is not None else ""
+    if word is None or form not in FORMS:
+        return None
+    text, shift = query, 0
+    if form == "ASK":
+        text = query[:offset] + "SELECT*" + query[word.end() :]
+        shift = len("SELECT*") - len(word[0])
+    kwargs: dict[str, object] = {"prefixes": dict(prefixes or {})}
+    if base_iri:
+        kwargs["base_iri"] = base_iri
+    try:
+        ox.Store().query(text, **kwargs)  # type: ignore[arg-type]
+    except SyntaxError as error:
+        if not shift:
+            return error
+        line = query.count("\n", 0, offset) + 1
+        column = offset - (query.rfind("\n", 0, offset) + 1) + 1  # where the form starts
+
+        def back(found: re.Match[str]) -> str:
+            at_line, at_column = int(found[1]), int(found[2])
+            if at_line == line and at_column > column + len(word[0]):
+                at_column -= shift
+            return f"error at {at_line}:{at_column}"
+
+        return SyntaxError(re.sub(r"error at (\d+):(\d+)", back, str(error), count=1))
+    return None
+
+
 def _misspelt_form(query: str) -> str | None:
     """A query whose first word (after PREFIX and BASE) is not a query form."""
     start = _PROLOGUE.match(query)

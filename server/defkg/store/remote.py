@@ -19,7 +19,7 @@ import re
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -575,6 +575,39 @@ class RemoteStore:
 # --- running the public endpoint's jobs against a remote store -----------------------------------
 
 
+def with_prologue(query: str, prefixes: Mapping[str, str], base_iri: str | None) -> tuple[str, int]:
+    """``query`` as a remote store is sent it, and how many characters went in front of it.
+
+    The SPARQL protocol has no way to hand a store predeclared prefixes or a base IRI, so they
+    are written as ``BASE`` and ``PREFIX`` declarations before the query's own — which come
+    after them and win, as they do over the embedded store's. All of it on the query's first
+    line: only that line's columns move (by the returned count), no line number changes.
+    """
+    declarations = [f"BASE <{base_iri}>"] if base_iri else []
+    declarations += [f"PREFIX {name}: <{iri}>" for name, iri in prefixes.items()]
+    if not declarations:
+        return query, 0
+    prologue = " ".join(declarations) + " "
+    return prologue + query, len(prologue)
+
+
+#: How pyoxigraph, and so Oxigraph's server, states where a query stops parsing.
+_ENGINE_POSITION = re.compile(r"\berror at \d+:\d+: ")
+_FIRST_LINE_POSITION = re.compile(r"(\bat 1:|\bline 1, column )(\d+)")
+
+
+def unshifted(message: str, shift: int) -> str:
+    """A store's message with the first line's columns (``at 1:C``, ``line 1, column C``) put
+    back where they are in the query as its author wrote it."""
+    if not shift:
+        return message
+
+    def back(found: re.Match[str]) -> str:
+        return found[1] + str(max(1, int(found[2]) - shift))
+
+    return _FIRST_LINE_POSITION.sub(back, message)
+
+
 def execute_remote(
     store: RemoteStore, job: QueryJob, timeout: float, prefixes: dict[str, str] | None = None
 ) -> QueryOutcome:
@@ -585,9 +618,17 @@ def execute_remote(
     same. Raises RemoteTimeout when the store overruns ``timeout``; any other failure becomes an
     outcome with a status and a message.
     """
+    from defkg.sparql_errors import plain_syntax_error, syntax_error_of
     from defkg.store.jobs import QueryOutcome
     from defkg.store.results import ResultTooLarge, outcome_of
 
+    # What the embedded store does, this side of the wire: the query is read with the
+    # predeclared prefixes and the endpoint's IRI as its base, and a syntax error is told in
+    # plain words at its place in the query as written.
+    syntax = syntax_error_of(job.query, prefixes, job.base_iri)
+    if syntax is not None:
+        return QueryOutcome.error(400, plain_syntax_error(job.query, syntax, prefixes))
+    sent, shift = with_prologue(job.query, prefixes or {}, job.base_iri)
     default_graphs, named_graphs = job.default_graphs, job.named_graphs
     if default_graphs is None and named_graphs is None and not FROM_CLAUSE.search(job.query):
         # The store's default graph and no list, unless GRAPH must be kept off the record.
@@ -599,7 +640,7 @@ def execute_remote(
         # The transfer cap sits above the result cap: the JSON we read is bulkier than the
         # format we may write, and the result writers enforce the exact cap themselves.
         result = store.query(
-            job.query,
+            sent,
             timeout=timeout,
             max_bytes=4 * job.max_bytes,
             default_graphs=default_graphs,
@@ -612,7 +653,12 @@ def execute_remote(
         return QueryOutcome.error(422, f"result refused: {error}")
     except RemoteStoreError as error:
         if error.status == 400:
-            return QueryOutcome.error(400, f"the store refused the query: {error}")
+            refused = unshifted(str(error), shift)
+            if _ENGINE_POSITION.search(refused):
+                # a syntax error in the words of our own engine (Oxigraph's): told as the
+                # embedded store tells it, at its place in the query as written
+                return QueryOutcome.error(400, plain_syntax_error(job.query, refused, prefixes))
+            return QueryOutcome.error(400, f"the store refused the query: {refused}")
         return QueryOutcome.error(502, f"the store failed to answer: {error}")
     except SyntaxError as error:
         return QueryOutcome.error(502, f"the store's answer could not be read: {error}")
