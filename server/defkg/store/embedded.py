@@ -279,7 +279,7 @@ def execute(store: ox.Store, job: QueryJob, prefixes: dict[str, str] | None = No
     try:
         return outcome_of(store.query(job.query, **kwargs), job, prefixes)
     except SyntaxError as error:
-        return QueryOutcome.error(400, plain_syntax_error(job.query, error, prefixes))
+        return QueryOutcome.error(400, plain_syntax_error(job.query, error, prefixes, job.base_iri))
     except ResultTooLarge as error:
         return QueryOutcome.error(422, f"result refused: {error}")
     except ConnectionError as error:

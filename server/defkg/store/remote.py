@@ -627,7 +627,9 @@ def execute_remote(
     # plain words at its place in the query as written.
     syntax = syntax_error_of(job.query, prefixes, job.base_iri)
     if syntax is not None:
-        return QueryOutcome.error(400, plain_syntax_error(job.query, syntax, prefixes))
+        return QueryOutcome.error(
+            400, plain_syntax_error(job.query, syntax, prefixes, job.base_iri)
+        )
     sent, shift = with_prologue(job.query, prefixes or {}, job.base_iri)
     default_graphs, named_graphs = job.default_graphs, job.named_graphs
     if default_graphs is None and named_graphs is None and not FROM_CLAUSE.search(job.query):
@@ -657,7 +659,9 @@ def execute_remote(
             if _ENGINE_POSITION.search(refused):
                 # a syntax error in the words of our own engine (Oxigraph's): told as the
                 # embedded store tells it, at its place in the query as written
-                return QueryOutcome.error(400, plain_syntax_error(job.query, refused, prefixes))
+                return QueryOutcome.error(
+                    400, plain_syntax_error(job.query, refused, prefixes, job.base_iri)
+                )
             return QueryOutcome.error(400, f"the store refused the query: {refused}")
         return QueryOutcome.error(502, f"the store failed to answer: {error}")
     except SyntaxError as error:
