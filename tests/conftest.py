@@ -167,8 +167,15 @@ def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def sparql_server(
     fixture_release: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    """`defkg serve` over the fixture release with the default limits."""
-    server = start_server(fixture_release, tmp_path_factory.mktemp("logs") / "sparql-server.log")
+    """`defkg serve` over the fixture release with the default limits, in one web process:
+    the result cache and the counts /healthz gives are each web process's own, and the tests
+    of this server read them (the README's server, with one web process per CPU, is started
+    by test_quickstart.py; three share one set of budgets in test_front.py)."""
+    server = start_server(
+        fixture_release,
+        tmp_path_factory.mktemp("logs") / "sparql-server.log",
+        {"DEFKG_WEB_PROCESSES": "1"},
+    )
     yield server
     server.stop()
 

@@ -65,7 +65,8 @@ def test_a_deterministic_answer_is_cached(sparql_server: ServerProcess) -> None:
 def small_cache_server(
     fixture_release: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    env = {"DEFKG_RESULT_CACHE_BYTES": str(CACHE_BYTES)}
+    # one web process: the cache (and the stats /healthz gives of it) is each process's own
+    env = {"DEFKG_RESULT_CACHE_BYTES": str(CACHE_BYTES), "DEFKG_WEB_PROCESSES": "1"}
     server = start_server(fixture_release, tmp_path_factory.mktemp("logs") / "cache.log", env)
     yield server
     server.stop()

@@ -85,7 +85,7 @@ class Settings:
     service_timeout: float = 10.0  #: seconds for a query that calls SERVICE
     service_max_bytes: int = 10_000_000  #: bytes of one SERVICE answer (embedded store)
     max_query_memory_mb: int = 512  #: resident memory of one query worker; stopped above it
-    #: bytes of serialised SPARQL answers kept in the web process for repeated queries, keys
+    #: bytes of serialised SPARQL answers each web process keeps for repeated queries, keys
     #: included (0: off); the index of repeated GET requests holds at most an eighth more
     result_cache_bytes: int = 64 * 2**20
 
