@@ -280,10 +280,10 @@ def make_store() -> ox.Store:
     return store
 
 
-def run(store: ox.Store, query: str) -> None:
+def run(store: ox.Store, query: str, prefixes: dict[str, str] | None = None) -> None:
     """Run ``query`` to the end; its failures do not matter, only whom it contacted."""
     try:
-        result = store.query(query)
+        result = store.query(query, prefixes=prefixes or {})
         if not isinstance(result, ox.QueryBoolean):
             for _ in result:
                 pass
@@ -291,23 +291,25 @@ def run(store: ox.Store, query: str) -> None:
         pass  # syntax errors and failed SERVICE calls are expected
 
 
-def test_the_engine_contacts_only_what_the_check_found(listeners) -> None:
+def differential(
+    listeners: tuple[Listener, Listener], queries: list[str], prefixes: dict[str, str] | None
+) -> tuple[Counter[str], list[str]]:
+    """Each query checked and run (with the same predeclared ``prefixes`` for both, as the
+    endpoint gives them): how the corpus split, and every disagreement."""
     target, relay = listeners
     store = make_store()
-    queries = corpus(target.base)
-    assert len(queries) >= 10_000
     outcome: Counter[str] = Counter()
     disagreements: list[str] = []
     for query in queries:
         try:
-            found = scan(query, max_nesting=64)
+            found = scan(query, max_nesting=64, prefixes=prefixes)
         except ScanError:
             outcome["refused"] += 1
-            run(store, query)
+            run(store, query, prefixes)
             if target.take():
                 outcome["refused, and the engine would have called out"] += 1
             continue
-        run(store, query)
+        run(store, query, prefixes)
         contacted = target.take()
         if found.variable_service:
             outcome["SERVICE ?var (refused as 403)"] += 1
@@ -321,10 +323,17 @@ def test_the_engine_contacts_only_what_the_check_found(listeners) -> None:
         outcome["SERVICE found" + (", engine called it" if contacted else "")] += 1
         # What the endpoint runs: every target rewritten to a relay URL.
         urls = [f"{relay.base}relay/{n}" for n in range(len(found.services))]
-        run(store, rewrite_services(query, tuple(found.service_spans), urls))
+        run(store, rewrite_services(query, tuple(found.service_spans), urls), prefixes)
         if target.take():
             disagreements.append(f"{query!r}: rewritten, it still called the endpoint")
         relay.take()
+    return outcome, disagreements
+
+
+def test_the_engine_contacts_only_what_the_check_found(listeners) -> None:
+    queries = corpus(listeners[0].base)
+    assert len(queries) >= 10_000
+    outcome, disagreements = differential(listeners, queries, None)
     print(dict(outcome))  # shown with -s: how the corpus splits
     assert not disagreements, "\n".join(disagreements[:20])
     # The corpus exercises every verdict in earnest, not only refusals.
@@ -332,3 +341,32 @@ def test_the_engine_contacts_only_what_the_check_found(listeners) -> None:
     assert outcome["no SERVICE"] >= 2_000, outcome
     assert outcome["refused"] >= 500, outcome
     assert outcome["refused, and the engine would have called out"] >= 100, outcome
+
+
+class PredeclaredCorpus(Corpus):
+    """Targets written with a predeclared prefix, with no PREFIX line (or with one of the
+    same name that overrides it), besides the forms of :class:`Corpus`."""
+
+    def target(self) -> tuple[str, str]:
+        roll = self.rnd.random()
+        if roll < 0.5:
+            self.count += 1
+            return "", f"pd:t{self.count}"
+        if roll < 0.6:
+            self.count += 1
+            return "PREFIX pd: <http://127.0.0.1:9/>\n", f"pd:t{self.count}"
+        return super().target()
+
+
+def test_predeclared_prefixes_are_read_as_the_engine_reads_them(listeners) -> None:
+    """The endpoint hands the engine its predeclared prefixes, and the check the same: a
+    SERVICE target written with one is found (and rewritten) as the engine would call it."""
+    maker = PredeclaredCorpus(listeners[0].base, SEED + 1)
+    queries = [maker.query() for _ in range(BASE_QUERIES // 3)]
+    queries += [maker.mutate(q) for q in queries]
+    queries = list(dict.fromkeys(queries))
+    prefixes = {"pd": listeners[0].base, "ex": "http://predeclared.example/"}
+    outcome, disagreements = differential(listeners, queries, prefixes)
+    print(dict(outcome))
+    assert not disagreements, "\n".join(disagreements[:20])
+    assert outcome["SERVICE found, engine called it"] >= 500, outcome
