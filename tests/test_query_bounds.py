@@ -152,7 +152,10 @@ def running(pid: int) -> bool:
 def crash_server(
     fixture_release: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    server = start_server(fixture_release, tmp_path_factory.mktemp("logs") / "crash.log")
+    # one web process: the test kills its two query workers, found among its children
+    server = start_server(
+        fixture_release, tmp_path_factory.mktemp("logs") / "crash.log", {"DEFKG_WEB_PROCESSES": "1"}
+    )
     yield server
     server.stop()
 

@@ -130,7 +130,7 @@ def test_long_answers_are_paged(site: str, page: object) -> None:  # noqa: F811
     assert page.locator("table.results-table tr").count() == 51  # a header and 50 rows
     assert "rows 1\u201350 of 120" in page.locator(".pager").inner_text()
     page.locator(".pager button", has_text="next").click()
-    assert "rows 51\u2013100 of 120" in page.locator(".pager").inner_text()
+    expect(page.locator(".pager")).to_contain_text("rows 51\u2013100 of 120")
 
 
 def test_the_editor_completes_terms_and_marks_a_syntax_error(site: str, page: object) -> None:  # noqa: F811
