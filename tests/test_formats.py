@@ -190,3 +190,28 @@ def test_a_format_added_to_the_registry_is_served_as_documents(
         assert '/id/kazakhstan.n3>; rel="alternate"; type="text/n3"' in (seen.header("link") or "")
     finally:
         server.stop()
+
+
+def test_the_same_document_is_the_same_bytes_in_every_process(
+    built_release: Path, tmp_path: Path
+) -> None:
+    """Two servers whose Python hash seeds differ write every document byte for byte alike:
+    the ETag names the release, so a document must not depend on the process that wrote it
+    (rdflib's RDF/XML and JSON-LD writers walked sets, in an order that follows the seed)."""
+    servers = [
+        start_server(built_release, tmp_path / f"seed-{seed}.log", {"PYTHONHASHSEED": seed})
+        for seed in ("1", "2")
+    ]
+    try:
+        paths = [
+            f"{resource}.{fmt.key}"
+            for resource in ("id/kazakhstan", "ontology/Fact", "graph/entities", "dataset")
+            for fmt in formats.of_kind("graph")
+        ]
+        for path in paths:
+            bodies = [http_fetch("GET", server.url + path) for server in servers]
+            assert all(answer.status == 200 for answer in bodies), path
+            assert bodies[0].body == bodies[1].body, path
+    finally:
+        for server in servers:
+            server.stop()

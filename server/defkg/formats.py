@@ -12,6 +12,7 @@ server's order of preference within each kind.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,17 +29,50 @@ if TYPE_CHECKING:
 Kind = Literal["page", "graph", "dataset", "results", "text"]
 
 
-def _ordered(graph: RdfGraph, prefixes: Mapping[str, str]) -> RdfGraph:
+def _ordered(
+    graph: RdfGraph, prefixes: Mapping[str, str], *, walked_in_order: bool = False
+) -> RdfGraph:
     """``graph``'s triples added in sorted order to a graph with ``prefixes`` bound: rdflib
-    writes a graph in the order it was filled, so this makes its output stable."""
+    writes a graph in the order it was filled, so this makes its output stable.
+
+    ``walked_in_order``: a graph that also hands out its subjects, predicates and objects in
+    sorted order. rdflib's RDF/XML and JSON-LD writers walk a graph by them, and its memory
+    store gives them in an order that changes with Python's hash seed, so that two web
+    processes wrote the same document differently under the same ETag.
+    """
     from rdflib import Graph
 
-    ordered = Graph()
+    ordered = _sorted_graph_class()() if walked_in_order else Graph()
     for prefix, namespace in prefixes.items():
         ordered.bind(prefix, namespace, replace=True)
     for triple in sorted(graph, key=lambda t: tuple(n.n3() for n in t)):
         ordered.add(triple)
     return ordered
+
+
+@functools.cache
+def _sorted_graph_class() -> type[RdfGraph]:
+    """A Graph whose walks (subjects, predicates, objects, predicate_objects) are sorted."""
+    from rdflib import Graph
+
+    def by_n3(node: Any) -> str:
+        return str(node.n3())
+
+    class SortedGraph(Graph):
+        def subjects(self, predicate=None, object=None, unique=False):  # type: ignore[no-untyped-def]
+            return iter(sorted(set(super().subjects(predicate, object)), key=by_n3))
+
+        def predicates(self, subject=None, object=None, unique=False):  # type: ignore[no-untyped-def]
+            return iter(sorted(set(super().predicates(subject, object)), key=by_n3))
+
+        def objects(self, subject=None, predicate=None, unique=False):  # type: ignore[no-untyped-def]
+            return iter(sorted(set(super().objects(subject, predicate)), key=by_n3))
+
+        def predicate_objects(self, subject=None, unique=False):  # type: ignore[no-untyped-def]
+            pairs = set(super().predicate_objects(subject))
+            return iter(sorted(pairs, key=lambda pair: (by_n3(pair[0]), by_n3(pair[1]))))
+
+    return SortedGraph
 
 
 def _ntriples_document(
@@ -58,19 +92,51 @@ def _rdflib_document(plugin: str) -> DocumentWriter:
     return write
 
 
+def _rdfxml_document(
+    graph: RdfGraph, context: Mapping[str, Any], prefixes: Mapping[str, str]
+) -> bytes:
+    """RDF/XML (rdflib's pretty writer) walked in sorted order, its namespace declarations
+    sorted too (the writer gathers them in a set)."""
+    text = _ordered(graph, prefixes, walked_in_order=True).serialize(format="pretty-xml")
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.startswith("  xmlns:")), None)
+    if first is not None:
+        last = first
+        while last + 1 < len(lines) and lines[last + 1].startswith("  xmlns:"):
+            last += 1
+        lines[first : last + 1] = sorted(lines[first : last + 1])
+    return "\n".join(lines).encode("utf-8")
+
+
 def _jsonld_document(
     graph: RdfGraph, context: Mapping[str, Any], prefixes: Mapping[str, str]
 ) -> bytes:
     """JSON-LD compacted (pyld) with the release's context, inlined so that the document stands
-    alone; its nodes ordered by ``@id``."""
+    alone; its nodes ordered by their id and every set of values in a stable order."""
     from pyld import jsonld
 
-    expanded = json.loads(_ordered(graph, prefixes).serialize(format="json-ld"))
+    ordered = _ordered(graph, prefixes, walked_in_order=True)
+    expanded = json.loads(ordered.serialize(format="json-ld"))
     compacted = jsonld.compact(expanded, dict(context))
+    terms = context.get("@context", context)
+    ids = ["@id", *(k for k, v in terms.items() if v == "@id")] if isinstance(terms, dict) else []
     nodes = compacted.get("@graph")
     if isinstance(nodes, list):
-        nodes.sort(key=lambda n: str(n.get("@id", "")))
-    return (json.dumps(compacted, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+        nodes.sort(key=lambda n: next((str(n[k]) for k in ids if k in n), ""))
+    return (json.dumps(_in_order(compacted), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def _in_order(value: Any, key: str | None = None) -> Any:
+    """A compacted JSON-LD value with every array of values sorted: they are sets in RDF. The
+    context, the nodes of @graph (already ordered by id) and an @list keep their order."""
+    if isinstance(value, dict):
+        return {k: item if k == "@context" else _in_order(item, k) for k, item in value.items()}
+    if isinstance(value, list):
+        items = [_in_order(item) for item in value]
+        if key in ("@list", "@graph"):
+            return items
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+    return value
 
 
 @dataclass(frozen=True)
@@ -190,7 +256,7 @@ FORMATS: tuple[Format, ...] = (
         ("application/xml", "text/xml"),
         w3c="RDF_XML",
         oxigraph="RDF_XML",
-        document=_rdflib_document("pretty-xml"),
+        document=_rdfxml_document,
     ),
     Format(
         "trig",
