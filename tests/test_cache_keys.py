@@ -2,10 +2,11 @@
 
 Each input is changed in turn, with the cache of the previous build in place: the versions of
 the libraries that compute a stage (a pretended version, through the real `defkg build`), the
-code of a stage (a copy of defkg whose reasoning draws nothing, first on PYTHONPATH), and the
-output of the stage another reads (validate reads reason's inferences). Each time, the stages
-that depend on the input run again (their cache entries are new) and the others do not, and
-the outcome is what a build without a cache gives.
+code of a stage (a copy of defkg whose reasoning draws nothing, or whose cross-source stage
+labels its figures otherwise, first on PYTHONPATH), and the output of the stage another reads
+(validate reads reason's inferences; derive reads them only to leave out what they hold, after
+its cache). Each time, the stages that depend on the input run again (their cache entries are
+new) and the others do not, and the outcome is what a build without a cache gives.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from conftest import PROJECT_ROOT
 from defkg.pipeline.cache import STAGE_LIBRARIES
 
 #: the stages whose results are cached, by their folder in .defkg-cache/
-CACHED_STAGES = ("load", "reason", "validate", "publish")
+CACHED_STAGES = ("load", "reason", "validate", "derive", "publish")
 PROJECT_FOLDERS = ("ontology", "data", "shapes", "queries")
 
 
@@ -162,3 +163,37 @@ def _findings(stderr: str) -> list[str]:
         for line in stderr.splitlines()
         if not line.startswith("defkg: ") or "violation" in line or "nothing was" in line
     ]
+
+
+def _derive_labelled_otherwise(target: Path) -> Path:
+    """A copy of defkg whose cross-source stage labels a breakdown's total otherwise: a change
+    to derive's code that changes what it publishes."""
+    package = target / "defkg"
+    shutil.copytree(
+        PROJECT_ROOT / "server" / "defkg", package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    derive = package / "pipeline" / "derive.py"
+    text = derive.read_text(encoding="utf-8")
+    label = '" (computed by defkg from the parts)"'
+    assert label in text, "the breakdown total's label changed: update this test's edit"
+    derive.write_text(text.replace(label, '" (the sum of its parts)"'), encoding="utf-8")
+    return target
+
+
+def test_changed_derive_code_derives_anew(clone: Path, tmp_path: Path) -> None:
+    """The cross-source stage's entries follow its code: a warm cache made by other code is
+    not read, and the release is what the new code gives without a cache."""
+    code = _derive_labelled_otherwise(tmp_path / "code")
+    assert run_build(clone).returncode == 0
+    before = entries(clone)
+    warm = run_build(clone, pythonpath=code)
+    assert warm.returncode == 0, warm.stderr
+    after = entries(clone)
+    assert after["derive"] and not after["derive"] & before["derive"], "derive reused its cache"
+    for stage in ("load", "reason", "validate"):
+        assert after[stage] == before[stage], f"{stage} ran again for derive's code"
+    fresh = copy_project(tmp_path / "fresh")
+    cold = run_build(fresh, pythonpath=code)
+    assert cold.returncode == 0, cold.stderr
+    assert release(clone) == release(fresh)
+    assert b"(the sum of its parts)" in release(clone)["defkg.nq"]

@@ -2,12 +2,18 @@
 
 Run as the build runs it, on copies of the real project: the derived figures of the two real
 reports, a conflict planted in a copy, a duplicate entity planted in a copy, the stage's cache
-(one report changed: one report summarised again), and the derived graph in the release.
+(one report changed: that report summarised again, and only the comparison its figure is part
+of drawn again, over the seed alone, both reports and a generated corpus, with the release
+equal to a build from scratch), and the derived graph in the release.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +22,7 @@ from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
 from defkg.config import Settings
 from defkg.pipeline.derive import Derived, derive
 from defkg.pipeline.load import load_project, triples_of
+from reasoned_graph import CORPORA, corpus_root
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 KG = Namespace("https://w3id.org/defkg/id/")
@@ -133,20 +140,96 @@ def test_a_wikidata_link_outside_the_verified_list_is_a_warning(tmp_path: Path) 
     assert any("wd:Q1049999" in w and "docs/wikidata-qids.md" in w for w in result.warnings)
 
 
+#: the edit of the seed's figure "19 military personnel" that the incremental tests make: one
+#: report changed, and in it one figure of one measure (kg:measure-kz-peacekeepers-serving)
+SEED_REPORT = Path("data") / "kz-mod-2023-12-27.ttl"
+SEED_FIGURE = 'rdfs:label "19 military personnel"@en ;'
+REVISED_FIGURE = 'rdfs:label "19 military personnel (revised)"@en ;'
+
+
+def revise_seed_figure(root: Path) -> None:
+    path = root / SEED_REPORT
+    text = path.read_text(encoding="utf-8")
+    assert text.count(SEED_FIGURE) == 1, "the seed's figure changed: update this test's edit"
+    path.write_text(text.replace(SEED_FIGURE, REVISED_FIGURE), encoding="utf-8")
+
+
 def test_changing_one_report_summarises_only_that_report_again(tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     dist = tmp_path / "dist"
-    cache = tmp_path / ".defkg-cache" / "derive"
-    derived_of(root, dist)
-    before = {p.name for p in cache.glob("*.pickle")}
-    # three summaries (entities, two reports) and one comparison
-    assert len([n for n in before if not n.startswith("combined-")]) == 3
-    path = root / "data" / "kt-2024-01-20.ttl"
-    path.write_text(path.read_text(encoding="utf-8").replace("up to 430", "up to 431"))
-    derived_of(root, dist)
-    new = {p.name for p in cache.glob("*.pickle")} - before
-    assert len([n for n in new if not n.startswith("combined-")]) == 1
-    assert len([n for n in new if n.startswith("combined-")]) == 1
+    first, _ = derived_of(root, dist)
+    # nothing known yet: every graph summarised, every comparison drawn
+    assert first.graphs == len(list((root / "data").glob("*.ttl")))
+    assert (first.summarised, first.compared) == (first.graphs, first.comparisons)
+    again, _ = derived_of(root, dist)
+    assert (again.summarised, again.compared) == (0, 0)
+    assert again.lines == first.lines
+    revise_seed_figure(root)
+    changed, _ = derived_of(root, dist)
+    # the seed's summary, and the one comparison its figure is part of
+    assert (changed.summarised, changed.compared) == (1, 1)
+    assert (changed.graphs, changed.comparisons) == (first.graphs, first.comparisons)
+    assert changed.lines == derived_of(root)[0].lines  # what no cache gives
+
+
+def build_in(root: Path) -> str:
+    """`defkg build` in ``root`` as a curator runs it (default settings); its progress lines."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEFKG_")}
+    done = subprocess.run(
+        [sys.executable, "-c", "from defkg.cli import main; main()", "build"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def derive_counts(progress: str) -> tuple[int, int, int, int]:
+    """(graphs summarised, graphs, comparisons drawn, comparisons) from the stage's line."""
+    found = re.search(
+        r"^defkg: derive: .*\((\d+) of (\d+) graphs summarised, (\d+) of (\d+) comparisons drawn",
+        progress,
+        re.M,
+    )
+    assert found, progress
+    summarised, graphs, drawn, comparisons = (int(n) for n in found.groups())
+    return summarised, graphs, drawn, comparisons
+
+
+def sha256sums(root: Path) -> str:
+    return (root / "dist" / "SHA256SUMS").read_text(encoding="utf-8")
+
+
+def copy_corpus(corpus: str, target: Path) -> Path:
+    source = corpus_root(corpus)
+    for folder in ("ontology", "shapes", "queries", "data", "docs"):
+        if (source / folder).is_dir():
+            shutil.copytree(source / folder, target / folder)
+    return target
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_a_warm_cache_publishes_what_a_build_without_one_does(corpus: str, tmp_path: Path) -> None:
+    """The real build, over each corpus: a warm cache gives the same release; one report
+    changed is summarised again, with the one comparison it touches, and the release equals
+    a build of the changed project from scratch."""
+    root = copy_corpus(corpus, tmp_path / "project")
+    summarised, graphs, drawn, comparisons = derive_counts(build_in(root))
+    assert (summarised, drawn) == (graphs, comparisons)  # no cache yet
+    uncached = sha256sums(root)
+    assert derive_counts(build_in(root)) == (0, graphs, 0, comparisons)
+    assert sha256sums(root) == uncached
+
+    revise_seed_figure(root)
+    assert derive_counts(build_in(root)) == (1, graphs, 1, comparisons)
+    fresh = copy_corpus(corpus, tmp_path / "fresh")
+    revise_seed_figure(fresh)
+    assert derive_counts(build_in(fresh))[0] == graphs
+    assert sha256sums(root) == sha256sums(fresh)
+    assert sha256sums(root) != uncached  # the edit reached the release
 
 
 def test_the_release_publishes_the_derived_graph_apart(built_release: Path) -> None:

@@ -109,7 +109,11 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
     derived: Derived = progress.stage(
         "derive",
         lambda: derive(project, settings, write_cache=write_cache, inferences=parts),
-        lambda d: f"{len(d.lines)} triples across reports, {len(d.warnings)} warning(s)",
+        lambda d: (
+            f"{len(d.lines)} triples across reports, {len(d.warnings)} warning(s) "
+            f"({d.summarised} of {d.graphs} graphs summarised, {d.compared} of "
+            f"{d.comparisons} comparisons drawn, the rest known from the cache)"
+        ),
     )
     for warning in derived.warnings:
         progress.say(warning)

@@ -33,6 +33,7 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -40,10 +41,14 @@ from pathlib import Path
 from rdflib import OWL, RDF, RDFS, SKOS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
+from defkg import patches
 from defkg.config import Settings
 from defkg.pipeline import load
 from defkg.pipeline.cache import PickleCache, code_digest, digest_of, digest_of_lines
 from defkg.pipeline.load import Project, nt_lines, triples_of
+from defkg.pipeline.parallel import parallel_map
+
+Triple = tuple[Node, Node, Node]
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
 OA = Namespace("http://www.w3.org/ns/oa#")
@@ -124,14 +129,22 @@ class Summary:
     links: list[tuple[str, str]] = field(default_factory=list)
     #: (measure, its English label) of the measures this graph defines
     measures: list[tuple[str, str]] = field(default_factory=list)
+    #: the N-Triples lines of :attr:`computed` (they depend on this graph alone)
+    lines: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Derived:
-    """The stage's result: the lines of ``{base}graph/derived`` and the warnings for curators."""
+    """The stage's result: the lines of ``{base}graph/derived`` and the warnings for curators,
+    with what the stage did (how many graphs it summarised and comparisons it drew anew, the
+    rest coming from its cache)."""
 
     lines: list[str]
     warnings: list[str]
+    graphs: int = 0  #: the graphs summarised (one summary each)
+    comparisons: int = 0  #: the parts of the join (:class:`Comparison`)
+    summarised: int = 0  #: summaries computed anew (not found in the cache)
+    compared: int = 0  #: comparisons drawn anew (not found in the cache)
 
 
 # --- the base: what every summary may use ------------------------------------------------------
@@ -400,6 +413,9 @@ def summarise(graph: Graph, base: Base, settings: Settings) -> Summary:
     for entity, item in sorted(graph.subject_objects(OWL.sameAs), key=str):
         if str(item).startswith(WD_ENTITY):
             summary.links.append((str(entity), str(item)[len(WD_ENTITY) :]))
+    summary.lines = nt_lines(
+        t for item in summary.computed for t in computed_triples(item, settings)
+    )
     return summary
 
 
@@ -488,97 +504,170 @@ def compatible(a: Figure, b: Figure) -> bool:
     return not below(hi1, hi1_open, lo2, lo2_open) and not below(hi2, hi2_open, lo1, lo1_open)
 
 
-def combine(summaries: list[Summary], settings: Settings, verified: set[str] | None) -> Derived:
-    """The derived graph's triples and the curators' warnings, from every graph's summary."""
+def computed_triples(item: Computed, settings: Settings) -> list[Triple]:
+    """The triples of one figure defkg computes: a sum or a share, attributed to defkg."""
     vocab = settings.iris.vocab
-    kg = settings.iris.resource
-    software = kg["defkg"]
-    out = Graph()
+    node = URIRef(item.node)
+    out: list[Triple] = [
+        (node, RDF.type, vocab.Quantity),
+        (node, RDF.type, vocab.DerivedFigure),
+        (node, RDFS.label, Literal(item.label, lang="en")),
+        (node, vocab.numericValue, _literal(item.value)),
+        (node, vocab.bound, vocab[item.bound]),
+        (node, vocab.computation, Literal(item.computation)),
+        (node, vocab.computedFor, URIRef(item.computed_for)),
+    ]
+    out += [(node, vocab.computedFrom, URIRef(used)) for used in item.used]
+    out += [(node, PROV.wasDerivedFrom, URIRef(sentence)) for sentence in item.sentences]
+    out.append((node, PROV.wasAttributedTo, settings.iris.resource["defkg"]))
+    if item.count_of:
+        out.append((node, vocab.countOf, URIRef(item.count_of)))
+    if item.unit:
+        out.append((node, vocab.unit, URIRef(item.unit)))
+    if item.date:
+        out.append((node, vocab.asOf, Literal(item.date, datatype=XSD.date)))
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One independent part of the join of the summaries: the figures of one measure (and one
+    part of a split) across reports, or the participations in one mission.
+
+    ``inputs`` is everything its triples depend on, so that :attr:`key` (with the stage's
+    code) names its result: a report changed touches the comparisons of the measures and
+    missions it speaks of, and only those are drawn again.
+    """
+
+    kind: str  #: "figures" or "plans"
+    inputs: tuple
+
+    def key(self, code: str) -> str:
+        return "compare-" + digest_of(FORMAT, code, self.kind, repr(self.inputs))
+
+    def triples(self, settings: Settings) -> set[Triple]:
+        if self.kind == "figures":
+            figures, measure_label, sources = self.inputs
+            return relate_figures(list(figures), measure_label, dict(sources), settings)
+        return follow_plans(list(self.inputs), settings)
+
+
+def comparisons(summaries: list[Summary]) -> list[Comparison]:
+    """The parts of the join, each with the (small) inputs it reads from the summaries."""
     labels = {s.source: s.source_label for s in summaries if s.source}
     measures = {m: text for s in summaries for m, text in s.measures}
-
-    def add_computed(item: Computed) -> None:
-        node = URIRef(item.node)
-        out.add((node, RDF.type, vocab.Quantity))
-        out.add((node, RDF.type, vocab.DerivedFigure))
-        out.add((node, RDFS.label, Literal(item.label, lang="en")))
-        out.add((node, vocab.numericValue, _literal(item.value)))
-        out.add((node, vocab.bound, vocab[item.bound]))
-        out.add((node, vocab.computation, Literal(item.computation)))
-        out.add((node, vocab.computedFor, URIRef(item.computed_for)))
-        for used in item.used:
-            out.add((node, vocab.computedFrom, URIRef(used)))
-        for sentence in item.sentences:
-            out.add((node, PROV.wasDerivedFrom, URIRef(sentence)))
-        out.add((node, PROV.wasAttributedTo, software))
-        if item.count_of:
-            out.add((node, vocab.countOf, URIRef(item.count_of)))
-        if item.unit:
-            out.add((node, vocab.unit, URIRef(item.unit)))
-        if item.date:
-            out.add((node, vocab.asOf, Literal(item.date, datatype=XSD.date)))
-
-    for summary in summaries:
-        for computed in summary.computed:
-            add_computed(computed)
-
-    # one measure (and one part of a split) across reports
     groups: dict[tuple[str, tuple[tuple[str, str], ...]], list[Figure]] = defaultdict(list)
+    by_mission: dict[str, list[Participation]] = defaultdict(list)
     for summary in summaries:
         for figure in summary.figures:
             groups[(figure.measure, figure.dims)].append(figure)
-    for (measure, _dims), figures in sorted(groups.items()):
-        by_date: dict[str, list[Figure]] = defaultdict(list)
-        for figure in figures:
-            by_date[figure.date].append(figure)
-        dates = sorted(by_date)
-        for index, date in enumerate(dates):
-            same_day = sorted(by_date[date], key=lambda f: f.node)
-            for i, a in enumerate(same_day):
-                for b in same_day[i + 1 :]:
-                    if a.source == b.source:
-                        continue
-                    first, second = URIRef(a.node), URIRef(b.node)
-                    if compatible(a, b):
-                        for x, y in ((first, second), (second, first)):
-                            out.add((x, vocab.corroborates, y))
-                            if a.bound == b.bound == "exactly" and a.value == b.value:
-                                out.add((x, vocab.sameFactAs, y))
-                    else:
-                        out.add((first, vocab.contradicts, second))
-                        out.add((second, vocab.contradicts, first))
-                        _conflict(out, a, b, measures.get(measure, measure), labels, settings)
-            if index == 0:
-                continue
-            for later in by_date[date]:
-                for earlier in by_date[dates[index - 1]]:
-                    if later.source == earlier.source:
-                        continue
-                    relation = vocab.corroborates if compatible(later, earlier) else vocab.updates
-                    out.add((URIRef(later.node), relation, URIRef(earlier.node)))
-
-    # plans followed to what came of them
-    by_mission: dict[str, list[Participation]] = defaultdict(list)
-    for summary in summaries:
         for item in summary.participations:
             by_mission[item.mission].append(item)
+    found = []
+    for (measure, _dims), figures in sorted(groups.items()):
+        sources = sorted({(f.source, labels[f.source]) for f in figures if f.source in labels})
+        figures_in_order = tuple(sorted(figures, key=repr))
+        found.append(
+            Comparison(
+                "figures", (figures_in_order, measures.get(measure, measure), tuple(sources))
+            )
+        )
     for _mission, items in sorted(by_mission.items()):
-        plans = [p for p in items if p.status in _PLANNED]
-        later_steps = [p for p in items if p.status in _FOLLOW_UP]
-        for plan in plans:
-            for step in later_steps:
-                if step.source == plan.source or step.said <= plan.said:
-                    continue
-                if not set(step.participants) & set(plan.participants):
-                    continue
-                if plan.years and not set(step.years) & set(plan.years):
-                    continue
-                out.add((URIRef(step.node), vocab.fulfils, URIRef(plan.node)))
-                for approval, when in step.approvals:
-                    if when > plan.said:
-                        out.add((URIRef(plan.node), vocab.approvedBy, URIRef(approval)))
+        found.append(Comparison("plans", tuple(sorted(items, key=repr))))
+    return found
 
-    return Derived(lines=nt_lines(out), warnings=_warnings(summaries, verified, settings))
+
+def relate_figures(
+    figures: list[Figure], measure_label: str, sources: dict[str, str], settings: Settings
+) -> set[Triple]:
+    """Relations between the figures of one measure (and one part of a split) across reports:
+    corroborates and sameFactAs, contradicts (with a finding) on one date, and corroborates or
+    updates from one date's figures to the previous date's."""
+    vocab = settings.iris.vocab
+    out: set[Triple] = set()
+    by_date: dict[str, list[Figure]] = defaultdict(list)
+    for figure in figures:
+        by_date[figure.date].append(figure)
+    dates = sorted(by_date)
+    for index, date in enumerate(dates):
+        same_day = sorted(by_date[date], key=lambda f: (f.node, repr(f)))
+        for i, a in enumerate(same_day):
+            for b in same_day[i + 1 :]:
+                if a.source == b.source:
+                    continue
+                first, second = URIRef(a.node), URIRef(b.node)
+                if compatible(a, b):
+                    for x, y in ((first, second), (second, first)):
+                        out.add((x, vocab.corroborates, y))
+                        if a.bound == b.bound == "exactly" and a.value == b.value:
+                            out.add((x, vocab.sameFactAs, y))
+                else:
+                    out.add((first, vocab.contradicts, second))
+                    out.add((second, vocab.contradicts, first))
+                    _conflict(out, a, b, measure_label, sources, settings)
+        if index == 0:
+            continue
+        for later in by_date[date]:
+            for earlier in by_date[dates[index - 1]]:
+                if later.source == earlier.source:
+                    continue
+                relation = vocab.corroborates if compatible(later, earlier) else vocab.updates
+                out.add((URIRef(later.node), relation, URIRef(earlier.node)))
+    return out
+
+
+def follow_plans(items: list[Participation], settings: Settings) -> set[Triple]:
+    """What came of the plans of participations in one mission: a later step (approved,
+    deployed...) of another report, by a participant of the plan in one of its years,
+    ``defkg:fulfils`` the plan, and the approvals behind that step approve it."""
+    vocab = settings.iris.vocab
+    out: set[Triple] = set()
+    # the later steps by participant: a plan is compared with the steps of its participants
+    # only (a corpus reports many countries in each mission)
+    steps_of: dict[str, list[int]] = defaultdict(list)
+    later_steps = [p for p in items if p.status in _FOLLOW_UP]
+    for index, step in enumerate(later_steps):
+        for participant in step.participants:
+            steps_of[participant].append(index)
+    for plan in (p for p in items if p.status in _PLANNED):
+        candidates = sorted({i for who in plan.participants for i in steps_of.get(who, ())})
+        for step in (later_steps[i] for i in candidates):
+            if step.source == plan.source or step.said <= plan.said:
+                continue
+            if plan.years and not set(step.years) & set(plan.years):
+                continue
+            out.add((URIRef(step.node), vocab.fulfils, URIRef(plan.node)))
+            for approval, when in step.approvals:
+                if when > plan.said:
+                    out.add((URIRef(plan.node), vocab.approvedBy, URIRef(approval)))
+    return out
+
+
+#: how one comparison's lines are found: drawn, or read from the stage's cache
+Draw = Callable[[Comparison], list[str]]
+
+
+def combine(
+    summaries: list[Summary],
+    settings: Settings,
+    verified: set[str] | None,
+    draw: Draw | None = None,
+) -> Derived:
+    """The derived graph's lines and the curators' warnings, from every graph's summary: each
+    summary's own figures, and the lines of each :class:`Comparison` (drawn by ``draw``,
+    which may take them from a cache; drawn anew without one)."""
+    lines: set[str] = set()
+    for summary in summaries:
+        lines.update(summary.lines)
+    parts = comparisons(summaries)
+    for part in parts:
+        lines.update(draw(part) if draw else nt_lines(part.triples(settings)))
+    return Derived(
+        lines=sorted(lines),
+        warnings=_warnings(summaries, verified, settings),
+        graphs=len(summaries),
+        comparisons=len(parts),
+    )
 
 
 def _literal(value: Decimal) -> Literal:
@@ -588,7 +677,7 @@ def _literal(value: Decimal) -> Literal:
 
 
 def _conflict(
-    out: Graph,
+    out: set[Triple],
     a: Figure,
     b: Figure,
     measure_label: str,
@@ -672,8 +761,8 @@ def verified_qids(settings: Settings) -> set[str] | None:
     return set(re.findall(r"^\|[^|]*\| (Q[0-9]+) \|", text, re.M))
 
 
-#: bump when the summaries or the combination change shape
-FORMAT = "derive-1"
+#: bump when the summaries or the comparisons change shape
+FORMAT = "derive-2"
 
 
 def derive(
@@ -683,45 +772,65 @@ def derive(
     write_cache: bool = True,
     inferences: dict[URIRef, list[str]] | None = None,
 ) -> Derived:
-    """The cross-source stage: summarise each graph (cached by content), then combine.
+    """The cross-source stage: summarise each graph, compare the summaries, both cached.
+
+    A graph's summary is cached under the hash of its lines, the base's and the stage's code;
+    the graphs without one are summarised in worker processes (:func:`parallel_map`). Each
+    comparison's lines are cached under the hash of its inputs, so that a changed report
+    draws again only the comparisons of the measures and missions it speaks of.
 
     What a graph of the project (or, given, the ``inferences``) holds already is left out, so
     the derived graph repeats no triple of the others (the endpoint counts its triples as a
     sum).
     """
     cache = PickleCache(settings, "derive", writable=write_cache)
-    code = code_digest(load, _this_module())
+    code = code_digest(load, patches, _this_module(), stage="derive")
     iris = settings.iris
     base_names = [n for n in (iris.ontology_graph, iris.graph("entities")) if n in project.files]
     base_key = digest_of(*(digest_of_lines(project.lines(n)) for n in base_names))
-    base: Base | None = None
-    summaries: list[Summary] = []
-    keys: list[str] = []
-    for name in sorted(project.files):
-        if name == iris.ontology_graph:
-            continue
-        key = digest_of(FORMAT, code, base_key, settings.base, digest_of_lines(project.lines(name)))
-        keys.append(key)
-        summary = cache.get(key)
-        if not isinstance(summary, Summary):
-            if base is None:
-                base = base_of(project, settings)
+    names = [name for name in sorted(project.files) if name != iris.ontology_graph]
+    keys = {
+        name: digest_of(FORMAT, code, base_key, settings.base, digest_of_lines(project.lines(name)))
+        for name in names
+    }
+    found: dict[URIRef, Summary] = {}
+    for name in names:
+        summary = cache.get(keys[name])
+        if isinstance(summary, Summary):
+            found[name] = summary
+    misses = [name for name in names if name not in found]
+    if misses:
+        base = base_of(project, settings)  # before the workers fork: they inherit it
+
+        def summary_of(name: URIRef) -> Summary:
             graph = project.graph(name) if project.is_parsed(name) else _graph(project, name)
-            summary = summarise(graph, base, settings)
-            cache.put(key, summary)
-        summaries.append(summary)
-    verified = verified_qids(settings)
-    combined_key = digest_of(FORMAT, code, *keys, repr(sorted(verified or [])))
-    result = cache.get("combined-" + combined_key)
-    if not isinstance(result, Derived):
-        result = combine(summaries, settings, verified)
-        cache.put("combined-" + combined_key, result)
+            return summarise(graph, base, settings)
+
+        made = parallel_map(summary_of, misses, workers=settings.build_workers)
+        for name, summary in zip(misses, made, strict=True):
+            cache.put(keys[name], summary)
+            found[name] = summary
+
+    drawn_anew = 0
+
+    def draw(part: Comparison) -> list[str]:
+        nonlocal drawn_anew
+        key = part.key(code)
+        lines = cache.get(key)
+        if not isinstance(lines, list):
+            lines = nt_lines(part.triples(settings))
+            cache.put(key, lines)
+            drawn_anew += 1
+        return lines
+
+    result = combine([found[name] for name in names], settings, verified_qids(settings), draw)
+    result.summarised, result.compared = len(misses), drawn_anew
     drawn = set(result.lines)
     known = {line for name in project.files for line in project.lines(name) if line in drawn}
     for lines in (inferences or {}).values():
         known.update(line for line in lines if line in drawn)
     if known:
-        result = Derived([line for line in result.lines if line not in known], result.warnings)
+        result.lines = [line for line in result.lines if line not in known]
     return result
 
 
