@@ -542,8 +542,10 @@ class Comparison:
     kind: str  #: "figures" or "plans"
     inputs: tuple
 
-    def key(self, code: str) -> str:
-        return "compare-" + digest_of(FORMAT, code, self.kind, repr(self.inputs))
+    def key(self, stage: str) -> str:
+        """The cache key of this comparison's lines; ``stage``: the digest of the stage's code
+        and settings (see :func:`derive`)."""
+        return "compare-" + digest_of(stage, self.kind, repr(self.inputs))
 
     def triples(self, settings: Settings) -> set[Triple]:
         if self.kind == "figures":
@@ -784,14 +786,17 @@ def derive(
     sum).
     """
     cache = PickleCache(settings, "derive", writable=write_cache)
-    code = code_digest(load, patches, _this_module(), stage="derive")
+    # what every entry depends on: the stage's code (and rdflib's version), and the base IRI
+    # that its vocabulary and the IRIs it mints are under
+    stage = digest_of(
+        FORMAT, code_digest(load, patches, _this_module(), stage="derive"), settings.base
+    )
     iris = settings.iris
     base_names = [n for n in (iris.ontology_graph, iris.graph("entities")) if n in project.files]
     base_key = digest_of(*(digest_of_lines(project.lines(n)) for n in base_names))
     names = [name for name in sorted(project.files) if name != iris.ontology_graph]
     keys = {
-        name: digest_of(FORMAT, code, base_key, settings.base, digest_of_lines(project.lines(name)))
-        for name in names
+        name: digest_of(stage, base_key, digest_of_lines(project.lines(name))) for name in names
     }
     found: dict[URIRef, Summary] = {}
     for name in names:
@@ -815,7 +820,7 @@ def derive(
 
     def draw(part: Comparison) -> list[str]:
         nonlocal drawn_anew
-        key = part.key(code)
+        key = part.key(stage)
         lines = cache.get(key)
         if not isinstance(lines, list):
             lines = nt_lines(part.triples(settings))
