@@ -808,8 +808,11 @@ def derive(
         base = base_of(project, settings)  # before the workers fork: they inherit it
 
         def summary_of(name: URIRef) -> Summary:
-            graph = project.graph(name) if project.is_parsed(name) else _graph(project, name)
-            return summarise(graph, base, settings)
+            # a graph of its own, read from its lines, even when the project's dataset holds
+            # it already (the curators' rules fill it): in the dataset's store, every lookup
+            # of a graph (graph.subjects(RDF.type, None)...) runs through the triples of every
+            # graph, so summarising them all grew with the square of the corpus
+            return summarise(_graph(project, name), base, settings)
 
         made = parallel_map(summary_of, misses, workers=settings.build_workers)
         for name, summary in zip(misses, made, strict=True):
