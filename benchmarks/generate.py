@@ -221,12 +221,15 @@ class Report:
     digest: Report | None = None  #: a news agency's digest of the same briefing, if any
 
 
-def make_report(i: int, country: Country, year: int, seed: int) -> Report:
-    """The i-th report: a year-end briefing of ``country`` in ``year``, figures drawn by seed."""
+def make_report(
+    i: int, country: Country, year: int, seed: int, countries: int = len(COUNTRY_NAMES)
+) -> Report:
+    """The i-th report: a year-end briefing of ``country`` in ``year``, figures drawn by seed
+    (``countries``: how many countries the corpus has)."""
     rng = random.Random(f"{seed}:{i}")
     c, s = country, country.slug
     # Reports of one country and year are spread over the weeks of the year, so slugs differ.
-    nth = i // (len(COUNTRY_NAMES) * 10)
+    nth = i // (countries * 10)
     briefing = dt.date(year, 1, 10) + dt.timedelta(days=(nth * 7 + rng.randrange(7)) % 350)
     published = briefing + dt.timedelta(days=1)
     slug = f"{s}-mod-{published.isoformat()}"
@@ -235,7 +238,7 @@ def make_report(i: int, country: Country, year: int, seed: int) -> Report:
     fire_month = rng.randrange(4, 9)
     region_a, region_b = rng.sample(c.regions, 2)
     # the mission planned for next year is the one next year's report rotates in
-    k = i % len(COUNTRY_NAMES)
+    k = [name for name, _ in COUNTRY_NAMES].index(country.name)
     rotation = MISSIONS[(k + year) % len(MISSIONS)]
     planned = MISSIONS[(k + year + 1) % len(MISSIONS)]
     others = [m for m in MISSIONS if m not in (rotation, planned)]
@@ -618,11 +621,20 @@ def report_count_for(triples: int) -> int:
     return max(1, round((triples - FIXED_TRIPLES) / TRIPLES_PER_REPORT))
 
 
-def generate(out: Path, reports: int, *, seed: int = 1, include_real: bool = True) -> list[str]:
+def generate(
+    out: Path,
+    reports: int,
+    *,
+    seed: int = 1,
+    include_real: bool = True,
+    countries: int = len(COUNTRY_NAMES),
+) -> list[str]:
     """Write a complete project with ``reports`` synthetic reports to ``out``; return the slugs.
 
     ``out`` is replaced. The ontology, shapes and queries are the repository's own; the
-    entities file is the real one plus the invented countries.
+    entities file is the real one plus the invented countries. ``countries`` (at most 16) takes
+    the first few countries only, so that a small corpus still has each country reporting
+    over several years (the tests' corpus of many reports).
     """
     iris = IriScheme(DEFAULT_BASE)
     if out.exists():
@@ -632,18 +644,20 @@ def generate(out: Path, reports: int, *, seed: int = 1, include_real: bool = Tru
             shutil.copytree(REPO / folder, out / folder)
     data = out / "data"
     data.mkdir(parents=True)
-    countries = make_countries()
+    if not 1 <= countries <= len(COUNTRY_NAMES):
+        raise ValueError(f"countries: 1 to {len(COUNTRY_NAMES)}, not {countries}")
+    reporting = make_countries()[:countries]
     entities = (REPO / "data" / "entities.ttl").read_text(encoding="utf-8")
-    (data / "entities.ttl").write_text(entities + entities_turtle(countries), encoding="utf-8")
+    (data / "entities.ttl").write_text(entities + entities_turtle(reporting), encoding="utf-8")
     if include_real:
         for real in sorted((REPO / "data").glob("*")):
             if real.name != "entities.ttl" and real.suffix in (".ttl", ".txt", ".trig"):
                 shutil.copyfile(real, data / real.name)
     slugs = []
     for i in range(reports):
-        country = countries[i % len(countries)]
-        year = 2015 + (i // len(countries)) % 10
-        report = make_report(i, country, year, seed)
+        country = reporting[i % countries]
+        year = 2015 + (i // countries) % 10
+        report = make_report(i, country, year, seed, countries)
         for each in (report, report.digest):
             if each is None:
                 continue

@@ -1,17 +1,54 @@
-"""Shared fixtures: the project root and its files."""
+"""Shared fixtures: the project root and its files, and the corpora the data tests run over.
+
+Every test that depends on the data (the reports in ``data/``) asks for it through the
+``corpus`` fixture, directly or through ``project_root``, ``built_release`` or ``live_server``,
+and so runs once per corpus of ``reasoned_graph.CORPORA``: the seed article alone, every report
+of the repository, and those with a generated corpus of many. ``--corpus seed,all`` narrows the
+run (docs/contributing.md). Tests of the code alone (tiny projects, the fixture release) run once.
+"""
 
 from __future__ import annotations
 
+import functools
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from reasoned_graph import CORPORA, corpus_root
+
+#: The repository: its code, docs, ontology, shapes and queries (the same in every corpus).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--corpus",
+        default="all",
+        help="comma-separated corpora the data-dependent tests run over, of "
+        f"{', '.join(CORPORA)} (default: all, the repository's own data)",
+    )
+
+
+def selected_corpora(config: pytest.Config) -> list[str]:
+    names = [n.strip() for n in str(config.getoption("--corpus")).split(",") if n.strip()]
+    unknown = [n for n in names if n not in CORPORA]
+    if unknown or not names:
+        raise pytest.UsageError(f"--corpus: unknown {unknown or names}; choose from {CORPORA}")
+    return names
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that depends on the data once per selected corpus, grouped by corpus
+    (session scope), so that each corpus is built and served once."""
+    if "corpus" in metafunc.fixturenames:
+        metafunc.parametrize("corpus", selected_corpora(metafunc.config), scope="session")
+
+
 @pytest.fixture(scope="session")
-def project_root() -> Path:
-    return PROJECT_ROOT
+def project_root(corpus: str) -> Path:
+    """The data project of ``corpus``: the repository itself for "all", else a copy."""
+    return corpus_root(corpus)
 
 
 # --- a running `defkg serve` (owner: the SPARQL endpoint) --------------------------------------
@@ -182,15 +219,11 @@ def sparql_server(
 
 @pytest.fixture(scope="session")
 def live_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    corpus: str, built_release: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    """Base URL (ending in '/') of `defkg serve` over the real release (the build's
-    ``built_release`` fixture when it exists, else the fixture release)."""
-    try:
-        dist = request.getfixturevalue("built_release")
-    except pytest.FixtureLookupError:
-        dist = request.getfixturevalue("fixture_release")
-    server = start_server(Path(dist), tmp_path_factory.mktemp("logs") / "live-server.log")
+    """Base URL (ending in '/') of `defkg serve` over the release of ``corpus``."""
+    log = tmp_path_factory.mktemp("logs") / f"live-server-{corpus}.log"
+    server = start_server(built_release, log)
     yield server.url
     server.stop()
 
@@ -308,15 +341,26 @@ def tiny_project(tmp_path: Path) -> Path:
     return write_tiny_project(tmp_path / "project")
 
 
-@pytest.fixture(scope="session")
-def built_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real project (ontology/, data/, shapes/ of this repository) built once; the release
-    directory. The build's reasoning cache lives beside it, in the same temporary folder."""
+@functools.cache
+def build_corpus(corpus: str) -> Path:
+    """``corpus`` built by `defkg build`, once per session; the release directory. The build's
+    reasoning cache lives beside it, in a temporary folder removed at exit."""
+    import atexit
+    import shutil
+
     from defkg.config import Settings
     from defkg.pipeline.build import build
 
-    out = tmp_path_factory.mktemp("built-release") / "dist"
-    return build(Settings(root=PROJECT_ROOT, dist=out), quiet=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f"defkg-release-{corpus}-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    return build(Settings(root=corpus_root(corpus), dist=scratch / "dist"), quiet=True)
+
+
+@pytest.fixture(scope="session")
+def built_release(corpus: str) -> Path:
+    """The project of ``corpus`` (ontology/, shapes/ of this repository, the corpus's data/)
+    built once; the release directory."""
+    return build_corpus(corpus)
 
 
 class Answer:

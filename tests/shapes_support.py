@@ -22,6 +22,7 @@ from defkg.config import Settings
 from defkg.pipeline.derive import derive
 from defkg.pipeline.load import load_project, triples_of
 from defkg.pipeline.reason import closure_additions
+from reasoned_graph import corpus_root
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DKSH = Namespace("https://w3id.org/defkg/shapes/")
@@ -88,25 +89,27 @@ def with_inferences(asserted: Graph) -> Graph:
 
 
 @cache
-def real_asserted() -> Graph:
-    """The real asserted graph, parsed once; callers must copy it before changing it."""
-    return load_asserted()
+def real_asserted(corpus: str = "all") -> Graph:
+    """The asserted graph of ``corpus`` (reasoned_graph.CORPORA; "all" is the repository's
+    data), parsed once; callers must copy it before changing it."""
+    return load_asserted(corpus_root(corpus))
 
 
 @cache
-def real_reasoned() -> Graph:
-    """The real graph with its OWL RL inferences and what the build derives across reports
-    (the graph the build publishes as {base}graph/derived), computed once; never change it."""
-    graph = with_inferences(real_asserted())
-    for triple in real_derived():
+def real_reasoned(corpus: str = "all") -> Graph:
+    """The graph of ``corpus`` with its OWL RL inferences and what the build derives across
+    reports (the graph the build publishes as {base}graph/derived), computed once; never change
+    it."""
+    graph = with_inferences(real_asserted(corpus))
+    for triple in real_derived(corpus):
         graph.add(triple)
     return graph
 
 
 @cache
-def real_derived() -> Graph:
-    """What the build's cross-source stage derives from the real project."""
-    settings = Settings(root=PROJECT_ROOT)
+def real_derived(corpus: str = "all") -> Graph:
+    """What the build's cross-source stage derives from the project of ``corpus``."""
+    settings = Settings(root=corpus_root(corpus))
     derived = derive(load_project(settings), settings, write_cache=False)
     graph = Graph()
     for triple in triples_of(derived.lines):
@@ -120,9 +123,9 @@ def real_shapes() -> Graph:
 
 
 @cache
-def real_results() -> tuple[Result, ...]:
-    """Every result of validating the real reasoned graph against the real shapes."""
-    return tuple(validate(real_reasoned(), real_shapes()))
+def real_results(corpus: str = "all") -> tuple[Result, ...]:
+    """Every result of validating the reasoned graph of ``corpus`` against the real shapes."""
+    return tuple(validate(real_reasoned(corpus), real_shapes()))
 
 
 def validate(

@@ -52,9 +52,9 @@ def typed(term: object) -> tuple[str, str]:
     ],
 )
 def test_competency_dates_are_typed_literals(
-    cq: str, variable: str, expected: tuple[str | None, str]
+    cq: str, variable: str, expected: tuple[str | None, str], corpus: str
 ) -> None:
-    rows = run_select(query_file(cq).read_text(encoding="utf-8"))
+    rows = run_select(query_file(cq).read_text(encoding="utf-8"), reasoned_store(corpus))
     lexical, datatype = expected
     got = {typed(row[variable]) for row in rows}
     assert got and {d for _, d in got} == {datatype}
@@ -62,15 +62,15 @@ def test_competency_dates_are_typed_literals(
         assert {v for v, _ in got} == {lexical}
 
 
-def test_operation_periods_are_a_year_and_a_year_month() -> None:
-    rows = run_select(query_file("cq08").read_text(encoding="utf-8"))
+def test_operation_periods_are_a_year_and_a_year_month(corpus: str) -> None:
+    rows = run_select(query_file("cq08").read_text(encoding="utf-8"), reasoned_store(corpus))
     assert {typed(row["period"]) for row in rows} == {
         ("2023", XSD + "gYear"),  # the Zhambyl rescue, in 2023
         ("2023-07", XSD + "gYearMonth"),  # the Abai firefighting, July 2023
     }
 
 
-def test_since_establishment_is_an_owl_time_interval() -> None:
+def test_since_establishment_is_an_owl_time_interval(corpus: str) -> None:
     rows = run_select(
         PREFIXES
         + """
@@ -78,7 +78,8 @@ SELECT ?span ?end WHERE {
   ?count a defkg:CumulativePersonnelCount ; defkg:organization kg:kazbat ; defkg:timeSpan ?span .
   ?span a time:Interval ; time:hasEnd ?instant .
   ?instant time:inXSDDate ?end .
-}"""
+}""",
+        reasoned_store(corpus),
     )
     assert [typed(r["end"]) for r in rows] == [("2023-12-26", XSD + "date")]
 
@@ -86,7 +87,7 @@ SELECT ?span ?end WHERE {
 # --- "the Congo": recorded as interpreted, with the interpretation stated ----------------------
 
 
-def test_the_congo_is_recorded_as_read_as_monusco_in_the_dr_congo() -> None:
+def test_the_congo_is_recorded_as_read_as_monusco_in_the_dr_congo(corpus: str) -> None:
     rows = run_select(
         PREFIXES
         + """
@@ -101,7 +102,8 @@ SELECT ?reading ?fact ?explanation ?exact ?country ?curators WHERE {
   ?country a defkg:Country .
   ?fact defkg:mission kg:monusco .
   ?sentence oa:hasSelector ?quote . ?quote a oa:TextQuoteSelector ; oa:exact ?exact .
-}"""
+}""",
+        reasoned_store(corpus),
     )
     assert len(rows) == 1, rows
     row = rows[0]
@@ -111,7 +113,7 @@ SELECT ?reading ?fact ?explanation ?exact ?country ?curators WHERE {
     assert "the Congo" in row["exact"].value  # the sentence that says it
     explanation = row["explanation"].value
     assert "Q974" in explanation and "Q971" in explanation  # why not the Republic of the Congo
-    store = reasoned_store()
+    store = reasoned_store(corpus)
     same = ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs")
     drc = ox.NamedNode(KG + "democratic-republic-of-the-congo")
     assert {q.object for q in store.quads_for_pattern(drc, same, None)} == {
@@ -124,11 +126,12 @@ SELECT ?reading ?fact ?explanation ?exact ?country ?curators WHERE {
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 
 
-def test_names_in_cyrillic_carry_a_kazakh_or_russian_language_tag() -> None:
+def test_names_in_cyrillic_carry_a_kazakh_or_russian_language_tag(corpus: str) -> None:
     rows = run_select(
         PREFIXES
         + """
-SELECT ?s ?name WHERE { { ?s rdfs:label ?name } UNION { ?s skos:altLabel ?name } }"""
+SELECT ?s ?name WHERE { { ?s rdfs:label ?name } UNION { ?s skos:altLabel ?name } }""",
+        reasoned_store(corpus),
     )
     cyrillic = [r for r in rows if CYRILLIC.search(r["name"].value)]
     assert len(cyrillic) > 10, "the graph holds names in Kazakh or Russian"
@@ -152,8 +155,10 @@ SELECT ?s ?name WHERE { { ?s rdfs:label ?name } UNION { ?s skos:altLabel ?name }
         ("ministry-of-defence-of-kazakhstan", "ru"),
     ],
 )
-def test_well_known_names_are_given_in_kazakh_and_russian(entity: str, language: str) -> None:
-    store = reasoned_store()
+def test_well_known_names_are_given_in_kazakh_and_russian(
+    entity: str, language: str, corpus: str
+) -> None:
+    store = reasoned_store(corpus)
     label = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
     names = [q.object for q in store.quads_for_pattern(ox.NamedNode(KG + entity), label, None)]
     assert any(n.language == language and CYRILLIC.search(n.value) for n in names), names

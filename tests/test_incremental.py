@@ -35,16 +35,16 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def many_reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated project of 12 reports: two reasoning batches."""
     return generated_project(tmp_path_factory.mktemp("incremental") / "project", 12)
 
 
 def test_an_edit_parses_and_renders_only_its_batch(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    many_reports: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = tmp_path / "project"
-    shutil.copytree(corpus, project)
+    shutil.copytree(many_reports, project)
     # one process, so that the counters see every parse and every rendering
     settings = Settings(root=project, dist=tmp_path / "out" / "dist", build_workers=1)
     parsed: Counter[str] = Counter()
@@ -97,8 +97,8 @@ def test_an_edit_parses_and_renders_only_its_batch(
     assert _snapshot(settings.dist) == _snapshot(scratch.dist)
 
 
-def test_a_second_load_parses_no_data_file_until_asked(corpus: Path, tmp_path: Path) -> None:
-    settings = Settings(root=corpus, dist=tmp_path / "dist")
+def test_a_second_load_parses_no_data_file_until_asked(many_reports: Path, tmp_path: Path) -> None:
+    settings = Settings(root=many_reports, dist=tmp_path / "dist")
     first = load_project(settings, write_cache=True)
     data_files = {p for p in first.files.values() if p.parent.name == "data"}
     # even the first load keeps no data graph: each is parsed where it is used
@@ -111,8 +111,8 @@ def test_a_second_load_parses_no_data_file_until_asked(corpus: Path, tmp_path: P
     assert second.subject_lines == first.subject_lines
 
 
-def test_a_damaged_cache_entry_is_ignored(corpus: Path, tmp_path: Path) -> None:
-    settings = Settings(root=corpus, dist=tmp_path / "dist")
+def test_a_damaged_cache_entry_is_ignored(many_reports: Path, tmp_path: Path) -> None:
+    settings = Settings(root=many_reports, dist=tmp_path / "dist")
     first = load_project(settings, write_cache=True)
     for entry in (cache_dir(settings) / "load").glob("*.pickle"):
         entry.write_bytes(b"not a pickle")
@@ -122,8 +122,10 @@ def test_a_damaged_cache_entry_is_ignored(corpus: Path, tmp_path: Path) -> None:
     assert {n: second.lines(n) for n in second.files} == {n: first.lines(n) for n in first.files}
 
 
-def test_pieces_of_graphs_that_share_a_subject_make_the_union(corpus: Path, tmp_path: Path) -> None:
-    settings = Settings(root=corpus, dist=tmp_path / "dist")
+def test_pieces_of_graphs_that_share_a_subject_make_the_union(
+    many_reports: Path, tmp_path: Path
+) -> None:
+    settings = Settings(root=many_reports, dist=tmp_path / "dist")
     project = load_project(settings)
     entities = settings.iris.graph("entities")
     report = next(
@@ -164,8 +166,8 @@ def test_pieces_of_graphs_that_share_a_subject_make_the_union(corpus: Path, tmp_
     ).encode("utf-8")
 
 
-def test_an_empty_jsonld_document_is_what_json_writes(corpus: Path, tmp_path: Path) -> None:
-    context = syntax.read_project_context(Settings(root=corpus, dist=tmp_path / "dist"))
+def test_an_empty_jsonld_document_is_what_json_writes(many_reports: Path, tmp_path: Path) -> None:
+    context = syntax.read_project_context(Settings(root=many_reports, dist=tmp_path / "dist"))
     expected = json.dumps(
         {"@context": context["@context"], "@graph": []},
         indent=1,
@@ -175,9 +177,11 @@ def test_an_empty_jsonld_document_is_what_json_writes(corpus: Path, tmp_path: Pa
     assert syntax.jsonld_document(context, []) == (expected + "\n").encode("utf-8")
 
 
-def test_a_build_removes_the_cache_entries_it_no_longer_needs(corpus: Path, tmp_path: Path) -> None:
+def test_a_build_removes_the_cache_entries_it_no_longer_needs(
+    many_reports: Path, tmp_path: Path
+) -> None:
     project = tmp_path / "project"
-    shutil.copytree(corpus, project)
+    shutil.copytree(many_reports, project)
     settings = Settings(root=project, dist=tmp_path / "out" / "dist")
     build(settings, quiet=True)
     folders = ("load", "reason", "validate", "publish")
@@ -212,7 +216,7 @@ def test_cache_keys_follow_the_code(tmp_path: Path) -> None:
     assert code_digest(module) != before
 
 
-def test_loading_outside_a_build_writes_no_cache(corpus: Path, tmp_path: Path) -> None:
-    settings = Settings(root=corpus, dist=tmp_path / "elsewhere" / "dist")
+def test_loading_outside_a_build_writes_no_cache(many_reports: Path, tmp_path: Path) -> None:
+    settings = Settings(root=many_reports, dist=tmp_path / "elsewhere" / "dist")
     load_project(settings)
     assert not cache_dir(settings).exists()

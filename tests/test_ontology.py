@@ -5,13 +5,9 @@ the data or silences a shape's sh:class check)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
-import sys
-import tempfile
 from functools import cache
-from pathlib import Path
 
 import owlrl
 import pytest
@@ -20,7 +16,7 @@ from rdflib.collection import Collection
 from rdflib.compare import isomorphic
 from rdflib.namespace import SH
 
-from reasoned_graph import PROJECT_ROOT
+from reasoned_graph import PROJECT_ROOT, corpus_root
 
 DEFKG = Namespace("https://w3id.org/defkg/ontology/")
 ONTOLOGY = URIRef("https://w3id.org/defkg/ontology")
@@ -29,8 +25,6 @@ VANN = Namespace("http://purl.org/vocab/vann/")
 ERR = Namespace("http://www.daml.org/2002/03/agents/agent-ont#")
 WD_ENTITY = re.compile(r"http://www\.wikidata\.org/entity/Q[1-9][0-9]*")
 
-DATA_FILES = ("data/entities.ttl", "data/kz-mod-2023-12-27.ttl")
-
 
 @cache
 def ontology() -> Graph:
@@ -38,10 +32,11 @@ def ontology() -> Graph:
 
 
 @cache
-def data() -> Graph:
+def data(corpus: str) -> Graph:
+    """Every data file of ``corpus`` (the entities and each report) in one graph."""
     graph = Graph()
-    for name in DATA_FILES:
-        graph.parse(PROJECT_ROOT / name)
+    for path in sorted((corpus_root(corpus) / "data").glob("*.ttl")):
+        graph.parse(path)
     return graph
 
 
@@ -127,11 +122,11 @@ def test_classes_and_properties_are_aligned_with_established_vocabularies() -> N
         assert any(iri.startswith(vocabulary) for iri in foreign), f"no alignment with {vocabulary}"
 
 
-def test_the_data_uses_only_terms_the_ontology_declares() -> None:
+def test_the_data_uses_only_terms_the_ontology_declares(corpus: str) -> None:
     declared = declared_terms(ontology())
     used = {
         term
-        for triple in data()
+        for triple in data(corpus)
         for term in triple
         if isinstance(term, URIRef) and str(term).startswith(str(DEFKG))
     }
@@ -157,17 +152,17 @@ def test_subclass_hierarchy_places_activities_under_their_parents() -> None:
 # --- consistency -----------------------------------------------------------------------------
 
 
-def test_owl_rl_closure_of_ontology_and_data_is_consistent() -> None:
+def test_owl_rl_closure_of_ontology_and_data_is_consistent(corpus: str) -> None:
     graph = Graph()
     graph += ontology()
-    graph += data()
+    graph += data(corpus)
     assert inconsistencies(graph) == []
 
 
 def test_consistency_check_catches_a_contradiction() -> None:
     graph = Graph()
     graph += ontology()
-    graph += data()
+    graph += data("seed")  # a check of the check: one corpus is enough
     # A person cannot be an organisation (owl:disjointWith): the check must say so.
     graph.add((URIRef("https://w3id.org/defkg/id/sultan-kamaletdinov"), RDF.type, DEFKG.Ministry))
     assert inconsistencies(graph) != []
@@ -183,16 +178,16 @@ VERIFIED_QIDS = set(
 )
 
 
-def test_every_sameas_is_a_verified_wikidata_entity_iri() -> None:
-    targets = [o for o in data().objects(None, OWL.sameAs)]
+def test_every_sameas_is_a_verified_wikidata_entity_iri(corpus: str) -> None:
+    targets = [o for o in data(corpus).objects(None, OWL.sameAs)]
     assert targets
     for target in targets:
         assert WD_ENTITY.fullmatch(str(target)), f"not a Wikidata entity IRI: {target}"
         assert str(target).rsplit("/", 1)[1] in VERIFIED_QIDS, f"unverified QID: {target}"
 
 
-def test_every_entity_without_a_link_says_so() -> None:
-    entities = Graph().parse(PROJECT_ROOT / "data" / "entities.ttl")
+def test_every_entity_without_a_link_says_so(corpus: str) -> None:
+    entities = Graph().parse(corpus_root(corpus) / "data" / "entities.ttl")
     for subject in set(entities.subjects(RDF.type, None)):
         linked = (subject, OWL.sameAs, None) in entities
         flagged = (subject, DEFKG.wikidataStatus, DEFKG.noVerifiedWikidataItem) in entities
@@ -231,10 +226,10 @@ def test_object_properties_are_coerced_to_iris() -> None:
         assert isinstance(term, dict) and term["@type"] in ("@id", "@vocab"), prop
 
 
-def test_the_data_round_trips_through_json_ld_with_the_context() -> None:
+def test_the_data_round_trips_through_json_ld_with_the_context(corpus: str) -> None:
     graph = Graph()
     graph += ontology()
-    graph += data()
+    graph += data(corpus)
     text = graph.serialize(format="json-ld", context=context(), auto_compact=True)
     document = json.loads(text)
     nodes = {n["id"]: n for n in document["@graph"] if "id" in n}
@@ -247,9 +242,9 @@ def test_the_data_round_trips_through_json_ld_with_the_context() -> None:
     assert isomorphic(Graph().parse(data=text, format="json-ld"), graph)
 
 
-def test_blank_nodes_are_not_used_for_facts() -> None:
+def test_blank_nodes_are_not_used_for_facts(corpus: str) -> None:
     # Facts and quantities must be citable: every subject of the data is an IRI.
-    blanks = {s for s in data().subjects() if isinstance(s, BNode)}
+    blanks = {s for s in data(corpus).subjects() if isinstance(s, BNode)}
     assert not blanks
 
 
@@ -318,27 +313,6 @@ def test_the_notes_are_documented_annotation_properties() -> None:
         assert note in declared_terms(graph)  # so the label/comment/isDefinedBy check covers it
 
 
-@cache
-def generated_data() -> Graph:
-    """The synthetic corpus of benchmarks/generate.py (two reports): the patterns at scale."""
-    spec = importlib.util.spec_from_file_location(
-        "defkg_bench_generate", PROJECT_ROOT / "benchmarks" / "generate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = sys.modules.get(spec.name)
-    if module is None:
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    graph = Graph()
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "project"
-        module.generate(root, 2, include_real=False)
-        for path in sorted((root / "data").glob("*.ttl")):
-            graph.parse(path)
-    return graph
-
-
 def mistyped_by_domains_and_ranges(ontology_graph: Graph, data_graph: Graph) -> list[str]:
     """Nodes a defkg: domain or range would give a defkg: class their asserted types lack.
 
@@ -373,9 +347,8 @@ def mistyped_by_domains_and_ranges(ontology_graph: Graph, data_graph: Graph) -> 
     return problems
 
 
-@pytest.mark.parametrize("source", ["the seed data", "the synthetic corpus"])
-def test_domains_and_ranges_type_nothing_the_data_does_not_already_say(source: str) -> None:
-    graph = data() if source == "the seed data" else generated_data()
+def test_domains_and_ranges_type_nothing_the_data_does_not_already_say(corpus: str) -> None:
+    graph = data(corpus)  # the "generated" corpus has the synthetic reports' patterns at scale
     assert len(graph) > 500
     problems = mistyped_by_domains_and_ranges(ontology(), graph)
     assert not problems, "\n".join(sorted(set(problems)))
@@ -385,7 +358,7 @@ def test_the_typing_check_notices_a_too_narrow_domain() -> None:
     graph = Graph()
     graph += ontology()
     graph.set((DEFKG.location, RDFS.domain, DEFKG.Activity))  # a sports event has a location too
-    assert any("retypes" in p for p in mistyped_by_domains_and_ranges(graph, data()))
+    assert any("retypes" in p for p in mistyped_by_domains_and_ranges(graph, data("seed")))
 
 
 @cache

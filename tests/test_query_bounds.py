@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Answer, ServerProcess, http_fetch, start_server
+from conftest import PROJECT_ROOT, Answer, ServerProcess, http_fetch, start_server
 
 RESULTS_JSON = "application/sparql-results+json"
 
@@ -229,8 +229,8 @@ def test_the_order_by_panic_reproduction_aborts_pyoxigraph(tmp_path: Path) -> No
     assert b"does not correctly implement a total order" in done.stderr
 
 
-def test_the_reproduction_in_the_docs_is_the_one_tested(project_root: Path) -> None:
-    doc = (project_root / "docs" / "upstream-oxigraph-order-by-panic.md").read_text()
+def test_the_reproduction_in_the_docs_is_the_one_tested() -> None:
+    doc = (PROJECT_ROOT / "docs" / "upstream-oxigraph-order-by-panic.md").read_text()
     for value in ORDER_BY_PANIC_VALUES:
         assert value in doc, value
 

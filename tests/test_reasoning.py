@@ -63,31 +63,34 @@ def asserted_graphs(store: ox.Store) -> list[ox.NamedNode]:
     return [g for g in store.named_graphs() if g.value != INFERRED]
 
 
-def ask(pattern: str, **dataset: object) -> bool:
+def ask(pattern: str, store: ox.Store, **dataset: object) -> bool:
     query = f"{PREFIXES}\nASK {{ {pattern} }}"
-    return bool(reasoned_store().query(query, **dataset))
+    return bool(store.query(query, **dataset))
 
 
 @pytest.mark.parametrize("name", sorted(INFERENCES))
-def test_inference_is_found_over_the_union(name: str) -> None:
-    assert ask(INFERENCES[name], use_default_graph_as_union=True)
+def test_inference_is_found_over_the_union(name: str, corpus: str) -> None:
+    assert ask(INFERENCES[name], reasoned_store(corpus), use_default_graph_as_union=True)
 
 
 @pytest.mark.parametrize("name", sorted(INFERENCES))
-def test_inference_is_not_asserted_anywhere(name: str) -> None:
-    store = reasoned_store()
-    assert not ask(INFERENCES[name], default_graph=asserted_graphs(store))
+def test_inference_is_not_asserted_anywhere(name: str, corpus: str) -> None:
+    store = reasoned_store(corpus)
+    assert not ask(INFERENCES[name], store, default_graph=asserted_graphs(store))
 
 
-def test_disaster_response_query_finds_operations_only_through_inference() -> None:
+def test_disaster_response_query_finds_operations_only_through_inference(corpus: str) -> None:
     query = f"""{PREFIXES}
         SELECT DISTINCT ?op WHERE {{ ?op a defkg:DisasterResponseOperation }} ORDER BY ?op"""
-    store = reasoned_store()
+    store = reasoned_store(corpus)
     union = [r["op"].value for r in store.query(query, use_default_graph_as_union=True)]
     asserted = [r["op"].value for r in store.query(query, default_graph=asserted_graphs(store))]
     kg = "https://w3id.org/defkg/id/"
-    assert asserted == [kg + "kz-2023-disaster-response"]
-    assert union == [
+    assert set(asserted) < set(union)  # in any corpus, inference finds more than was asserted
+    # the seed's operations (other corpora add other countries' operations)
+    seed = (kg + "kz-2023-",)
+    assert [op for op in asserted if op.startswith(seed)] == [kg + "kz-2023-disaster-response"]
+    assert [op for op in union if op.startswith(seed)] == [
         kg + "kz-2023-abai-firefighting",
         kg + "kz-2023-disaster-response",
         kg + "kz-2023-zhambyl-snow-rescue",

@@ -20,6 +20,7 @@ from rdflib import Dataset, Graph, URIRef
 
 from defkg.iris import DEFAULT_BASE
 from defkg.release import read_examples
+from reasoned_graph import reasoned_store, select_values
 from test_pages_support import FORMATS, RDFLIB, fetch, post_form
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -130,7 +131,9 @@ def test_a_figure_page_marks_its_figure_in_the_sentence(live_server: str) -> Non
             + "sparql?format=json&query="
             + urllib.parse.quote(
                 "PREFIX defkg: <https://w3id.org/defkg/ontology/> "
-                "SELECT ?q WHERE { ?q defkg:numericValue 500 } LIMIT 1"
+                "SELECT ?q WHERE { ?q defkg:numericValue 500 "
+                # the seed's figure (a generated report may state a 500 of its own)
+                'FILTER(STRSTARTS(STR(?q), "https://w3id.org/defkg/id/kz-2023-")) } LIMIT 1'
             )
         ).body
     )["results"]["bindings"]
@@ -161,13 +164,16 @@ def _rows(site: str, query: str, inferred: bool) -> list[tuple]:
 
 
 def test_every_competency_query_answers_where_the_query_ui_sends_it(
-    live_server: str, examples: list
+    live_server: str, examples: list, corpus: str
 ) -> None:
     """The UI runs a query without inferences unless its comments say it relies on them; the
     answer there must be the answer with every inference (what the competency tests check)."""
     assert len(examples) == len(list((PROJECT_ROOT / "queries").glob("cq*.rq"))) >= 20
+    store = reasoned_store(corpus)
     for example in examples:
         ui_rows = _rows(live_server, example.query, example.inferred)
         full_rows = _rows(live_server, example.query, True)
-        assert ui_rows, f"{example.name}: no answer from the endpoint the UI uses"
+        # a question may have no answer in a corpus (the seed alone corroborates nothing)
+        answered = bool(select_values(example.query, store))
+        assert bool(ui_rows) == answered, f"{example.name}: answered {answered} elsewhere"
         assert ui_rows == full_rows, f"{example.name}: needs the inferences but is not marked"

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import pytest
 
-from conftest import PROJECT_ROOT, http_fetch
+from conftest import http_fetch
 from defkg.config import Settings
 from defkg.pipeline.load import load_project
 from defkg.pipeline.render.search import entries, search_index
@@ -32,8 +32,8 @@ def test_the_release_lists_its_search_index_in_sha256sums(built_release: Path) -
     assert f"{hashlib.sha256(data).hexdigest()}  {SEARCH_FILE}" in sums
 
 
-def test_the_index_is_the_same_bytes_for_the_same_triples() -> None:
-    project = load_project(Settings(root=PROJECT_ROOT))
+def test_the_index_is_the_same_bytes_for_the_same_triples(project_root: Path) -> None:
+    project = load_project(Settings(root=project_root))
     triples = [t for name in project.asserted_graph_names() for t in project.triples(name)]
     first = search_index(triples)
     again = search_index(list(reversed(triples)))  # the order triples come in does not matter
@@ -43,8 +43,8 @@ def test_the_index_is_the_same_bytes_for_the_same_triples() -> None:
     assert fewer != first  # and it does depend on them
 
 
-def test_every_named_resource_is_indexed_once() -> None:
-    project = load_project(Settings(root=PROJECT_ROOT))
+def test_every_named_resource_is_indexed_once(project_root: Path) -> None:
+    project = load_project(Settings(root=project_root))
     triples = [t for name in project.asserted_graph_names() for t in project.triples(name)]
     rows = entries(triples)
     iris = [r.iri for r in rows]

@@ -13,6 +13,8 @@ the types and super-properties that OWL RL would add to the real graph.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyshacl
 import pytest
 from rdflib import RDF, Dataset, Graph, Literal, URIRef
@@ -28,6 +30,7 @@ from shapes_support import (
     Result,
     describe,
     load_ontology,
+    real_asserted,
     real_reasoned,
     real_shapes,
     shapes_to_run,
@@ -229,8 +232,8 @@ def own_results(shapes: Graph, ontology: Graph, shape: URIRef, data: Graph) -> l
 
 
 @pytest.fixture(scope="session")
-def real_results() -> tuple[Result, ...]:
-    return shapes_support.real_results()
+def real_results(corpus: str) -> tuple[Result, ...]:
+    return shapes_support.real_results(corpus)
 
 
 def test_real_graph_has_no_violation(real_results: tuple[Result, ...]) -> None:
@@ -249,7 +252,7 @@ def test_real_graph_lists_the_flagged_currency_pair_as_info(
     assert pair <= flagged
 
 
-def test_every_targeted_node_shape_reaches_real_nodes(shapes_graph: Graph) -> None:
+def test_every_targeted_node_shape_reaches_real_nodes(shapes_graph: Graph, corpus: str) -> None:
     """A shape that targets nothing in the real graph has a misspelt or unused target."""
     from pyshacl.shapes_graph import ShapesGraph
 
@@ -259,23 +262,29 @@ def test_every_targeted_node_shape_reaches_real_nodes(shapes_graph: Graph) -> No
         if shape.is_property_shape or not targeted:
             continue
         shape.set_advanced(True)
-        if not shape.focus_nodes(real_reasoned()):
+        if not shape.focus_nodes(real_reasoned(corpus)):
+            # the seed alone has no breakdown, approval or rendering: a shape may target
+            # nothing there only if what it targets in every report is the second report's
+            elsewhere = shape.focus_nodes(real_reasoned("all"))
+            if corpus == "seed" and elsewhere:
+                assert not any((node, None, None) in real_asserted("seed") for node in elsewhere)
+                continue
             idle.append(local_name(shape.node))
-    assert not idle, f"shapes that target nothing in the real graph: {idle}"
+    assert not idle, f"shapes that target nothing in the {corpus} graph: {idle}"
 
 
-def test_every_property_the_data_uses_is_constrained() -> None:
+def test_every_property_the_data_uses_is_constrained(project_root: Path) -> None:
     """A property of the data (not of the ontology) is the path of a shape, is named in a SPARQL
     constraint, or is a sub-property of one that is (defkg:resourceUsed as defkg:quantity): the
     build's own rule (defkg.pipeline.rules), which warns of any other."""
-    settings = Settings(root=PROJECT_ROOT)
+    settings = Settings(root=project_root)
     loose = [f.focus_text for f in unconstrained_properties(load_project(settings), settings)]
     assert not loose, f"properties of the data no shape constrains: {loose}"
 
 
-def test_every_class_the_data_uses_is_targeted(shapes_graph: Graph) -> None:
+def test_every_class_the_data_uses_is_targeted(shapes_graph: Graph, project_root: Path) -> None:
     """Each class a data file instantiates is the target (or a subclass of a target) of a shape."""
-    project = load_project(Settings(root=PROJECT_ROOT))
+    project = load_project(Settings(root=project_root))
     ontology = project.graph(Settings().iris.ontology_graph)
     used = {
         c

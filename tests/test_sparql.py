@@ -11,7 +11,6 @@ import io
 import json
 import urllib.parse
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -19,7 +18,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, RDFS
 
-from conftest import FIXTURE_FILLER, ServerProcess, http_fetch
+from conftest import FIXTURE_FILLER, PROJECT_ROOT, ServerProcess, http_fetch
 
 BASE = "https://w3id.org/defkg/"
 PREFIXES = f"PREFIX defkg: <{BASE}ontology/> PREFIX kg: <{BASE}id/> PREFIX graph: <{BASE}graph/>\n"
@@ -463,12 +462,12 @@ def test_service_description(sparql_server: ServerProcess, accept: str, rdflib_f
 
 
 def test_service_description_states_every_limit_in_defined_terms(
-    sparql_server: ServerProcess, project_root: Path
+    sparql_server: ServerProcess,
 ) -> None:
     answer = get(sparql_server, accept="text/turtle")
     graph = Graph().parse(data=answer.body, format="turtle")
     service = URIRef(sparql_server.url + "sparql")
-    ontology = Graph().parse(project_root / "ontology" / "defkg.ttl")
+    ontology = Graph().parse(PROJECT_ROOT / "ontology" / "defkg.ttl")
     stated = {p for p in graph.predicates(service, None) if str(p).startswith(BASE + "ontology/")}
     assert URIRef(BASE + "ontology/maxServiceAnswerBytes") in stated
     assert int(graph.value(service, URIRef(BASE + "ontology/maxServiceAnswerBytes"))) > 0
