@@ -41,8 +41,13 @@ def selected_corpora(config: pytest.Config) -> list[str]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run each test that depends on the data once per selected corpus, grouped by corpus
     (session scope), so that each corpus is built and served once."""
-    if "corpus" in metafunc.fixturenames:
-        metafunc.parametrize("corpus", selected_corpora(metafunc.config), scope="session")
+    if "corpus" not in metafunc.fixturenames:
+        return
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        if "corpus" in ([n.strip() for n in names.split(",")] if isinstance(names, str) else names):
+            return  # the test names its corpora itself (every one, whatever --corpus says)
+    metafunc.parametrize("corpus", selected_corpora(metafunc.config), scope="session")
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ import pyoxigraph as ox
 import pytest
 
 from reasoned_graph import (
+    CORPORA,
     SEED_SOURCE,
     corpus_root,
     corpus_sources,
@@ -404,6 +405,7 @@ CHECKS: dict[str, Callable[[Rows, str], None]] = {
 }
 
 
+@pytest.mark.parametrize("corpus", CORPORA)
 @pytest.mark.parametrize("cq", sorted(QUESTIONS))
 def test_competency_query_gives_the_expected_answer(cq: str, corpus: str) -> None:
     CHECKS[cq](answer(cq, reasoned_store(corpus)), corpus)

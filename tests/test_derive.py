@@ -25,7 +25,7 @@ from rdflib import RDF, Dataset, Graph, Literal, Namespace, URIRef
 from defkg.config import Settings
 from defkg.pipeline.derive import Derived, derive
 from defkg.pipeline.load import load_project, triples_of
-from reasoned_graph import PROJECT_ROOT, corpus_root, corpus_sources
+from reasoned_graph import CORPORA, PROJECT_ROOT, corpus_root, corpus_sources
 
 KG = Namespace("https://w3id.org/defkg/id/")
 DEFKG = Namespace("https://w3id.org/defkg/ontology/")
@@ -319,6 +319,7 @@ def copy_corpus(corpus: str, target: Path) -> Path:
     return target
 
 
+@pytest.mark.parametrize("corpus", CORPORA)
 def test_a_warm_cache_publishes_what_a_build_without_one_does(corpus: str, tmp_path: Path) -> None:
     """The real build, over each corpus: a warm cache gives the same release; one report
     changed is summarised again, with the one comparison it touches, and the release equals
