@@ -122,18 +122,24 @@ def test_the_store_is_loaded_anew_for_a_new_pyoxigraph(tmp_path: Path) -> None:
     assert len(paths) == 2
 
 
-def _reasoning_that_draws_nothing(target: Path) -> Path:
-    """A copy of defkg whose OWL RL closure adds nothing: a change to reason's code."""
+def _defkg_edited(target: Path, module: str, old: str, new: str) -> Path:
+    """A copy of defkg under ``target`` whose ``pipeline/<module>.py`` has ``old`` replaced by
+    ``new`` (a change to that stage's code); ``target`` goes on PYTHONPATH."""
     package = target / "defkg"
     shutil.copytree(
         PROJECT_ROOT / "server" / "defkg", package, ignore=shutil.ignore_patterns("__pycache__")
     )
-    reason = package / "pipeline" / "reason.py"
-    text = reason.read_text(encoding="utf-8")
-    closing = "    return {t for t in work if t not in graph and not is_trivial(t)}\n"
-    assert closing in text, "closure_additions changed: update this test's edit"
-    reason.write_text(text.replace(closing, "    return set()\n"), encoding="utf-8")
+    source = package / "pipeline" / f"{module}.py"
+    text = source.read_text(encoding="utf-8")
+    assert old in text, f"{module}.py no longer holds {old!r}: update this test's edit"
+    source.write_text(text.replace(old, new), encoding="utf-8")
     return target
+
+
+def _reasoning_that_draws_nothing(target: Path) -> Path:
+    """A copy of defkg whose OWL RL closure adds nothing: a change to reason's code."""
+    closing = "    return {t for t in work if t not in graph and not is_trivial(t)}\n"
+    return _defkg_edited(target, "reason", closing, "    return set()\n")
 
 
 def test_changed_reasoning_code_is_validated_anew(clone: Path, tmp_path: Path) -> None:
@@ -168,16 +174,8 @@ def _findings(stderr: str) -> list[str]:
 def _derive_labelled_otherwise(target: Path) -> Path:
     """A copy of defkg whose cross-source stage labels a breakdown's total otherwise: a change
     to derive's code that changes what it publishes."""
-    package = target / "defkg"
-    shutil.copytree(
-        PROJECT_ROOT / "server" / "defkg", package, ignore=shutil.ignore_patterns("__pycache__")
-    )
-    derive = package / "pipeline" / "derive.py"
-    text = derive.read_text(encoding="utf-8")
     label = '" (computed by defkg from the parts)"'
-    assert label in text, "the breakdown total's label changed: update this test's edit"
-    derive.write_text(text.replace(label, '" (the sum of its parts)"'), encoding="utf-8")
-    return target
+    return _defkg_edited(target, "derive", label, '" (the sum of its parts)"')
 
 
 def test_changed_derive_code_derives_anew(clone: Path, tmp_path: Path) -> None:
