@@ -4,6 +4,7 @@ slow, idle and non-reading clients, absolute URLs from configuration, per-client
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -516,3 +517,22 @@ def test_the_budget_table_is_one_for_every_web_process_and_survives_a_crashed_on
     successor.admit("198.51.100.10")  # claims the free column, the dead process's
     assert here.running("198.51.100.9") == 0
     here.admit("198.51.100.9")
+
+
+def test_more_web_processes_than_one_budget_table_holds_is_a_clear_error(
+    fixture_release: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    run = subprocess.run(
+        [sys.executable, "-c", "from defkg.cli import main; main()", "serve", "--port", "0"],
+        cwd=fixture_release.parent,
+        env={**os.environ, "DEFKG_WEB_PROCESSES": "65"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "web_processes is 65: at most 64 web processes" in run.stderr
+    assert "Traceback" not in run.stderr

@@ -46,9 +46,10 @@ class Settings:
     store_explicit_dataset: bool = False
     workers: int = 2  #: query worker processes (embedded store), per web process
     threads: int = 16  #: WSGI threads answering HTTP requests, per web process
-    #: gunicorn processes answering HTTP (embedded store), 0: one per CPU; each runs its own
-    #: query pool and result cache, and they share the max_concurrent_queries admission and
-    #: the per-client budgets. One Python process cannot use more than one CPU for HTTP.
+    #: gunicorn processes answering HTTP (embedded store), 0: one per CPU, at most 8 (set, at
+    #: most 64); each runs its own query pool and result cache, and they share the
+    #: max_concurrent_queries admission and the per-client budgets. One Python process cannot
+    #: use more than one CPU for HTTP.
     web_processes: int = 0
     #: connections one web process holds open at once; an idle or slow one costs a socket and
     #: a few kB (never a thread), so this is high; beyond it new connections wait to be accepted

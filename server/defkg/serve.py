@@ -79,12 +79,26 @@ def prepare(settings: Settings) -> str:
     return f"remote store {settings.store}"
 
 
+#: the most web processes ``web_processes = 0`` (one per CPU) starts
+DEFAULT_WEB_PROCESSES = 8
+
+
 def web_processes(settings: Settings) -> int:
     """How many gunicorn processes answer HTTP: ``settings.web_processes`` for the embedded
     store; one for a remote store, whose query runner admits queries per process."""
     if settings.store != "embedded":
         return 1
-    return settings.web_processes or os.cpu_count() or 1
+    from defkg.errors import DefkgError
+    from defkg.web.fairness import ClientBudgets
+
+    if settings.web_processes > ClientBudgets.MAX_PROCESSES:
+        raise DefkgError(
+            f"web_processes is {settings.web_processes}: at most {ClientBudgets.MAX_PROCESSES} "
+            "web processes can share one server's per-client budgets"
+        )
+    # By default one per CPU, at most DEFAULT_WEB_PROCESSES: each also runs its own query
+    # workers and result cache, so a large machine would otherwise hold dozens of them.
+    return settings.web_processes or min(os.cpu_count() or 1, DEFAULT_WEB_PROCESSES)
 
 
 def gunicorn_options(settings: Settings) -> dict[str, Any]:
