@@ -198,19 +198,26 @@ def test_same_day_figures_of_two_reports_corroborate_or_conflict(corpus: str, re
         assert conflicts and len(pairs) > conflicts
 
 
-def test_conflicting_values_of_one_measure_at_one_date_are_a_finding(tmp_path: Path) -> None:
+def _with_planted(tmp_path: Path, turtle: str) -> Path:
+    """A copy of the project whose second report ends with ``turtle`` (its prefixes hold)."""
     root = copy_project(tmp_path / "project")
-    # a second figure for the seed's date, from the other report: 25, not 19
     with open(root / "data" / "kt-2024-01-20.ttl", "a", encoding="utf-8") as handle:
-        handle.write(
-            "\nkg:kt-2024-planted-conflict a defkg:Observation ;\n"
-            '    rdfs:label "25 military personnel"@en ;\n'
-            "    defkg:numericValue 25 ;\n    defkg:bound defkg:exactly ;\n"
-            "    defkg:countOf kg:military-personnel ;\n"
-            "    defkg:observes kg:measure-kz-peacekeepers-serving ;\n"
-            '    defkg:asOf "2023-12-26"^^xsd:date ;\n'
-            "    prov:wasDerivedFrom src:s5 ;\n    prov:wasAttributedTo kg:kazakhstan-today .\n"
-        )
+        handle.write(turtle)
+    return root
+
+
+def test_conflicting_values_of_one_measure_at_one_date_are_a_finding(tmp_path: Path) -> None:
+    # a second figure for the seed's date, from the other report: 25, not 19
+    root = _with_planted(
+        tmp_path,
+        "\nkg:kt-2024-planted-conflict a defkg:Observation ;\n"
+        '    rdfs:label "25 military personnel"@en ;\n'
+        "    defkg:numericValue 25 ;\n    defkg:bound defkg:exactly ;\n"
+        "    defkg:countOf kg:military-personnel ;\n"
+        "    defkg:observes kg:measure-kz-peacekeepers-serving ;\n"
+        '    defkg:asOf "2023-12-26"^^xsd:date ;\n'
+        "    prov:wasDerivedFrom src:s5 ;\n    prov:wasAttributedTo kg:kazakhstan-today .\n",
+    )
     _, graph = derived_of(root)
     planted, seed = KG["kt-2024-planted-conflict"], KG["kz-2023-peacekeepers-deployed-count"]
     assert (planted, DEFKG.contradicts, seed) in graph
@@ -224,13 +231,12 @@ def test_conflicting_values_of_one_measure_at_one_date_are_a_finding(tmp_path: P
 
 
 def test_an_entity_twice_without_a_wikidata_link_is_a_warning(tmp_path: Path) -> None:
-    root = copy_project(tmp_path / "project")
-    with open(root / "data" / "kt-2024-01-20.ttl", "a", encoding="utf-8") as handle:
-        handle.write(
-            "\nkg:minurso-again a defkg:PeacekeepingMission ;\n"
-            '    rdfs:label "MINURSO"@en ;\n'
-            "    defkg:wikidataStatus defkg:noVerifiedWikidataItem .\n"
-        )
+    root = _with_planted(
+        tmp_path,
+        "\nkg:minurso-again a defkg:PeacekeepingMission ;\n"
+        '    rdfs:label "MINURSO"@en ;\n'
+        "    defkg:wikidataStatus defkg:noVerifiedWikidataItem .\n",
+    )
     result, _ = derived_of(root)
     assert any("kg:minurso" in w and "kg:minurso-again" in w for w in result.warnings)
     assert not derived_of_corpus("all")[0].warnings  # the real project has none
