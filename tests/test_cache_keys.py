@@ -2,8 +2,9 @@
 
 Each input is changed in turn, with the cache of the previous build in place: the versions of
 the libraries that compute a stage (a pretended version, through the real `defkg build`), the
-code of a stage (a copy of defkg whose reasoning draws nothing, or whose cross-source stage
-labels its figures otherwise, first on PYTHONPATH), and the output of the stage another reads
+code of a stage (a copy of defkg whose reasoning draws nothing, whose curators' rules read
+other predicates, or whose cross-source stage labels its figures otherwise, first on
+PYTHONPATH), and the output of the stage another reads
 (validate reads reason's inferences; derive reads them only to leave out what they hold, after
 its cache). Each time, the stages that depend on the input run again (their cache entries are
 new) and the others do not, and the outcome is what a build without a cache gives.
@@ -23,7 +24,7 @@ from conftest import PROJECT_ROOT
 from defkg.pipeline.cache import STAGE_LIBRARIES
 
 #: the stages whose results are cached, by their folder in .defkg-cache/
-CACHED_STAGES = ("load", "reason", "validate", "derive", "publish")
+CACHED_STAGES = ("load", "reason", "validate", "rules", "derive", "publish")
 PROJECT_FOLDERS = ("ontology", "data", "shapes", "queries")
 
 
@@ -195,3 +196,31 @@ def test_changed_derive_code_derives_anew(clone: Path, tmp_path: Path) -> None:
     assert cold.returncode == 0, cold.stderr
     assert release(clone) == release(fresh)
     assert b"(the sum of its parts)" in release(clone)["defkg.nq"]
+
+
+def _rules_reading_other_predicates(target: Path) -> Path:
+    """A copy of defkg whose curators' rules read every predicate under another name (which no
+    shape constrains): a change to the rules' code that changes what a build says."""
+    kept = "tuple(sorted(p[1:-1] for p in predicates))"
+    return _defkg_edited(target, "rules", kept, 'tuple(sorted(p[1:-1] + "-x" for p in predicates))')
+
+
+def test_changed_rules_code_reads_the_graphs_anew(clone: Path, tmp_path: Path) -> None:
+    """The curators' rules' entries (the terms each graph uses) follow their code: a warm
+    cache made by other code is not read, and the build says what the new code says without a
+    cache."""
+    code = _rules_reading_other_predicates(tmp_path / "code")
+    assert run_build(clone).returncode == 0
+    before = entries(clone)
+    warm = run_build(clone, pythonpath=code)
+    assert warm.returncode == 0, warm.stderr
+    after = entries(clone)
+    assert after["rules"] and not after["rules"] & before["rules"], "rules reused its cache"
+    for stage in ("load", "reason", "validate", "derive", "publish"):
+        assert after[stage] == before[stage], f"{stage} ran again for the rules' code"
+    fresh = copy_project(tmp_path / "fresh")
+    cold = run_build(fresh, pythonpath=code)
+    assert cold.returncode == 0, cold.stderr
+    assert _findings(warm.stderr) == _findings(cold.stderr)
+    assert "-x: no shape constrains" in warm.stderr
+    assert release(clone) == release(fresh)

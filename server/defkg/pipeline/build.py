@@ -95,6 +95,7 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
             validate(project, None, settings, inferred_by_graph=parts, write_cache=write_cache),
             project,
             settings,
+            write_cache=write_cache,
         ),
         lambda o: _counts(o),
     )
@@ -121,11 +122,11 @@ def _checked(settings: Settings, progress: Progress, *, write_cache: bool = True
 
 
 def with_rules(
-    outcome: ValidationOutcome, project: Project, settings: Settings
+    outcome: ValidationOutcome, project: Project, settings: Settings, *, write_cache: bool = False
 ) -> ValidationOutcome:
     """``outcome`` with the curators' rules' findings (:mod:`defkg.pipeline.rules`) added:
-    a rule CI enforces, the build enforces."""
-    extra = rule_findings(project, settings)
+    a rule CI enforces, the build enforces (its cache written only with ``write_cache``)."""
+    extra = rule_findings(project, settings, write_cache=write_cache)
     if not extra:
         return outcome
     # what SHACL says of a misspelt term itself ("no English label") follows from the typo,

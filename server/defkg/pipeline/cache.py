@@ -1,10 +1,11 @@
 """The build's on-disk caches: results of pure steps, stored under the hash of their inputs.
 
-Every stage that caches (load: parsed files; reason and validate: passes; derive: summaries
-and comparisons; publish: rendered graphs) keeps its entries in a folder of ``.defkg-cache/``
-next to the output directory, one pickle per key. A key is a SHA-256 of everything the result
-depends on, so a stale entry is never read: it is only never asked for again. The caches change
-only speed; a build gives the same bytes with and without them.
+Every stage that caches (load: parsed files; reason and validate: passes; rules: the terms
+each graph uses; derive: summaries and comparisons; publish: rendered graphs) keeps its
+entries in a folder of ``.defkg-cache/`` next to the output directory, one pickle per key. A
+key is a SHA-256 of everything the result depends on, so a stale entry is never read: it is
+only never asked for again. The caches change only speed; a build gives the same bytes with
+and without them.
 
 A build notes which entries it read or wrote (:func:`begin_build`); after it has published,
 :func:`prune` removes the others, whose inputs are gone, so the caches do not grow with every
@@ -110,6 +111,8 @@ STAGE_LIBRARIES: dict[str, tuple[str, ...]] = {
     "reason": ("rdflib", "owlrl"),
     "validate": ("rdflib", "pyshacl"),
     "derive": ("rdflib",),
+    # the curators' rules read the terms off the lines (hashed in their keys) themselves
+    "rules": (),
     "publish": ("rdflib", "pyld"),
     "store": ("pyoxigraph",),
 }

@@ -8,29 +8,96 @@
 
 Each finding is located at the file, line and column where the term is written. The words are
 :mod:`defkg.curate.hints`'.
+
+The rules run on every build, so they read no graph as rdflib triples: what each graph uses
+(its ``defkg:`` terms, its predicates) is read off its sorted N-Triples lines and cached in
+``.defkg-cache/rules/`` under the hash of those lines (:func:`graph_terms`); what is left is
+comparing those few terms with the ontology's and the shapes', and finding in its file where a
+term that fails a rule is written (few are).
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import RDF, RDFS, Graph, Namespace, URIRef
+from rdflib import RDF, RDFS, Namespace, URIRef
 from rdflib.term import Node
 
 from defkg.config import Settings
 from defkg.curate import hints
+from defkg.pipeline.cache import PickleCache, code_digest, digest_of, digest_of_lines
 from defkg.pipeline.load import Project
 from defkg.pipeline.validate import Finding
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
 
 
-def rule_findings(project: Project, settings: Settings) -> list[Finding]:
+#: bump when :class:`GraphTerms` changes shape
+FORMAT = "rules-1"
+
+
+@dataclass(frozen=True)
+class GraphTerms:
+    """What the rules need of one graph, read off its N-Triples lines."""
+
+    vocabulary: tuple[str, ...]  #: the IRIs under the ``defkg:`` namespace it writes, sorted
+    predicates: tuple[str, ...]  #: its predicates but rdf:type, sorted
+
+
+def rule_findings(
+    project: Project, settings: Settings, *, write_cache: bool = False
+) -> list[Finding]:
     """Every curators' rule finding of the project, in file and line order."""
-    found = unknown_terms(project, settings) + unconstrained_properties(project, settings)
+    terms = graph_terms(project, settings, write_cache=write_cache)
+    found = unknown_terms(project, settings, terms) + unconstrained_properties(
+        project, settings, terms
+    )
     return sorted(found, key=Finding.sort_key)
+
+
+def graph_terms(
+    project: Project, settings: Settings, *, write_cache: bool = False
+) -> dict[URIRef, GraphTerms]:
+    """The :class:`GraphTerms` of every data graph (the ontology aside), from the cache when
+    its lines were seen before (written only with ``write_cache``)."""
+    cache = PickleCache(settings, "rules", writable=write_cache)
+    namespace = str(settings.iris.vocab)
+    code = digest_of(FORMAT, code_digest(sys.modules[__name__], stage="rules"), namespace)
+    found: dict[URIRef, GraphTerms] = {}
+    for name in _data_names(project, settings):
+        lines = project.lines(name)
+        key = digest_of(code, digest_of_lines(lines))
+        terms = cache.get(key)
+        if not isinstance(terms, GraphTerms):
+            terms = terms_of_lines(lines, namespace)
+            cache.put(key, terms)
+        found[name] = terms
+    return found
+
+
+_RDF_TYPE = f"<{RDF.type}>"
+
+
+def terms_of_lines(lines: list[str], namespace: str) -> GraphTerms:
+    """The :class:`GraphTerms` of a graph given as N-Triples lines (as :func:`defkg.pipeline.
+    load.nt_lines` writes them: a term never holds a space, an IRI is ``<`` its text ``>``,
+    with nothing escaped, and the object is what follows the predicate up to `` .``)."""
+    vocabulary: set[str] = set()
+    predicates: set[str] = set()
+    opening = "<" + namespace
+    for line in lines:
+        subject, predicate, rest = line.split(" ", 2)
+        obj = rest[:-3] if rest.endswith(" .\n") else rest.rstrip("\n").removesuffix(" .")
+        if predicate != _RDF_TYPE:
+            predicates.add(predicate)
+        for term in (subject, predicate, obj):
+            if term.startswith(opening):
+                vocabulary.add(term[1:-1])
+    return GraphTerms(tuple(sorted(vocabulary)), tuple(sorted(p[1:-1] for p in predicates)))
 
 
 def _defined_terms(project: Project, settings: Settings) -> set[URIRef]:
@@ -44,54 +111,72 @@ def _data_names(project: Project, settings: Settings) -> list[URIRef]:
     return [name for name in project.asserted_graph_names() if name != ontology]
 
 
-def unknown_terms(project: Project, settings: Settings) -> list[Finding]:
-    """The ``defkg:`` terms the data and the shapes use that the ontology does not define."""
+def unknown_terms(
+    project: Project, settings: Settings, terms: dict[URIRef, GraphTerms] | None = None
+) -> list[Finding]:
+    """The ``defkg:`` terms the data and the shapes use that the ontology does not define.
+
+    ``terms``: each data graph's (:func:`graph_terms`; read from the cache without it)."""
     namespace = str(settings.iris.vocab)
     defined = _defined_terms(project, settings)
     if not defined:
         return []
+    if terms is None:
+        terms = graph_terms(project, settings)
     locals_ = sorted(str(term)[len(namespace) :] for term in defined)
-    sources: list[tuple[Graph, Path | None]] = [
-        (project.graph(name), project.files.get(name)) for name in _data_names(project, settings)
+    known = {str(term) for term in defined} | {namespace}
+    # what each source uses: the data graphs' terms, then the shapes' (a small graph)
+    used: list[tuple[list[str], Path | None, bool]] = [
+        ([t for t in terms[name].vocabulary if t not in known], project.files.get(name), False)
+        for name in _data_names(project, settings)
     ]
-    sources += [(project.shapes, path) for path in project.shape_files[:1]]
+    for path in project.shape_files[:1]:
+        of_shapes = sorted(
+            {
+                str(term)
+                for triple in project.shapes
+                for term in triple
+                if isinstance(term, URIRef) and term.startswith(namespace)
+            }
+            - known
+        )
+        used.append((of_shapes, path, True))
     findings: dict[tuple[URIRef, str], Finding] = {}
-    for graph, file in sources:
-        for triple in graph:
-            for term in triple:
-                if (
-                    not isinstance(term, URIRef)
-                    or not term.startswith(namespace)
-                    or term in defined
-                    or term == URIRef(namespace)
-                ):
-                    continue
-                local = str(term)[len(namespace) :]
-                where = _written_at(project, file, term, namespace, graph is project.shapes)
-                key = (term, str(where[0]))
-                if key in findings:
-                    continue
-                close = difflib.get_close_matches(local, locals_, n=1, cutoff=0.6)
-                findings[key] = Finding(
-                    severity="Violation",
-                    focus=term,
-                    focus_label=None,
-                    path=None,
-                    value=None,
-                    message=hints.unknown_term(
-                        f"defkg:{local}", f"defkg:{close[0]}" if close else None
-                    ),
-                    shape="the ontology's terms",
-                    file=where[0],
-                    line=where[1],
-                    column=where[2],
-                    focus_text=f"defkg:{local}",
-                )
+    for unknown, file, in_shapes in used:
+        for text in unknown:
+            term = URIRef(text)
+            local = text[len(namespace) :]
+            where = _written_at(project, file, term, namespace, in_shapes)
+            key = (term, str(where[0]))
+            if key in findings:
+                continue
+            close = difflib.get_close_matches(local, locals_, n=1, cutoff=0.6)
+            findings[key] = Finding(
+                severity="Violation",
+                focus=term,
+                focus_label=None,
+                path=None,
+                value=None,
+                message=hints.unknown_term(
+                    f"defkg:{local}", f"defkg:{close[0]}" if close else None
+                ),
+                shape="the ontology's terms",
+                file=where[0],
+                line=where[1],
+                column=where[2],
+                focus_text=f"defkg:{local}",
+            )
     return list(findings.values())
 
 
-def unconstrained_properties(project: Project, settings: Settings) -> list[Finding]:
-    """The properties of the data that no shape constrains (rdf:type aside)."""
+def unconstrained_properties(
+    project: Project, settings: Settings, terms: dict[URIRef, GraphTerms] | None = None
+) -> list[Finding]:
+    """The properties of the data that no shape constrains (rdf:type aside).
+
+    ``terms``: each data graph's (:func:`graph_terms`; read from the cache without it)."""
+    if terms is None:
+        terms = graph_terms(project, settings)
     ontology = project.graph(settings.iris.ontology_graph)
     shapes = project.shapes
     paths: set[Node] = set(shapes.objects(None, SH.path))
@@ -111,14 +196,15 @@ def unconstrained_properties(project: Project, settings: Settings) -> list[Findi
                     return True
         return False
 
-    first_use: dict[URIRef, Path | None] = {}
+    first_use: dict[str, Path | None] = {}
     for name in _data_names(project, settings):
-        for prop in sorted(set(project.graph(name).predicates()), key=str):
-            if isinstance(prop, URIRef) and prop != RDF.type:
-                first_use.setdefault(prop, project.files.get(name))
+        file = project.files.get(name)
+        for prop in terms[name].predicates:
+            first_use.setdefault(prop, file)
     findings = []
     prefixed = _prefixer(settings)
-    for prop, file in sorted(first_use.items(), key=lambda item: str(item[0])):
+    for text, file in sorted(first_use.items()):
+        prop = URIRef(text)
         if constrained(prop):
             continue
         name = prefixed(prop)
