@@ -171,6 +171,16 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def log_once_written(self, *texts: str, count: int = 1, timeout: float = 10.0) -> str:
+        """The log, once each of ``texts`` is in it ``count`` times (or ``timeout`` passed):
+        access lines are written by a thread of their own, a moment after the answer."""
+        deadline = time.monotonic() + timeout
+        while True:
+            log = self.log()
+            if all(log.count(t) >= count for t in texts) or time.monotonic() > deadline:
+                return log
+            time.sleep(0.05)
+
     def stop(self) -> None:
         self.process.terminate()
         try:

@@ -94,7 +94,7 @@ def test_a_get_is_answered_as_a_post_is(
         assert by_get.header(name) == by_post.header(name), name
     assert (by_get.header("X-Defkg-Cache") is None) == (by_post.header("X-Defkg-Cache") is None)
     line = f'"GET /{path}?{urllib.parse.urlencode({"query": query})}" {status} '
-    assert line in sparql_server.log()
+    assert line in sparql_server.log_once_written(line)
 
 
 def test_ask_answers_true_and_false(sparql_server: ServerProcess) -> None:
@@ -518,10 +518,7 @@ def test_access_log_has_a_line_per_request_with_status_and_query_time(
 ) -> None:
     get(sparql_server, query="ASK { ?s <urn:x:access-log-probe> ?o }")
     get(sparql_server, accept="image/png", query="ASK { ?s <urn:x:access-log-406> ?o }")
-    import time
-
-    time.sleep(0.3)  # the log is written by another process
-    lines = sparql_server.log().splitlines()
+    lines = sparql_server.log_once_written("access-log-probe", "access-log-406").splitlines()
     probe = [line for line in lines if "access-log-probe" in line]
     assert len(probe) == 1 and " 200 " in probe[0] and "query=" in probe[0]
     refused = [line for line in lines if "access-log-406" in line]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import logging
 import multiprocessing as mp
 import os
@@ -107,7 +108,8 @@ class SharedAdmission:
     process, so two threads of one process exclude each other too). The kernel drops the lock
     when that descriptor closes, including when its process dies: a web process that crashes
     mid-query cannot keep tickets for ever, as a shared counter would. The file may be (and
-    is) unlinked: each ticket reopens it through ``/proc/self/fd``.
+    is) unlinked: a ticket's descriptor is opened through ``/proc/self/fd``, and kept, its
+    lock undone, for a later ticket.
     """
 
     def __init__(self, fd: int, limit: int) -> None:
@@ -115,26 +117,51 @@ class SharedAdmission:
             raise OSError("several web processes need Linux (open-file-description locks)")
         self.fd = fd
         self.limit = max(1, limit)
+        # Descriptors holding no lock, kept for the next tickets: opening and closing one per
+        # query cost two system calls, each a hand-over of the interpreter lock between the
+        # web process's threads.
+        self._spare: list[int] = []
+        # Where the next ticket starts looking, so that it seldom tries the slots just taken.
+        self._next_slot = itertools.count()
 
-    def acquire(self) -> int | None:
-        """A ticket (an open descriptor holding a lock), or None when ``limit`` are out."""
-        fd = os.open(f"/proc/self/fd/{self.fd}", os.O_RDWR | os.O_CLOEXEC)
-        for slot in range(self.limit):
-            # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks)
-            lock = struct.pack("hh4xqqi4x", fcntl.F_WRLCK, os.SEEK_SET, slot, 1, 0)
+    def _lock(self, fd: int, slot: int, kind: int) -> bool:
+        # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks)
+        lock = struct.pack("hh4xqqi4x", kind, os.SEEK_SET, slot, 1, 0)
+        try:
+            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
+        except OSError as error:
+            if error.errno in (errno.EAGAIN, errno.EACCES):
+                return False  # that slot is taken
+            raise
+        return True
+
+    def acquire(self) -> tuple[int, int] | None:
+        """A ticket (a descriptor and the slot it holds locked), or None when ``limit`` are
+        out."""
+        try:
+            fd = self._spare.pop()
+        except IndexError:
+            fd = os.open(f"/proc/self/fd/{self.fd}", os.O_RDWR | os.O_CLOEXEC)
+        start = next(self._next_slot)
+        for step in range(self.limit):
+            slot = (start + step) % self.limit
             try:
-                fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
-            except OSError as error:
-                if error.errno in (errno.EAGAIN, errno.EACCES):
-                    continue  # that slot is taken
+                if self._lock(fd, slot, fcntl.F_WRLCK):
+                    return fd, slot
+            except OSError:
                 os.close(fd)
                 raise
-            return fd
-        os.close(fd)
+        self._spare.append(fd)
         return None
 
     def release(self, ticket: object) -> None:
-        os.close(cast(int, ticket))  # closing the descriptor drops its lock
+        fd, slot = cast(tuple[int, int], ticket)
+        try:
+            self._lock(fd, slot, fcntl.F_UNLCK)
+        except OSError:
+            os.close(fd)  # closing the descriptor drops its lock too
+            return
+        self._spare.append(fd)
 
 
 @dataclass(eq=False)  # identity semantics: workers live in a set
