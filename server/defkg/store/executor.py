@@ -18,8 +18,6 @@ With several web processes (``web_processes``), each has its own pool but they s
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import itertools
 import logging
 import multiprocessing as mp
@@ -27,7 +25,6 @@ import os
 import queue
 import re
 import signal
-import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -36,6 +33,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import cast
 
+from defkg.locks import AVAILABLE as OFD_LOCKS
+from defkg.locks import lock_byte, unlock_byte
 from defkg.store import QueryTimeout, Saturated, WorkerCrashed
 from defkg.store.jobs import QueryJob, QueryOutcome
 
@@ -113,7 +112,7 @@ class SharedAdmission:
     """
 
     def __init__(self, fd: int, limit: int) -> None:
-        if not hasattr(fcntl, "F_OFD_SETLK") or not os.path.exists(f"/proc/self/fd/{fd}"):
+        if not OFD_LOCKS or not os.path.exists(f"/proc/self/fd/{fd}"):
             raise OSError("several web processes need Linux (open-file-description locks)")
         self.fd = fd
         self.limit = max(1, limit)
@@ -123,17 +122,6 @@ class SharedAdmission:
         self._spare: list[int] = []
         # Where the next ticket starts looking, so that it seldom tries the slots just taken.
         self._next_slot = itertools.count()
-
-    def _lock(self, fd: int, slot: int, kind: int) -> bool:
-        # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks)
-        lock = struct.pack("hh4xqqi4x", kind, os.SEEK_SET, slot, 1, 0)
-        try:
-            fcntl.fcntl(fd, fcntl.F_OFD_SETLK, lock)
-        except OSError as error:
-            if error.errno in (errno.EAGAIN, errno.EACCES):
-                return False  # that slot is taken
-            raise
-        return True
 
     def acquire(self) -> tuple[int, int] | None:
         """A ticket (a descriptor and the slot it holds locked), or None when ``limit`` are
@@ -146,7 +134,7 @@ class SharedAdmission:
         for step in range(self.limit):
             slot = (start + step) % self.limit
             try:
-                if self._lock(fd, slot, fcntl.F_WRLCK):
+                if lock_byte(fd, slot, wait=False):
                     return fd, slot
             except OSError:
                 os.close(fd)
@@ -157,7 +145,7 @@ class SharedAdmission:
     def release(self, ticket: object) -> None:
         fd, slot = cast(tuple[int, int], ticket)
         try:
-            self._lock(fd, slot, fcntl.F_UNLCK)
+            unlock_byte(fd, slot)
         except OSError:
             os.close(fd)  # closing the descriptor drops its lock too
             return

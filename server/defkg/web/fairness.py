@@ -23,8 +23,6 @@ it starts: a web process that crashed mid-query leaves no query counted for ever
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import hashlib
 import ipaddress
 import math
@@ -36,6 +34,9 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+
+from defkg.locks import AVAILABLE as OFD_LOCKS
+from defkg.locks import lock_byte, unlock_byte
 
 #: Where :class:`defkg.web.app.EveryResponse` leaves the client's address for the views.
 CLIENT_KEY = "defkg.client"
@@ -87,21 +88,6 @@ _KEY_SIZE = 16  #: bytes of a client's key (a hash of its address)
 _EMPTY = bytes(_KEY_SIZE)
 
 
-def _lock_byte(fd: int, offset: int, *, wait: bool, unlock: bool = False) -> bool:
-    """Take (or drop) the open-file-description lock on byte ``offset`` of ``fd``; False when
-    another description holds it and ``wait`` is false."""
-    kind = fcntl.F_UNLCK if unlock else fcntl.F_WRLCK
-    # struct flock: l_type, l_whence, l_start, l_len, l_pid (0 for OFD locks)
-    lock = struct.pack("hh4xqqi4x", kind, os.SEEK_SET, offset, 1, 0)
-    try:
-        fcntl.fcntl(fd, fcntl.F_OFD_SETLKW if wait else fcntl.F_OFD_SETLK, lock)
-    except OSError as error:
-        if error.errno in (errno.EAGAIN, errno.EACCES):
-            return False
-        raise
-    return True
-
-
 def new_table_file() -> int:
     """An unlinked file for a budget table (on /dev/shm where the machine has it), as a
     descriptor that the processes gunicorn forks inherit."""
@@ -137,7 +123,7 @@ class ClientBudgets:
         crash_charge: float,
         fd: int | None = None,
     ) -> None:
-        if not hasattr(fcntl, "F_OFD_SETLK"):
+        if not OFD_LOCKS:
             raise OSError("per-client budgets need Linux (open-file-description locks)")
         self.max_concurrent = max(1, max_concurrent)
         self.seconds_per_minute = seconds_per_minute  #: 0: no time budget
@@ -161,11 +147,11 @@ class ClientBudgets:
         """The table locked for this thread and this process; yields this process's column."""
         with self._thread_lock:
             fd, column = self._claim()
-            _lock_byte(fd, self.MAX_PROCESSES, wait=True)
+            lock_byte(fd, self.MAX_PROCESSES, wait=True)
             try:
                 yield column
             finally:
-                _lock_byte(fd, self.MAX_PROCESSES, wait=False, unlock=True)
+                unlock_byte(fd, self.MAX_PROCESSES)
 
     def _claim(self) -> tuple[int, int]:
         """This process's descriptor of the table and its column, claimed on first use.
@@ -177,17 +163,17 @@ class ClientBudgets:
         if self._own is not None and self._own[0] == pid:
             return self._own[1], self._own[2]
         fd = os.open(f"/proc/self/fd/{self._fd}", os.O_RDWR | os.O_CLOEXEC)
-        column = next((c for c in range(self.MAX_PROCESSES) if _lock_byte(fd, c, wait=False)), None)
+        column = next((c for c in range(self.MAX_PROCESSES) if lock_byte(fd, c, wait=False)), None)
         if column is None:
             os.close(fd)
             raise OSError(f"more than {self.MAX_PROCESSES} web processes share one budget table")
-        _lock_byte(fd, self.MAX_PROCESSES, wait=True)
+        lock_byte(fd, self.MAX_PROCESSES, wait=True)
         try:
             at = _TABLE_OFFSET + struct.calcsize("=16sdd") + 4 * column
             for slot in range(self.SLOTS):
                 struct.pack_into("=i", self._table, at + slot * self._entry.size, 0)
         finally:
-            _lock_byte(fd, self.MAX_PROCESSES, wait=False, unlock=True)
+            unlock_byte(fd, self.MAX_PROCESSES)
         self._own = (pid, fd, column)
         return fd, column
 
