@@ -536,3 +536,79 @@ def test_more_web_processes_than_one_budget_table_holds_is_a_clear_error(
     assert run.returncode == 2, run.stderr
     assert "web_processes is 65: at most 64 web processes" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+# --- where the web processes run -------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    found: list[int] = []
+    for task in tasks.iterdir():
+        children = (task / "children").read_text().split()
+        found += [int(child) for child in children]
+    return found
+
+
+def _allowed_cpus(pid: int, tid: int | None = None) -> set[int]:
+    status = Path(f"/proc/{pid}/task/{tid or pid}/status").read_text()
+    listed = next(
+        ln.split(":", 1)[1].strip()
+        for ln in status.splitlines()
+        if ln.startswith("Cpus_allowed_list")
+    )
+    cpus: set[int] = set()
+    for part in listed.split(","):
+        first, _, last = part.partition("-")
+        cpus.update(range(int(first), int(last or first) + 1))
+    return cpus
+
+
+def _web_and_query_processes(server: ServerProcess) -> tuple[list[int], list[int]]:
+    web = _children(server.process.pid)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and (not web or any(not _children(w) for w in web)):
+        time.sleep(0.2)  # each web process starts its query workers before it answers
+        web = _children(server.process.pid)
+    return web, [worker for w in web for worker in _children(w)]
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux's")
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "not-pinned"])
+def test_each_web_process_answers_on_a_cpu_of_its_own_its_query_workers_on_any(
+    fixture_release: Path, tmp_path_factory: pytest.TempPathFactory, pinned: bool
+) -> None:
+    """DEFKG_PIN_WEB_PROCESSES (default on): each web process's HTTP threads are bound to one
+    CPU, the least used; its query workers, which run the queries, are bound to none."""
+    everywhere = os.sched_getaffinity(0)
+    env = {"DEFKG_WEB_PROCESSES": "3"} if pinned else {"DEFKG_PIN_WEB_PROCESSES": "false"}
+    server = start_server(fixture_release, tmp_path_factory.mktemp("logs") / "cpus.log", env=env)
+    try:
+        answer = http_fetch(
+            "GET", server.url + "sparql?" + urllib.parse.urlencode({"query": "ASK {}"})
+        )
+        assert answer.status == 200
+        if pinned:  # each web process binds itself once its query workers have started
+            server.log_once_written("answers HTTP on CPU", count=3, timeout=30)
+        web, workers = _web_and_query_processes(server)
+        assert web and workers
+        for worker in workers:
+            assert _allowed_cpus(worker) == everywhere
+        bound = [_allowed_cpus(pid) for pid in web]
+        if not pinned:
+            assert all(cpus == everywhere for cpus in bound)
+            assert "answers HTTP on CPU" not in server.log()
+            return
+        assert len(web) == 3 and all(len(cpus) == 1 and cpus <= everywhere for cpus in bound)
+        # as evenly as the CPUs allow: no CPU holds two web processes while another has none
+        counts = [sum(cpus == {cpu} for cpus in bound) for cpu in everywhere]
+        assert max(counts) - min(counts) <= 1, counts
+        # the threads answering HTTP are bound with their process
+        for pid in web:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                name = (task / "comm").read_text().strip()
+                if name.startswith("waitress") or int(task.name) == pid:
+                    assert _allowed_cpus(pid, int(task.name)) == _allowed_cpus(pid), name
+        assert server.log().count("answers HTTP on CPU") == 3
+    finally:
+        server.stop()

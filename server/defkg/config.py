@@ -51,6 +51,11 @@ class Settings:
     #: max_concurrent_queries admission and the per-client budgets. One Python process cannot
     #: use more than one CPU for HTTP.
     web_processes: int = 0
+    #: bind each web process's HTTP threads to a CPU of their own (the least used), as nginx's
+    #: worker_cpu_affinity does; its query workers still run on any CPU. A web process's
+    #: threads hand the interpreter lock to each other several times per query, cheaply on
+    #: one CPU and at the cost of a cross-CPU wake-up otherwise
+    pin_web_processes: bool = True
     #: connections one web process holds open at once; an idle or slow one costs a socket and
     #: a few kB (never a thread), so this is high; beyond it new connections wait to be accepted
     max_connections: int = 1000

@@ -184,7 +184,24 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "preload_app": False,
         "proc_name": "defkg",
         "worker_exit": _worker_exit,
+        "pre_fork": _choose_cpu if settings.pin_web_processes else _no_cpu,
     }
+
+
+def _choose_cpu(server: Any, worker: Any) -> None:
+    """In gunicorn's arbiter, before it forks a web process: the CPU its HTTP threads will
+    run on, the one fewest live web processes use (so that a restarted process takes the CPU
+    of the one it replaces)."""
+    if not hasattr(os, "sched_getaffinity"):
+        worker.defkg_cpu = None
+        return
+    cpus = sorted(os.sched_getaffinity(0))
+    used = [getattr(other, "defkg_cpu", None) for other in server.WORKERS.values()]
+    worker.defkg_cpu = min(cpus, key=lambda cpu: (used.count(cpu), cpu))
+
+
+def _no_cpu(server: Any, worker: Any) -> None:
+    worker.defkg_cpu = None
 
 
 def waitress_adjustments(settings: Settings) -> dict[str, Any]:
@@ -325,6 +342,13 @@ class WaitressWorker(Worker):
 
     def run(self) -> None:
         settings: Settings = self.wsgi.config["DEFKG_SETTINGS"]
+        cpu = getattr(self, "defkg_cpu", None)
+        if cpu is not None:
+            # Affinity is a thread's: this binds the main thread and the threads it starts
+            # from here on (waitress's event loop and app threads), not the query pool's
+            # spawner thread started at load, so query workers still run on any CPU.
+            os.sched_setaffinity(0, {cpu})
+            log.info("web process %d answers HTTP on CPU %d", os.getpid(), cpu)
         adjustments = waitress_adjustments(settings)
         servers = []
         for listener in self.sockets:
