@@ -347,8 +347,11 @@ class WaitressWorker(Worker):
             # Affinity is a thread's: this binds the main thread and the threads it starts
             # from here on (waitress's event loop and app threads), not the query pool's
             # spawner thread started at load, so query workers still run on any CPU.
-            os.sched_setaffinity(0, {cpu})
-            log.info("web process %d answers HTTP on CPU %d", os.getpid(), cpu)
+            try:
+                os.sched_setaffinity(0, {cpu})
+                log.info("web process %d answers HTTP on CPU %d", os.getpid(), cpu)
+            except OSError as error:  # the CPU went away since (a cpuset changed): any CPU
+                log.warning("web process %d not bound to CPU %d: %s", os.getpid(), cpu, error)
         adjustments = waitress_adjustments(settings)
         servers = []
         for listener in self.sockets:
