@@ -25,7 +25,7 @@ from defkg.pipeline.cache import cache_dir, code_digest
 from defkg.pipeline.load import load_project, nt_lines
 from defkg.pipeline.reason import source_batches
 from defkg.pipeline.render import syntax
-from defkg.pipeline.render.fragments import Renderer, merged_pieces
+from defkg.pipeline.render.fragments import JSONLD, TURTLE, Renderer, merged_pieces
 from generator_support import generated_project
 
 
@@ -91,6 +91,7 @@ def test_an_edit_parses_and_renders_only_its_batch(
     # the changed graph, its pass's inferences and the entities they share with other passes
     assert incremental_lines < full_lines / 2, (incremental_lines, full_lines)
 
+    # from scratch, with worker processes (the search index is made in one of its own)
     scratch = Settings(root=project, dist=tmp_path / "scratch" / "dist")
     monkeypatch.undo()
     build(scratch, quiet=True)
@@ -149,7 +150,7 @@ def test_pieces_of_graphs_that_share_a_subject_make_the_union(
         for triple in triples:
             union.add(triple)
     prefixes = settings.iris.prefixes()
-    assert syntax.turtle_document(prefixes, (p.turtle for p in pieces)) == syntax.write_turtle(
+    assert syntax.turtle_document(prefixes, (p[TURTLE] for p in pieces)) == syntax.write_turtle(
         union, prefixes
     )
     whole = syntax.compact_nodes(
@@ -161,7 +162,7 @@ def test_pieces_of_graphs_that_share_a_subject_make_the_union(
         ensure_ascii=False,
         sort_keys=True,
     )
-    assert syntax.jsonld_document(renderer.context, (p.jsonld for p in pieces)) == (
+    assert syntax.jsonld_document(renderer.context, (p[JSONLD] for p in pieces)) == (
         expected + "\n"
     ).encode("utf-8")
 

@@ -14,13 +14,15 @@ worker does: a worker still alive then is killed.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 from collections.abc import Callable
 from multiprocessing.pool import Pool
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 R = TypeVar("R")
 
@@ -74,3 +76,80 @@ def _default_signals() -> None:
 def _run_task(item: Any) -> Any:
     assert _TASK is not None  # set by parallel_map before the workers fork
     return _TASK(item)
+
+
+class Background(Generic[R]):
+    """``function()`` in a forked process while the caller goes on with other work;
+    :meth:`result` waits for it (and raises what it raised). In-process, at once, where there
+    is one CPU, no fork, or ``workers`` is 1 (``Settings.build_workers``).
+
+    Fork it before starting any thread: a forked child gets only the forking thread, and a
+    lock another thread held stays held in the child.
+    """
+
+    def __init__(self, function: Callable[[], R], *, workers: int = 0) -> None:
+        self._pid: int | None = None
+        self._value: R | None = None
+        self._read = -1
+        if workers == 1 or (os.cpu_count() or 1) <= 1 or "fork" not in _start_methods():
+            self._value = function()
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: compute, send, and leave without the parent's clean-ups
+            code = 0
+            try:
+                os.close(read)
+                _default_signals()
+                try:
+                    payload = pickle.dumps((True, function()), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException as error:  # sent to the parent, which raises it
+                    payload = pickle.dumps((False, _sendable(error)))
+                with os.fdopen(write, "wb") as out:
+                    out.write(payload)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid, self._read = pid, read
+
+    def result(self) -> R:
+        """What ``function()`` returned; raises what it raised."""
+        if self._pid is None:
+            return self._value  # type: ignore[return-value]
+        try:
+            with os.fdopen(self._read, "rb") as handle:
+                data = handle.read()
+        finally:
+            os.waitpid(self._pid, 0)
+            self._pid = None
+        if not data:
+            raise RuntimeError("a build worker process ended without an answer")
+        ok, value = pickle.loads(data)  # our own child's answer: not untrusted input
+        if not ok:
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """End the process if it is still running (nothing to do once :meth:`result` ran)."""
+        if self._pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.close(self._read)
+        os.waitpid(self._pid, 0)
+        self._pid = None
+
+
+def _start_methods() -> list[str]:
+    return multiprocessing.get_all_start_methods()
+
+
+def _sendable(error: BaseException) -> BaseException:
+    """``error`` if it pickles, else a RuntimeError with its text."""
+    try:
+        pickle.dumps(error)
+        return error
+    except Exception:
+        return RuntimeError(f"{type(error).__name__}: {error}")

@@ -22,15 +22,15 @@ agree on the layout version :data:`defkg.release.SEARCH_FORMAT`.
 from __future__ import annotations
 
 import sqlite3
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from rdflib import Literal, Namespace, URIRef
+from rdflib import Namespace
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from defkg.iris import OA, SCHEMA
+from defkg.pipeline.load import nt_lines, triples_of
 from defkg.release import SEARCH_FORMAT
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
@@ -72,15 +72,42 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 
-@dataclass
 class _Node:
-    labels: list[Literal] = field(default_factory=list)
-    names: list[str] = field(default_factory=list)
-    texts: list[str] = field(default_factory=list)
-    types: list[Node] = field(default_factory=list)
-    anchors: list[Node] = field(default_factory=list)  #: prov:wasDerivedFrom
-    selectors: list[Node] = field(default_factory=list)
-    sources: list[Node] = field(default_factory=list)  #: oa:hasSource
+    """What the index needs of one subject: its names and texts, and the terms (in their
+    N-Triples form) of the links a row follows (types, sentence anchors, selectors, sources).
+
+    Kept per graph (:func:`facts_of_lines`) and united across graphs (:func:`unite`): a
+    subject several graphs describe has the facts of all of them.
+    """
+
+    __slots__ = ("anchors", "labels", "names", "selectors", "sources", "texts", "types")
+
+    def __init__(self) -> None:
+        self.labels: list[tuple[str, str | None]] = []  #: (text, language) of each label
+        self.names: list[str] = []
+        self.texts: list[str] = []
+        self.types: list[str] = []
+        self.anchors: list[str] = []  #: prov:wasDerivedFrom
+        self.selectors: list[str] = []
+        self.sources: list[str] = []  #: oa:hasSource
+
+    def __getstate__(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setstate__(self, state: tuple) -> None:
+        for name, value in zip(self.__slots__, state, strict=True):
+            setattr(self, name, value)
+
+    def joined(self, other: _Node) -> _Node:
+        both = _Node()
+        for name in self.__slots__:
+            setattr(both, name, getattr(self, name) + getattr(other, name))
+        return both
+
+
+#: the facts of one graph (or of several, united): a :class:`_Node` per subject, by the
+#: subject's N-Triples form
+Facts = dict[str, _Node]
 
 
 @dataclass(frozen=True)
@@ -97,14 +124,15 @@ class Entry:
     text: str
 
 
-def best_label(labels: list[Literal], fallback: str) -> str:
-    """The English label, else one without language, else any (all in sorted order)."""
-    ordered = sorted(labels, key=lambda label: (str(label), label.language or ""))
+def best_label(labels: list[tuple[str, str | None]], fallback: str) -> str:
+    """The English label, else one without language, else any (all in sorted order); each
+    label as (text, language)."""
+    ordered = sorted(labels, key=lambda label: (label[0], label[1] or ""))
     for wanted in ("en", None):
-        for label in ordered:
-            if label.language == wanted:
-                return str(label)
-    return str(ordered[0]) if ordered else fallback
+        for text, language in ordered:
+            if language == wanted:
+                return text
+    return ordered[0][0] if ordered else fallback
 
 
 def _local_name(iri: str) -> str:
@@ -117,56 +145,120 @@ def _kind_words(name: str) -> str:
     return out or name
 
 
+_NAMES = frozenset(f"<{p}>" for p in NAME_PREDICATES)
+_LABELS = frozenset({f"<{RDFS.label}>", f"<{SCHEMA.headline}>"})
+_TEXTS = frozenset(f"<{p}>" for p in TEXT_PREDICATES)
+_LINKS = {
+    f"<{RDF.type}>": "types",
+    f"<{PROV.wasDerivedFrom}>": "anchors",
+    f"<{OA.hasSelector}>": "selectors",
+    f"<{OA.hasSource}>": "sources",
+}
+_WANTED = _NAMES | _TEXTS | frozenset(_LINKS)
+
+
+def facts_of_lines(lines: Iterable[str]) -> Facts:
+    """The :data:`Facts` of a graph given as its N-Triples lines (as the build writes them:
+    terms without spaces, ``<iri>``, ``_:label``, then the object up to `` .``)."""
+    nodes: Facts = {}
+    for line in lines:
+        subject, predicate, rest = line.split(" ", 2)
+        if predicate not in _WANTED:
+            continue
+        obj = rest[:-3] if rest.endswith(" .\n") else rest.rstrip("\n").removesuffix(" .")
+        link = _LINKS.get(predicate)
+        if link is not None:
+            node = nodes.get(subject) or nodes.setdefault(subject, _Node())
+            getattr(node, link).append(obj)
+            continue
+        if not obj.startswith('"'):
+            continue  # a name or a text is a literal
+        text, language = _literal(obj, line)
+        node = nodes.get(subject) or nodes.setdefault(subject, _Node())
+        if predicate in _NAMES:
+            node.names.append(text)
+            if predicate in _LABELS:
+                node.labels.append((text, language))
+        else:
+            node.texts.append(text)
+    return nodes
+
+
+def _literal(obj: str, line: str) -> tuple[str, str | None]:
+    """The text and language of a literal in N-Triples form; rdflib reads what has an escape
+    or a datatype (its lexical form may be normalised)."""
+    if "\\" not in obj:
+        end = obj.index('"', 1)
+        suffix = obj[end + 1 :]
+        if not suffix:
+            return obj[1:end], None
+        if suffix.startswith("@"):
+            return obj[1:end], suffix[1:]
+    literal = triples_of([line])[0][2]  # rdflib's own reading
+    return str(literal), getattr(literal, "language", None)
+
+
+def unite(parts: Iterable[Facts]) -> Facts:
+    """The facts of several graphs together (a subject's from every graph that has it)."""
+    united: Facts = {}
+    for facts in parts:
+        if not united:
+            united = dict(facts)
+            continue
+        for key, node in facts.items():
+            have = united.get(key)
+            united[key] = node if have is None else have.joined(node)
+    return united
+
+
+def _text(term: str) -> str:
+    """The text of a term in N-Triples form (an IRI's, a blank node's label, a literal's)."""
+    if term.startswith("<"):
+        return term[1:-1]
+    if term.startswith("_:"):
+        return term[2:]
+    return _literal(term, f"<urn:x:s> <urn:x:p> {term} .\n")[0]
+
+
 def entries(triples: Iterable[tuple[Node, Node, Node]]) -> list[Entry]:
     """The index rows for ``triples`` (asserted data and ontology), in IRI order."""
-    nodes: dict[Node, _Node] = defaultdict(_Node)
-    for s, p, o in triples:
-        if p in NAME_PREDICATES and isinstance(o, Literal):
-            node = nodes[s]
-            node.names.append(str(o))
-            if p == RDFS.label or p == SCHEMA.headline:
-                node.labels.append(o)
-        elif p in TEXT_PREDICATES and isinstance(o, Literal):
-            nodes[s].texts.append(str(o))
-        elif p == RDF.type:
-            nodes[s].types.append(o)
-        elif p == PROV.wasDerivedFrom:
-            nodes[s].anchors.append(o)
-        elif p == OA.hasSelector:
-            nodes[s].selectors.append(o)
-        elif p == OA.hasSource:
-            nodes[s].sources.append(o)
+    return rows(facts_of_lines(nt_lines(triples)))
+
+
+def rows(nodes: Facts) -> list[Entry]:
+    """The index rows of the (united) facts of a release, in IRI order."""
     empty = _Node()
 
-    def label(node: Node) -> str:
+    def label(node: str) -> str:
         found = nodes.get(node, empty)
-        return best_label(found.labels, _local_name(str(node)))
+        return best_label(found.labels, _local_name(_text(node)))
 
-    def sentence(anchor: Node) -> str:
-        for selector in sorted(nodes.get(anchor, empty).selectors, key=str):
+    def sentence(anchor: str) -> str:
+        for selector in sorted(nodes.get(anchor, empty).selectors, key=_text):
             texts = nodes.get(selector, empty).texts
             if texts:
                 return sorted(texts)[0]
         return ""
 
     selectors = {sel for node in nodes.values() for sel in node.selectors}
-    rows = []
-    for subject in sorted((s for s in nodes if isinstance(s, URIRef)), key=str):
+    found = []
+    for subject in sorted((s for s in nodes if s.startswith("<")), key=_text):
         node = nodes[subject]
         if subject in selectors:
             continue  # its text is indexed with its sentence anchor
-        anchors = sorted(node.anchors, key=str)
+        anchors = sorted(node.anchors, key=_text)
         own_sentence = sentence(subject)
         texts = sorted(set(node.texts))
         if own_sentence:
             texts.append(own_sentence)
         if not node.names and not texts:
             continue  # selectors and plain nodes: nothing a reader would look for
-        documents = sorted(node.sources, key=str) or sorted(
-            (d for a in anchors for d in nodes.get(a, empty).sources), key=str
+        documents = sorted(node.sources, key=_text) or sorted(
+            (d for a in anchors for d in nodes.get(a, empty).sources), key=_text
         )
         document = documents[0] if documents else None
-        label_text = best_label(node.labels, _local_name(str(subject)))
+        iri = subject[1:-1]
+        label_text = best_label(node.labels, _local_name(iri))
         other_names = " · ".join(sorted(set(node.names) - {label_text}))
         snippet = (
             own_sentence
@@ -174,26 +266,26 @@ def entries(triples: Iterable[tuple[Node, Node, Node]]) -> list[Entry]:
             or next(iter(texts), "")
             or (f"Also: {other_names}" if other_names else "")
         )
-        types = sorted(node.types, key=str)
-        kind = "sentence" if OA.SpecificResource in types else ""
+        types = sorted(node.types, key=_text)
+        kind = "sentence" if f"<{OA.SpecificResource}>" in types else ""
         for type_ in [] if kind else types:
             labels = nodes.get(type_, empty).labels
-            kind = best_label(labels, "") or _kind_words(_local_name(str(type_)))
+            kind = best_label(labels, "") or _kind_words(_local_name(_text(type_)))
             if labels:
                 break
-        rows.append(
+        found.append(
             Entry(
-                iri=str(subject),
+                iri=iri,
                 label=label_text,
                 kind=kind,
                 source=label(document) if document is not None else "",
-                source_iri=str(document) if document is not None else "",
+                source_iri=_text(document) if document is not None else "",
                 snippet=snippet[:300],
                 names=" · ".join(sorted(set(node.names))),
                 text=" ".join(dict.fromkeys(texts)),
             )
         )
-    return rows
+    return found
 
 
 def index_bytes(rows: list[Entry]) -> bytes:
@@ -231,3 +323,9 @@ def index_bytes(rows: list[Entry]) -> bytes:
 def search_index(triples: Iterable[tuple[Node, Node, Node]]) -> bytes:
     """``search.sqlite`` for the asserted triples of a release."""
     return index_bytes(entries(triples))
+
+
+def search_index_of(parts: Iterable[Facts]) -> bytes:
+    """``search.sqlite`` for the facts of each graph of a release (:func:`facts_of_lines`),
+    the same bytes as :func:`search_index` of their triples."""
+    return index_bytes(rows(unite(parts)))
