@@ -67,10 +67,12 @@ class NoRelease(InputError):
 # --- SHA256SUMS ------------------------------------------------------------------------------
 
 
-def checksums(files: dict[str, bytes]) -> bytes:
-    """``sha256sum`` format: one ``digest  name`` line per file, sorted by name."""
+def checksums(files: dict[str, bytes], known: dict[str, str] | None = None) -> bytes:
+    """``sha256sum`` format: one ``digest  name`` line per file, sorted by name; ``known``:
+    the hex SHA-256 of some of the files, computed already."""
+    known = known or {}
     lines = [
-        f"{hashlib.sha256(data).hexdigest()}  {name}\n"
+        f"{known.get(name) or hashlib.sha256(data).hexdigest()}  {name}\n"
         for name, data in sorted(files.items())
         if name != SUMS
     ]
