@@ -24,9 +24,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--corpus",
-        default="all",
+        default=",".join(CORPORA),
         help="comma-separated corpora the data-dependent tests run over, of "
-        f"{', '.join(CORPORA)} (default: all, the repository's own data)",
+        f"{', '.join(CORPORA)} (default: all three)",
     )
 
 
