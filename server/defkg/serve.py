@@ -48,10 +48,11 @@ class BatchedStreamHandler(logging.StreamHandler):
 
     For the access log: a line per request, written by the thread that answered it, cost that
     thread a system call and a hand-over of the interpreter lock to the web process's other
-    threads, while they wait for it back. Measured with ``benchmarks/run.py``'s repeated mix
-    (answers from the result cache, load 8-10): 0.40-0.46 ms of CPU a request with the line
-    written at once, 0.32-0.36 ms with no access log at all. Lines appear at most ``interval``
-    seconds late; :meth:`close` (at shutdown) writes what is pending.
+    threads, while they wait for it back. With this handler, the admission tickets' reused
+    descriptors and the budget locks taken without a hand-over, the server's futex calls fell
+    from 12-18 to 5 per never-repeated query and its task switches from 10-14 to 7 (perf stat,
+    benchmarks/RESULTS.md); its throughput changed within the benchmark's noise. Lines appear
+    at most ``interval`` seconds late; :meth:`close` (at shutdown) writes what is pending.
     """
 
     def __init__(self, stream: Any, interval: float = 0.05) -> None:
