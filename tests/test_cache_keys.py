@@ -16,6 +16,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -137,6 +139,31 @@ def _defkg_edited(target: Path, module: str, old: str, new: str) -> Path:
     return target
 
 
+@dataclass
+class EditedBuilds:
+    """A stage's code edited: the cache entries a build with the code as it is left
+    (``before``), the edited code's build over that cache (``warm``, then ``after``), and its
+    build of a copy of the project without a cache (``cold``, in ``fresh``)."""
+
+    before: dict[str, set[str]]
+    warm: subprocess.CompletedProcess
+    after: dict[str, set[str]]
+    fresh: Path
+    cold: subprocess.CompletedProcess
+
+
+def _built_by_edited_code(
+    clone: Path, tmp_path: Path, edit: Callable[[Path], Path]
+) -> EditedBuilds:
+    code = edit(tmp_path / "code")
+    assert run_build(clone).returncode == 0
+    before = entries(clone)
+    warm = run_build(clone, pythonpath=code)
+    after = entries(clone)
+    fresh = copy_project(tmp_path / "fresh")
+    return EditedBuilds(before, warm, after, fresh, run_build(fresh, pythonpath=code))
+
+
 def _reasoning_that_draws_nothing(target: Path) -> Path:
     """A copy of defkg whose OWL RL closure adds nothing: a change to reason's code."""
     closing = "    return {t for t in work if t not in graph and not is_trivial(t)}\n"
@@ -145,20 +172,14 @@ def _reasoning_that_draws_nothing(target: Path) -> Path:
 
 def test_changed_reasoning_code_is_validated_anew(clone: Path, tmp_path: Path) -> None:
     """The issue's case: a warm cache published what the same code, uncached, refuses."""
-    code = _reasoning_that_draws_nothing(tmp_path / "code")
-    assert run_build(clone).returncode == 0
-    before = entries(clone)
-    warm = run_build(clone, pythonpath=code)
-    after = entries(clone)
+    builds = _built_by_edited_code(clone, tmp_path, _reasoning_that_draws_nothing)
+    before, after, warm, cold = builds.before, builds.after, builds.warm, builds.cold
     assert not after["reason"] & before["reason"], "reason reused entries of other code"
     assert not after["validate"] & before["validate"], "validate reused findings on other input"
     assert after["load"] == before["load"]
-
-    fresh = copy_project(tmp_path / "fresh")
-    cold = run_build(fresh, pythonpath=code)
     assert (warm.returncode, _findings(warm.stderr)) == (cold.returncode, _findings(cold.stderr))
     if cold.returncode == 0:
-        assert release(clone) == release(fresh)
+        assert release(clone) == release(builds.fresh)
     # the last good release stays in place when the build fails
     assert (clone / "dist" / "SHA256SUMS").is_file()
 
@@ -182,19 +203,14 @@ def _derive_labelled_otherwise(target: Path) -> Path:
 def test_changed_derive_code_derives_anew(clone: Path, tmp_path: Path) -> None:
     """The cross-source stage's entries follow its code: a warm cache made by other code is
     not read, and the release is what the new code gives without a cache."""
-    code = _derive_labelled_otherwise(tmp_path / "code")
-    assert run_build(clone).returncode == 0
-    before = entries(clone)
-    warm = run_build(clone, pythonpath=code)
-    assert warm.returncode == 0, warm.stderr
-    after = entries(clone)
+    builds = _built_by_edited_code(clone, tmp_path, _derive_labelled_otherwise)
+    before, after = builds.before, builds.after
+    assert builds.warm.returncode == 0, builds.warm.stderr
     assert after["derive"] and not after["derive"] & before["derive"], "derive reused its cache"
     for stage in ("load", "reason", "validate"):
         assert after[stage] == before[stage], f"{stage} ran again for derive's code"
-    fresh = copy_project(tmp_path / "fresh")
-    cold = run_build(fresh, pythonpath=code)
-    assert cold.returncode == 0, cold.stderr
-    assert release(clone) == release(fresh)
+    assert builds.cold.returncode == 0, builds.cold.stderr
+    assert release(clone) == release(builds.fresh)
     assert b"(the sum of its parts)" in release(clone)["defkg.nq"]
 
 
@@ -209,18 +225,13 @@ def test_changed_rules_code_reads_the_graphs_anew(clone: Path, tmp_path: Path) -
     """The curators' rules' entries (the terms each graph uses) follow their code: a warm
     cache made by other code is not read, and the build says what the new code says without a
     cache."""
-    code = _rules_reading_other_predicates(tmp_path / "code")
-    assert run_build(clone).returncode == 0
-    before = entries(clone)
-    warm = run_build(clone, pythonpath=code)
+    builds = _built_by_edited_code(clone, tmp_path, _rules_reading_other_predicates)
+    before, after, warm = builds.before, builds.after, builds.warm
     assert warm.returncode == 0, warm.stderr
-    after = entries(clone)
     assert after["rules"] and not after["rules"] & before["rules"], "rules reused its cache"
     for stage in ("load", "reason", "validate", "derive", "publish"):
         assert after[stage] == before[stage], f"{stage} ran again for the rules' code"
-    fresh = copy_project(tmp_path / "fresh")
-    cold = run_build(fresh, pythonpath=code)
-    assert cold.returncode == 0, cold.stderr
-    assert _findings(warm.stderr) == _findings(cold.stderr)
+    assert builds.cold.returncode == 0, builds.cold.stderr
+    assert _findings(warm.stderr) == _findings(builds.cold.stderr)
     assert "-x: no shape constrains" in warm.stderr
-    assert release(clone) == release(fresh)
+    assert release(clone) == release(builds.fresh)
