@@ -22,7 +22,7 @@ from defkg.config import Settings
 from defkg.pipeline.derive import derive
 from defkg.pipeline.load import load_project, triples_of
 from defkg.pipeline.reason import closure_additions
-from defkg.pipeline.validate import _PreparedQueryGraph
+from defkg.pipeline.validate import PreparedQueryGraph
 from reasoned_graph import corpus_root
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -155,7 +155,7 @@ def validate(
     pyshacl's ``focus_nodes`` is not offered: it also filters the value nodes of nested
     shapes (sh:or, sh:node), which then pass unchecked.
     """
-    graph = _PreparedQueryGraph()
+    graph = PreparedQueryGraph()
     graph += data
     _, report, _ = pyshacl.validate(
         graph,

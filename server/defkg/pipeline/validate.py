@@ -134,7 +134,7 @@ def validate(
         def inferences(name: URIRef) -> list[tuple[Node, Node, Node]]:
             return split.get(name, [])
 
-    base = _PreparedQueryGraph()
+    base = PreparedQueryGraph()
     for name in base_names:
         base += project.graph(name)
     for triple in inferences(iris.ontology_graph):
@@ -149,7 +149,7 @@ def validate(
         if index == 0:
             graph = base
         else:
-            graph = _PreparedQueryGraph()
+            graph = PreparedQueryGraph()
             graph += base
             mentioned: set[Node] = set()
             for name in names:
@@ -291,7 +291,7 @@ def _plan_for_bound(node: object, bound: frozenset[Variable]) -> None:
             _plan_for_bound(value, bound)
 
 
-class _PreparedQueryGraph(Graph):
+class PreparedQueryGraph(Graph):
     """A Graph that parses and plans each SPARQL query once.
 
     pyshacl runs a SPARQL-based constraint once per focus node with the same text; rdflib
