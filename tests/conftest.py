@@ -173,7 +173,7 @@ class ServerProcess:
 
     def log_once_written(self, *texts: str, count: int = 1, timeout: float = 10.0) -> str:
         """The log, once each of ``texts`` is in it ``count`` times (or ``timeout`` passed):
-        access lines are written by a thread of their own, a moment after the answer."""
+        another process writes it, and need not have written a line when its answer arrives."""
         deadline = time.monotonic() + timeout
         while True:
             log = self.log()

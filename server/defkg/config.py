@@ -54,8 +54,8 @@ class Settings:
     #: bind each web process's HTTP threads to a CPU of their own (the least used), as nginx's
     #: worker_cpu_affinity does; its query workers still run on any CPU. A web process's
     #: threads hand the interpreter lock to each other several times per query, cheaply on
-    #: one CPU and at the cost of a cross-CPU wake-up otherwise (measured: 5-9 % more
-    #: never-repeated queries a second, 1-3 % fewer repeated ones, benchmarks/RESULTS.md)
+    #: one CPU and at the cost of a cross-CPU wake-up otherwise (measured on 2 cores: +1 to
+    #: +9 % never-repeated queries a second, benchmarks/RESULTS.md)
     pin_web_processes: bool = True
     #: connections one web process holds open at once; an idle or slow one costs a socket and
     #: a few kB (never a thread), so this is high; beyond it new connections wait to be accepted

@@ -29,7 +29,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from typing import Any
 
 from gunicorn.workers.base import Worker
@@ -42,68 +41,8 @@ log = logging.getLogger("defkg.serve")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-class BatchedStreamHandler(logging.StreamHandler):
-    """A stream handler whose records are written by a thread of its own, every ``interval``
-    seconds, all pending lines in one write.
-
-    For the access log: a line per request, written by the thread that answered it, cost that
-    thread a system call and a hand-over of the interpreter lock to the web process's other
-    threads, while they wait for it back. With this handler, the admission tickets' reused
-    descriptors and the budget locks taken without a hand-over, the server's futex calls fell
-    from 12-18 to 5 per never-repeated query and its task switches from 10-14 to 7 (perf stat,
-    benchmarks/RESULTS.md); its throughput changed within the benchmark's noise. Lines appear
-    at most ``interval`` seconds late; :meth:`close` (at shutdown) writes what is pending.
-    """
-
-    def __init__(self, stream: Any, interval: float = 0.05) -> None:
-        super().__init__(stream)
-        self.interval = interval
-        self._pending: deque[logging.LogRecord] = deque()  # append and popleft are atomic
-        self._start_writer()
-        # gunicorn forks the web processes from the process that configured logging: each
-        # child needs a writer thread of its own, and none of the parent's pending lines.
-        os.register_at_fork(before=self.flush, after_in_child=self._start_writer)
-
-    def _start_writer(self) -> None:
-        threading.Thread(target=self._write_forever, name="defkg-log", daemon=True).start()
-
-    def handle(self, record: logging.LogRecord) -> bool:  # type: ignore[override]
-        # No lock taken here: queuing a record is all the answering thread does.
-        if self.filter(record):
-            self._pending.append(record)
-            return True
-        return False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self._pending.append(record)
-
-    def flush(self) -> None:
-        with self.lock:  # type: ignore[union-attr]
-            lines = []
-            while self._pending:
-                record = self._pending.popleft()
-                try:
-                    lines.append(self.format(record) + self.terminator)
-                except Exception:
-                    self.handleError(record)
-            if lines:
-                self.stream.write("".join(lines))
-            super().flush()
-
-    def _write_forever(self) -> None:
-        while True:
-            time.sleep(self.interval)
-            if self._pending:
-                self.flush()
-
-    def close(self) -> None:
-        self.flush()
-        super().close()
-
-
 def configure_logging() -> None:
-    """Log defkg's messages (start-up, access lines, worker restarts) to stderr; the access
-    lines through a :class:`BatchedStreamHandler`."""
+    """Log defkg's messages (start-up, access lines, worker restarts) to stderr."""
     logger = logging.getLogger("defkg")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
@@ -111,12 +50,6 @@ def configure_logging() -> None:
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False
-    access = logging.getLogger("defkg.access")
-    if not access.handlers:
-        batched = BatchedStreamHandler(sys.stderr)
-        batched.setFormatter(logging.Formatter(LOG_FORMAT))
-        access.addHandler(batched)
-        access.propagate = False
 
 
 def with_actual_port(settings: Settings) -> Settings:
