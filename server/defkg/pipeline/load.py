@@ -222,6 +222,16 @@ def nt_lines(triples: Iterable[Triple]) -> list[str]:
     return sorted({nt_row(t) for t in triples})
 
 
+def line_terms(line: str) -> tuple[str, str, str]:
+    """The subject, predicate and object of a line :func:`nt_lines` wrote, each in its
+    N-Triples form, without parsing it: a subject or a predicate never holds a space (an IRI
+    is ``<`` its text ``>``, nothing escaped; a blank node ``_:label``), and the object is what
+    follows them up to the closing `` .``."""
+    subject, predicate, rest = line.split(" ", 2)
+    obj = rest[:-3] if rest.endswith(" .\n") else rest.rstrip("\n").removesuffix(" .")
+    return subject, predicate, obj
+
+
 class _KeepLabels(dict):
     """A blank-node map for rdflib's N-Triples parser that keeps every label as written."""
 

@@ -30,7 +30,7 @@ from rdflib.term import Node
 from defkg.config import Settings
 from defkg.curate import hints
 from defkg.pipeline.cache import PickleCache, code_digest, digest_of, digest_of_lines
-from defkg.pipeline.load import Project
+from defkg.pipeline.load import Project, line_terms
 from defkg.pipeline.validate import Finding
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -84,14 +84,12 @@ _RDF_TYPE = f"<{RDF.type}>"
 
 def terms_of_lines(lines: list[str], namespace: str) -> GraphTerms:
     """The :class:`GraphTerms` of a graph given as N-Triples lines (as :func:`defkg.pipeline.
-    load.nt_lines` writes them: a term never holds a space, an IRI is ``<`` its text ``>``,
-    with nothing escaped, and the object is what follows the predicate up to `` .``)."""
+    load.nt_lines` writes them, read by :func:`defkg.pipeline.load.line_terms`)."""
     vocabulary: set[str] = set()
     predicates: set[str] = set()
     opening = "<" + namespace
     for line in lines:
-        subject, predicate, rest = line.split(" ", 2)
-        obj = rest[:-3] if rest.endswith(" .\n") else rest.rstrip("\n").removesuffix(" .")
+        subject, predicate, obj = line_terms(line)
         if predicate != _RDF_TYPE:
             predicates.add(predicate)
         for term in (subject, predicate, obj):

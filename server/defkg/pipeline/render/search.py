@@ -30,7 +30,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from defkg.iris import OA, SCHEMA
-from defkg.pipeline.load import nt_lines, triples_of
+from defkg.pipeline.load import line_terms, nt_lines, triples_of
 from defkg.release import SEARCH_FORMAT
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
@@ -158,14 +158,13 @@ _WANTED = _NAMES | _TEXTS | frozenset(_LINKS)
 
 
 def facts_of_lines(lines: Iterable[str]) -> Facts:
-    """The :data:`Facts` of a graph given as its N-Triples lines (as the build writes them:
-    terms without spaces, ``<iri>``, ``_:label``, then the object up to `` .``)."""
+    """The :data:`Facts` of a graph given as its N-Triples lines (as the build writes them,
+    read by :func:`defkg.pipeline.load.line_terms`)."""
     nodes: Facts = {}
     for line in lines:
-        subject, predicate, rest = line.split(" ", 2)
+        subject, predicate, obj = line_terms(line)
         if predicate not in _WANTED:
             continue
-        obj = rest[:-3] if rest.endswith(" .\n") else rest.rstrip("\n").removesuffix(" .")
         link = _LINKS.get(predicate)
         if link is not None:
             node = nodes.get(subject) or nodes.setdefault(subject, _Node())
