@@ -118,7 +118,8 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "preload_app": False,
         "proc_name": "defkg",
         "worker_exit": _worker_exit,
-        "pre_fork": _choose_cpu if settings.pin_web_processes else _no_cpu,
+        # unset, a web process answers on any CPU (WaitressWorker.run binds it otherwise)
+        **({"pre_fork": _choose_cpu} if settings.pin_web_processes else {}),
     }
 
 
@@ -132,10 +133,6 @@ def _choose_cpu(server: Any, worker: Any) -> None:
     cpus = sorted(os.sched_getaffinity(0))
     used = [getattr(other, "defkg_cpu", None) for other in server.WORKERS.values()]
     worker.defkg_cpu = min(cpus, key=lambda cpu: (used.count(cpu), cpu))
-
-
-def _no_cpu(server: Any, worker: Any) -> None:
-    worker.defkg_cpu = None
 
 
 def waitress_adjustments(settings: Settings) -> dict[str, Any]:
