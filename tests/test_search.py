@@ -15,7 +15,7 @@ import pytest
 from conftest import http_fetch
 from defkg.config import Settings
 from defkg.pipeline.load import load_project
-from defkg.pipeline.render.search import entries, search_index
+from defkg.pipeline.render.search import entries, facts_of_lines, search_index, search_index_of
 from defkg.release import SEARCH_FILE
 
 
@@ -41,6 +41,17 @@ def test_the_index_is_the_same_bytes_for_the_same_triples(project_root: Path) ->
     assert first[:16] == b"SQLite format 3\x00"
     fewer = search_index(triples[: len(triples) // 2])
     assert fewer != first  # and it does depend on them
+
+
+def test_the_index_of_each_graphs_lines_is_the_index_of_all_triples(project_root: Path) -> None:
+    """The build makes the index from each graph's lines, united (a subject several graphs
+    describe, a triple two graphs state): the same bytes as from all the triples at once."""
+    project = load_project(Settings(root=project_root))
+    names = project.asserted_graph_names()
+    triples = [t for name in names for t in project.triples(name)]
+    by_graph = search_index_of(facts_of_lines(project.lines(name)) for name in names)
+    assert by_graph == search_index(triples)
+    assert by_graph != search_index_of(facts_of_lines(project.lines(n)) for n in names[1:])
 
 
 def test_every_named_resource_is_indexed_once(project_root: Path) -> None:
