@@ -106,7 +106,9 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     return {
         "bind": f"{settings.host}:{settings.port}",
         "workers": web_processes(settings),
-        "worker_class": "defkg.serve.WaitressWorker",
+        "worker_class": "defkg.serve.LoopWorker"
+        if settings.store == "embedded"
+        else "defkg.serve.WaitressWorker",
         "threads": settings.threads,
         # The web process only waits on query workers, so its heartbeat never stalls for long;
         # still, leave room beyond the longest query.
@@ -305,6 +307,48 @@ class WaitressWorker(Worker):
             time.sleep(0.5)
         for server in servers:
             server.task_dispatcher.shutdown(timeout=self.cfg.graceful_timeout)
+
+
+class LoopWorker(Worker):
+    """A gunicorn worker process that answers HTTP on one event loop (:mod:`defkg.front`).
+
+    gunicorn forks the web processes, restarts one that dies and stops them all on a signal;
+    the loop holds the connections and runs every request, keeping gunicorn's heartbeat
+    every half second.
+    """
+
+    def run(self) -> None:
+        from defkg.front import Front, Limits
+
+        settings: Settings = self.wsgi.config["DEFKG_SETTINGS"]
+        _bind_to_cpu(getattr(self, "defkg_cpu", None))
+        adjustments = waitress_adjustments(settings)
+        limits = Limits(
+            max_header_bytes=adjustments["max_request_header_size"],
+            max_body_bytes=adjustments["max_request_body_size"],
+            request_read_timeout=settings.request_read_timeout,
+            client_timeout=settings.client_timeout,
+            max_connections=settings.max_connections,
+        )
+        parent = os.getppid()
+
+        def tick() -> bool:
+            self.notify()
+            return self.alive and os.getppid() == parent
+
+        Front(self.wsgi, limits).serve([listener.sock for listener in self.sockets], tick)
+
+
+def _bind_to_cpu(cpu: int | None) -> None:
+    """Bind the calling thread, and the threads it starts from now on, to ``cpu`` (None:
+    leave it on any CPU)."""
+    if cpu is None:
+        return
+    try:
+        os.sched_setaffinity(0, {cpu})
+        log.info("web process %d answers HTTP on CPU %d", os.getpid(), cpu)
+    except OSError as error:  # the CPU went away since (a cpuset changed): any CPU
+        log.warning("web process %d not bound to CPU %d: %s", os.getpid(), cpu, error)
 
 
 def _worker_exit(server: Any, worker: Any) -> None:

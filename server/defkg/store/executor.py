@@ -33,6 +33,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import cast
 
+from defkg import waiting
 from defkg.locks import AVAILABLE as OFD_LOCKS
 from defkg.locks import lock_byte, unlock_byte
 from defkg.store import QueryTimeout, Saturated, WorkerCrashed
@@ -156,6 +157,16 @@ class _Worker:
     process: BaseProcess
     conn: Connection
 
+    def __post_init__(self) -> None:
+        self.pipe = waiting.Watched(self.conn)
+
+    def alive(self) -> bool:
+        """Whether the worker is still there: in the HTTP front, known from its watched pipe
+        without a system call; else asked of the kernel."""
+        if self.pipe.watched:
+            return not self.pipe.hung_up
+        return self.process.is_alive()
+
 
 class QueryPool:
     """A fixed number of query worker processes over one on-disk store."""
@@ -180,6 +191,8 @@ class QueryPool:
         self.size = max(1, size)
         self.prefixes = dict(prefixes or {})
         self._idle: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
+        #: told when a worker becomes idle: what requests of the HTTP front wait on
+        self._freed = waiting.Signal()
         self.admission: LocalAdmission | SharedAdmission = LocalAdmission(max_concurrent)
         self._started = False
         self._start_lock = threading.Lock()
@@ -248,7 +261,25 @@ class QueryPool:
                 return
             worker = self._spawn()
             if worker is not None:
-                self._idle.put(worker)
+                self._put_idle(worker)
+
+    def _put_idle(self, worker: _Worker) -> None:
+        self._idle.put(worker)
+        self._freed.notify()
+
+    def _take_idle(self, wait_until: float) -> _Worker:
+        """An idle worker, waiting until ``wait_until`` (monotonic) at most (else
+        ``queue.Empty``); a request of the HTTP front lets others run meanwhile."""
+        if waiting.current_loop() is None:
+            return self._idle.get(timeout=max(0.0, wait_until - time.monotonic()))
+        while True:
+            try:
+                return self._idle.get_nowait()
+            except queue.Empty:
+                remaining = wait_until - time.monotonic()
+                if remaining <= 0:
+                    raise
+            self._freed.wait(remaining)
 
     def _replace_later(self) -> None:
         """Start a replacement worker in the background; it joins the idle ones when ready."""
@@ -257,6 +288,7 @@ class QueryPool:
     def _stop(self, worker: _Worker) -> None:
         worker.process.kill()
         worker.process.join(5)
+        worker.pipe.close()
         worker.conn.close()
         with self._all_lock:
             self._all.discard(worker)
@@ -314,12 +346,12 @@ class QueryPool:
             wait_until = time.monotonic() + self.max_wait(timeout)
             while True:
                 try:
-                    worker = self._idle.get(timeout=max(0.0, wait_until - time.monotonic()))
+                    worker = self._take_idle(wait_until)
                 except queue.Empty:
                     raise Saturated(
                         "every query worker stayed busy while this query waited; retry in a moment"
                     ) from None
-                if worker.process.is_alive():
+                if worker.alive():
                     break
                 # Died while idle (killed from outside): not this query's doing.
                 log.warning(
@@ -330,12 +362,12 @@ class QueryPool:
             started = time.monotonic()
             deadline = started + timeout
             try:
-                worker.conn.send(job)
+                worker.pipe.send(job)
                 while (remaining := deadline - time.monotonic()) > 0:
                     # Short waits: between them, the worker's memory is checked.
-                    if worker.conn.poll(min(remaining, _MEMORY_CHECK_INTERVAL)):
-                        outcome: QueryOutcome = worker.conn.recv()
-                        self._idle.put(worker)
+                    if worker.pipe.readable(min(remaining, _MEMORY_CHECK_INTERVAL)):
+                        outcome: QueryOutcome = worker.pipe.receive()
+                        self._put_idle(worker)
                         return outcome
                     if self.max_memory and _resident_bytes(worker.process.pid) > self.max_memory:
                         log.warning("query over the memory limit; stopping %s", worker.process.pid)
