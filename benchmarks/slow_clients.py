@@ -9,7 +9,7 @@ Used to choose the HTTP server (``--candidates``: each is started over the same 
 probed in turn) and, through :func:`open_abuse` and :func:`longest_wait`, by
 ``tests/test_front.py`` against ``defkg serve`` itself::
 
-    python benchmarks/slow_clients.py --dist dist --candidates gthread gevent waitress granian
+    python benchmarks/slow_clients.py --dist dist --candidates defkg gthread gevent waitress granian
 """
 
 from __future__ import annotations
@@ -187,8 +187,13 @@ _UVICORN_APP = "from a2wsgi import WSGIMiddleware; from defkg.web import create_
 def candidate_command(name: str, port: int) -> list[str]:
     """How each candidate server is started over ``create_app`` (settings from DEFKG_*)."""
     py = sys.executable
-    if name == "gthread":  # today's `defkg serve`
+    if name == "defkg":  # today's `defkg serve`: the event-loop front in gunicorn's processes
         return [py, "-c", "from defkg.cli import main; main()", "serve", "--port", str(port)]
+    if name == "gthread":
+        return [
+            py, "-m", "gunicorn", "-k", "gthread", "--threads", "16",
+            "-b", f"127.0.0.1:{port}", "defkg.web:create_app()",
+        ]  # fmt: skip
     if name == "gevent":
         return [
             py, "-m", "gunicorn", "-k", "gevent", "--worker-connections", "4000",
@@ -262,7 +267,7 @@ def probe(url: str, settle: float) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dist", type=Path, required=True, help="a built release")
-    parser.add_argument("--candidates", nargs="+", default=["gthread", "gevent", "waitress"])
+    parser.add_argument("--candidates", nargs="+", default=["defkg", "waitress"])
     parser.add_argument("--settle", type=float, default=3.0, help="seconds before measuring")
     parser.add_argument("--log-dir", type=Path, default=Path("/tmp"))
     args = parser.parse_args(argv)

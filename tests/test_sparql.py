@@ -531,9 +531,11 @@ def test_start_up_log_says_what_where_and_at_which_url(sparql_server: ServerProc
     assert sparql_server.url + "sparql" in log
 
 
-def test_served_by_waitress_not_the_flask_development_server(sparql_server: ServerProcess) -> None:
-    # The Server header is written by the WSGI server itself (waitress, told to say "defkg"),
-    # not by the app: Flask's development server would say "Werkzeug/<version> Python/<version>".
+def test_served_by_the_http_front_not_the_flask_development_server(
+    sparql_server: ServerProcess,
+) -> None:
+    # The Server header is written by the HTTP front itself (defkg.front), not by the app:
+    # Flask's development server would say "Werkzeug/<version> Python/<version>".
     for path in ("healthz", "sparql?query=ASK%7B%7D"):
         server = http_fetch("GET", sparql_server.url + path).header("Server") or ""
         assert server == "defkg", server

@@ -168,7 +168,7 @@ def serve_command(
     store: str | None,
     base: str | None,
 ) -> None:
-    """Serve the SPARQL endpoint and the linked-data pages (waitress in gunicorn processes)."""
+    """Serve the SPARQL endpoint and the linked-data pages (gunicorn processes, one loop each)."""
     from defkg.serve import serve
 
     serve(make_settings(root=root, host=host, port=port, dist=dist, store=store, base=base))

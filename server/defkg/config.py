@@ -45,20 +45,22 @@ class Settings:
     #: store's default graph holding the asserted view (slower; for stores that cannot)
     store_explicit_dataset: bool = False
     workers: int = 2  #: query worker processes (embedded store), per web process
-    threads: int = 16  #: WSGI threads answering HTTP requests, per web process
+    #: WSGI threads answering HTTP requests, per web process, for a remote store (waitress);
+    #: the embedded store's HTTP front runs every request on one event loop, without threads
+    threads: int = 16
     #: gunicorn processes answering HTTP (embedded store), 0: one per CPU, at most 8 (set, at
     #: most 64); each runs its own query pool and result cache, and they share the
     #: max_concurrent_queries admission and the per-client budgets. One Python process cannot
     #: use more than one CPU for HTTP.
     web_processes: int = 0
-    #: bind each web process's HTTP threads to a CPU of their own (the least used), as nginx's
-    #: worker_cpu_affinity does; its query workers still run on any CPU. A web process's
-    #: threads hand the interpreter lock to each other several times per query, cheaply on
-    #: one CPU and at the cost of a cross-CPU wake-up otherwise (measured on 2 cores: +1 to
-    #: +9 % never-repeated queries a second, benchmarks/RESULTS.md)
+    #: bind each web process's HTTP front to a CPU of its own (the least used), as nginx's
+    #: worker_cpu_affinity does; its query workers still run on any CPU. Measured on 2 cores
+    #: with waitress's threads, which hand the interpreter lock to each other several times
+    #: per query (cheaply on one CPU): +1 to +9 % never-repeated queries a second
+    #: (benchmarks/RESULTS.md)
     pin_web_processes: bool = True
     #: connections one web process holds open at once; an idle or slow one costs a socket and
-    #: a few kB (never a thread), so this is high; beyond it new connections wait to be accepted
+    #: a few kB (never a thread), so this is high; beyond it a new connection is closed at once
     max_connections: int = 1000
     #: seconds a connection may stay silent (idle keep-alive, or a client that does not read
     #: its answer) before it is closed

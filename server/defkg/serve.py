@@ -1,5 +1,5 @@
 """``defkg serve``: the web app under gunicorn's process manager, each process answering HTTP
-with waitress (never Flask's development server).
+on an event loop of its own (never Flask's development server).
 
 ``settings.web_processes`` gunicorn processes (one per CPU by default: one Python process
 answers HTTP on one CPU at most) run the app; each has its own query worker pool. They share
@@ -8,16 +8,17 @@ per-client budgets (:class:`~defkg.web.fairness.ClientBudgets`), each on an unli
 opened here before gunicorn forks them. Before gunicorn starts, the release is built if it is
 missing and the on-disk store is prepared, so that the web processes only open what exists.
 
-Why waitress inside each gunicorn process (:class:`WaitressWorker`): waitress reads every
-request whole, and writes every answer out, in one event loop, so the app's threads
-(``settings.threads``) only ever wait on query workers — never on a client. Measured with
-``benchmarks/slow_clients.py`` (200 idle, 60 slowloris and 16 non-reading connections):
-gunicorn's gthread, granian, uvicorn over a2wsgi and cheroot all stopped answering, because
-each of them lends a thread to a slow request body or an unread answer; gunicorn's gevent
-worker survived but broke the query pool's pipes; waitress answered ``/healthz`` in
-milliseconds, at the same throughput as gthread. :class:`BoundedServer` adds what waitress
-lacks: a total deadline for receiving a request (``request_read_timeout``), on top of its
-inactivity timeout (``client_timeout``).
+The embedded store is served by :class:`LoopWorker`: the HTTP front of :mod:`defkg.front`,
+one event loop per process, each request in a greenlet that gives the loop back while it
+waits on a query worker. A remote store is served by :class:`WaitressWorker`: its queries
+and pages wait on the network inside rdflib and http.client, which only a thread can do
+without holding every other request; waitress reads every request whole and writes every
+answer out in one event loop, so its threads (``settings.threads``) never wait on a client.
+Both were measured with ``benchmarks/slow_clients.py`` (200 idle, 60 slowloris and 16
+non-reading connections), where gunicorn's gthread, granian, uvicorn over a2wsgi and cheroot
+all stopped answering (docs/endpoint.md). :class:`BoundedServer` adds what waitress lacks: a
+total deadline for receiving a request (``request_read_timeout``), on top of its inactivity
+timeout (``client_timeout``); the front has both of its own.
 """
 
 from __future__ import annotations
