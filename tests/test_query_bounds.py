@@ -182,8 +182,10 @@ def test_a_worker_that_dies_is_a_502_naming_the_cause(crash_server: ServerProces
     assert answer.status == 502, answer.text
     assert "query worker crashed" in answer.text and "killed by SIGSEGV" in answer.text
     assert "Traceback" not in answer.text
-    # Once the killed processes are gone (a SIGSEGV may dump core first), the next query is
-    # not charged for the idle worker that died: it is answered.
+    # Once the killed processes have ended (a SIGSEGV may dump core first), the next query is
+    # not charged for the idle worker that died: it is answered. (A killed process's main
+    # thread can be a zombie while its other threads still exit, holding its pipe open: the
+    # next query may still be handed to it, and must be run by another worker then.)
     deadline = time.monotonic() + 30
     while any(running(pid) for pid in workers):
         assert time.monotonic() < deadline, "the killed workers did not exit"
@@ -194,6 +196,31 @@ def test_a_worker_that_dies_is_a_502_naming_the_cause(crash_server: ServerProces
     while healthy_workers(crash_server.url) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert healthy_workers(crash_server.url) == 2
+
+
+def test_a_query_handed_to_a_dying_worker_is_run_by_another(crash_server: ServerProcess) -> None:
+    # A worker can die with a job unread in its pipe: its hang-up had not been seen when the
+    # job was sent, or (as here, and as a worker killed while it has threads can) it was still
+    # there to take it. The query did not kill it, so it is not answered as a crash.
+    deadline = time.monotonic() + 30
+    while healthy_workers(crash_server.url) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    workers = query_workers_of(crash_server)
+    assert len(workers) == 2
+    for pid in workers:  # they cannot read what they are sent
+        os.kill(pid, signal.SIGSTOP)
+    answers: list[Answer] = []
+    query = "ASK { ?s ?p ?o } # handed to a stopped worker"
+    asking = threading.Thread(target=lambda: answers.append(ask(crash_server.url, query)[0]))
+    asking.start()
+    time.sleep(1.0)  # the job now waits, unread, in one worker's pipe
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    asking.join(60)
+    assert answers and answers[0].status == 200, answers and answers[0].text
+    assert json.loads(answers[0].body)["boolean"] is True
+    log = crash_server.log_once_written("an idle query worker died (killed by SIGKILL)")
+    assert "an idle query worker died (killed by SIGKILL)" in log
 
 
 def test_a_crash_during_order_by_names_the_known_engine_bug() -> None:

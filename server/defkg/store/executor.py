@@ -57,9 +57,14 @@ ORDER_BY_HINT = (
 
 
 def _how_it_ended(process: BaseProcess) -> str:
-    """The exit of a dead worker, in words: ``killed by SIGSEGV``, ``exit status 1``."""
-    process.join(2)
-    code = process.exitcode
+    """The exit of a dead worker, in words: ``killed by SIGSEGV``, ``exit status 1``.
+
+    Its status is waited for up to 2 s (a process killed while it has many threads exits
+    when the last of them has), with the event loop given back meanwhile.
+    """
+    give_up = time.monotonic() + 2.0
+    while (code := process.exitcode) is None and time.monotonic() < give_up:
+        waiting.sleep(0.02)
     if code is None:
         return "it stopped answering"
     if code < 0:
@@ -150,6 +155,10 @@ class SharedAdmission:
             os.close(fd)  # closing the descriptor drops its lock too
             return
         self._spare.append(fd)
+
+
+class _NeverRead(Exception):
+    """The worker died before it read the job (so the job did not kill it)."""
 
 
 @dataclass(eq=False)  # identity semantics: workers live in a set
@@ -345,57 +354,82 @@ class QueryPool:
             self.start()
             wait_until = time.monotonic() + self.max_wait(timeout)
             while True:
+                worker = self._take_live(wait_until)
+                started = time.monotonic()
                 try:
-                    worker = self._take_idle(wait_until)
-                except queue.Empty:
-                    raise Saturated(
-                        "every query worker stayed busy while this query waited; retry in a moment"
-                    ) from None
-                if worker.alive():
-                    break
-                # Died while idle (killed from outside): not this query's doing.
-                log.warning(
-                    "an idle query worker died (%s); replacing it", _how_it_ended(worker.process)
-                )
-                self._stop(worker)
-                self._replace_later()
-            started = time.monotonic()
-            deadline = started + timeout
-            try:
-                worker.pipe.send(job)
-                while (remaining := deadline - time.monotonic()) > 0:
-                    # Short waits: between them, the worker's memory is checked.
-                    if worker.pipe.readable(min(remaining, _MEMORY_CHECK_INTERVAL)):
-                        outcome: QueryOutcome = worker.pipe.receive()
-                        self._put_idle(worker)
-                        return outcome
-                    if self.max_memory and _resident_bytes(worker.process.pid) > self.max_memory:
-                        log.warning("query over the memory limit; stopping %s", worker.process.pid)
-                        self._stop(worker)
-                        self._replace_later()
-                        return QueryOutcome.error(
-                            422,
-                            "result refused: the query needed more than the limit of "
-                            f"{self.max_memory // 2**20:,} MB of memory; add a LIMIT or "
-                            "narrow its patterns",
-                        )
-            except (EOFError, OSError):
-                cause = _how_it_ended(worker.process)
-                log.error("a query worker died while answering (%s); starting a new one", cause)
-                self._stop(worker)
-                self._replace_later()
-                hint = ORDER_BY_HINT if _ORDER_BY.search(job.query) else ""
-                raise WorkerCrashed(cause, hint) from None
-            log.warning(
-                "query over its %g s limit; stopping worker %s", timeout, worker.process.pid
-            )
-            self._stop(worker)
-            self._replace_later()
-            raise QueryTimeout(timeout)
+                    return self._answer(worker, job, timeout, started + timeout)
+                except _NeverRead:
+                    # The worker was dying when it was given the job (its hang-up not yet
+                    # seen, or its threads still exiting): not this query's doing. Another
+                    # worker runs it, within the whole time limit.
+                    self._discard_dead(worker)
         finally:
             if timings is not None:
                 timings["ran"] = time.monotonic() - started if started is not None else 0.0
             self.admission.release(ticket)
+
+    def _take_live(self, wait_until: float) -> _Worker:
+        """An idle worker that is alive, replacing any found dead (raises :class:`Saturated`
+        when none is free by ``wait_until``)."""
+        while True:
+            try:
+                worker = self._take_idle(wait_until)
+            except queue.Empty:
+                raise Saturated(
+                    "every query worker stayed busy while this query waited; retry in a moment"
+                ) from None
+            if worker.alive():
+                return worker
+            self._discard_dead(worker)  # killed from outside while idle
+
+    def _discard_dead(self, worker: _Worker) -> None:
+        log.warning("an idle query worker died (%s); replacing it", _how_it_ended(worker.process))
+        self._stop(worker)
+        self._replace_later()
+
+    def _answer(
+        self, worker: _Worker, job: QueryJob, timeout: float, deadline: float
+    ) -> QueryOutcome:
+        """``job``'s outcome from ``worker``, by ``deadline`` (the worker is stopped if not).
+
+        Raises :class:`_NeverRead` when the worker died without reading the job: the pipe
+        broke as it was sent, or was reset with the job still unread in it.
+        """
+        try:
+            worker.pipe.send(job)
+        except OSError:
+            raise _NeverRead() from None
+        try:
+            while (remaining := deadline - time.monotonic()) > 0:
+                # Short waits: between them, the worker's memory is checked.
+                if worker.pipe.readable(min(remaining, _MEMORY_CHECK_INTERVAL)):
+                    outcome: QueryOutcome = worker.pipe.receive()
+                    self._put_idle(worker)
+                    return outcome
+                if self.max_memory and _resident_bytes(worker.process.pid) > self.max_memory:
+                    log.warning("query over the memory limit; stopping %s", worker.process.pid)
+                    self._stop(worker)
+                    self._replace_later()
+                    return QueryOutcome.error(
+                        422,
+                        "result refused: the query needed more than the limit of "
+                        f"{self.max_memory // 2**20:,} MB of memory; add a LIMIT or "
+                        "narrow its patterns",
+                    )
+        except ConnectionResetError:
+            # A Unix socket is reset when its other end closes with data unread: the job.
+            raise _NeverRead() from None
+        except (EOFError, OSError):
+            cause = _how_it_ended(worker.process)
+            log.error("a query worker died while answering (%s); starting a new one", cause)
+            self._stop(worker)
+            self._replace_later()
+            hint = ORDER_BY_HINT if _ORDER_BY.search(job.query) else ""
+            raise WorkerCrashed(cause, hint) from None
+        log.warning("query over its %g s limit; stopping worker %s", timeout, worker.process.pid)
+        self._stop(worker)
+        self._replace_later()
+        raise QueryTimeout(timeout)
 
     @staticmethod
     def max_wait(timeout: float) -> float:

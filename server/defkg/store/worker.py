@@ -72,7 +72,10 @@ def serve(
 ) -> None:
     """Open the store, send ``ready`` and answer jobs from ``conn`` until it closes."""
     store = ox.Store.read_only(store_path)
-    conn.send(ready)
+    try:
+        conn.send(ready)
+    except OSError:  # the parent went away while we started (it is shutting down)
+        return
     while True:
         try:
             job = conn.recv()
