@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import http.client
+import itertools
 import json
 import os
 import platform
@@ -404,6 +405,9 @@ def check_answers(servers: list[Server], mix: list[tuple[str, str]]) -> dict[str
     return reference
 
 
+#: numbers every load of the run, so that no two loads send the same never-repeated query
+_LOADS = itertools.count(1)
+
 #: the two mixes a server is loaded with: the mix as it is (a result cache serves its repeats)
 #: and the same queries each made unique by a comment (nothing can serve them from a cache)
 MIXES = ("repeated", "never-repeated")
@@ -440,11 +444,13 @@ def load(
 ) -> LoadResult:
     """``concurrency`` clients send the mix back to back for ``duration`` seconds.
 
-    ``mix_kind`` "never-repeated": every request's query ends with a comment of its own (the
-    client and a counter), which changes no answer but makes every query text new, so that
-    no result cache, however keyed, can answer it.
+    ``mix_kind`` "never-repeated": every request's query ends with a comment of its own (this
+    load's number in the run, the client and a counter), which changes no answer but makes
+    every query text new, so that no result cache, however keyed, can answer it: not in
+    this load, nor in any other load of the run (a warm-up, an earlier round).
     """
     unique = mix_kind == "never-repeated"
+    run_number = next(_LOADS)
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -464,7 +470,11 @@ def load(
         while time.monotonic() < stop_at:
             name, query = mix[position % len(mix)]
             position += 1
-            sent = f"{query}\n# client {index} request {position}" if unique else query
+            sent = (
+                f"{query}\n# load {run_number} client {index} request {position}"
+                if unique
+                else query
+            )
             target = f"{server.path}?{urllib.parse.urlencode({'query': sent})}"
             started = time.perf_counter()
             try:
@@ -635,28 +645,54 @@ def run_size(args: argparse.Namespace, triples: int, result: dict) -> None:
         result["oxigraph_load_seconds"] = oxigraph.extra["load_seconds"]
         reference = check_answers(servers, mix)
         result["distinct_queries_checked"] = len(dict.fromkeys(mix))
-        loads: list[LoadResult] = []
+        if args.warmup > 0:
+            # Every server first serves the never-repeated mix for the same time, unmeasured:
+            # its processes reach their steady state (the interpreter's caches, the store's
+            # pages and block caches, the allocator) without a single measured query being
+            # answered from a result cache.
+            for server in servers:
+                warmup = load(
+                    server,
+                    mix,
+                    reference[server.name],
+                    max(args.concurrency),
+                    args.warmup,
+                    "never-repeated",
+                )
+                if warmup.errors:
+                    raise BenchmarkFailed(
+                        f"WRONG ANSWER in the warm-up of {server.name}: "
+                        + "; ".join(warmup.errors[:5])
+                    )
+            result["warmup_seconds"] = args.warmup
+        result["rounds"] = args.rounds
         result["load"] = []
         for concurrency in args.concurrency:
             for mix_kind in args.mixes:
-                for server in servers:
-                    duration = args.duration * (2 if server.name == "rdflib" else 1)
-                    outcome = load(
-                        server, mix, reference[server.name], concurrency, duration, mix_kind
-                    )
-                    if outcome.errors:
-                        raise BenchmarkFailed(
-                            f"WRONG ANSWER under load from {server.name} (c={concurrency}, "
-                            f"{mix_kind}): " + "; ".join(outcome.errors[:5])
+                rounds: dict[str, list[LoadResult]] = {s.name: [] for s in servers}
+                for round_index in range(args.rounds):
+                    # Alternate the order, so that no server is always the one measured
+                    # first (or last) while the machine drifts.
+                    order = servers if round_index % 2 == 0 else servers[::-1]
+                    for server in order:
+                        duration = args.duration * (2 if server.name == "rdflib" else 1)
+                        outcome = load(
+                            server, mix, reference[server.name], concurrency, duration, mix_kind
                         )
-                    loads.append(outcome)
-                    result["load"].append(summary(outcome))
-                    print(
-                        f"{server.name:8} c={concurrency} {mix_kind}: "
-                        f"{outcome.throughput:8.1f} req/s p50 {outcome.percentile(50):7.1f} ms "
-                        f"p99 {outcome.percentile(99):7.1f} ms",
-                        file=sys.stderr,
-                    )
+                        if outcome.errors:
+                            raise BenchmarkFailed(
+                                f"WRONG ANSWER under load from {server.name} (c={concurrency}, "
+                                f"{mix_kind}): " + "; ".join(outcome.errors[:5])
+                            )
+                        rounds[server.name].append(outcome)
+                        print(
+                            f"{server.name:8} c={concurrency} {mix_kind} round {round_index + 1}: "
+                            f"{outcome.throughput:8.1f} req/s p50 {outcome.percentile(50):7.1f} ms "
+                            f"p99 {outcome.percentile(99):7.1f} ms",
+                            file=sys.stderr,
+                        )
+                for server in servers:
+                    result["load"].append(summary(rounds[server.name]))
     finally:
         result["server_peak_rss_mib"] = {s.name: s.stop() / 1024 for s in servers}
 
@@ -673,7 +709,11 @@ def stage_seconds(log: Path) -> dict[str, float]:
     return found
 
 
-def summary(o: LoadResult) -> dict:
+def summary(rounds: list[LoadResult]) -> dict:
+    """One server's loads at one concurrency and mix: the median round, with every round's
+    throughput (the median, not the mean: one disturbed round does not move it)."""
+    ordered = sorted(rounds, key=lambda o: o.throughput)
+    o = ordered[(len(ordered) - 1) // 2]
     return {
         "server": o.server,
         "mix": o.mix,
@@ -683,6 +723,7 @@ def summary(o: LoadResult) -> dict:
         "throughput": round(o.throughput, 1),
         "p50_ms": round(o.percentile(50), 2),
         "p99_ms": round(o.percentile(99), 2),
+        "round_throughputs": [round(r.throughput, 1) for r in rounds],
     }
 
 
@@ -729,10 +770,17 @@ def markdown(results: list[dict]) -> str:
         lines.append(
             f"- answers compared on {r['distinct_queries_checked']} distinct queries: equal\n"
         )
+        rounds = r.get("rounds", 1)
         lines.append(
-            "| server | mix | concurrency | requests | req/s | p50 ms | p99 ms | vs oxigraph |"
+            f"- every server warmed up with {r.get('warmup_seconds', 0):g} s of never-repeated "
+            f"queries; {rounds} round(s) per row, in alternating order: the median round is "
+            "shown, every round's req/s in the last column\n"
         )
-        lines.append("|---|---|---|---|---|---|---|---|")
+        lines.append(
+            "| server | mix | concurrency | requests | req/s | p50 ms | p99 ms | vs oxigraph "
+            "| rounds (req/s) |"
+        )
+        lines.append("|---|---|---|---|---|---|---|---|---|")
         oxigraph = {
             (o.get("mix", "repeated"), o["concurrency"]): o["throughput"]
             for o in r["load"]
@@ -744,7 +792,9 @@ def markdown(results: list[dict]) -> str:
             ratio = f"{o['throughput'] / base:.2f}x" if base else "-"
             lines.append(
                 f"| {o['server']} | {mix_kind} | {o['concurrency']} | {o['requests']} | "
-                f"{o['throughput']} | {o['p50_ms']} | {o['p99_ms']} | {ratio} |"
+                f"{o['throughput']} | {o['p50_ms']} | {o['p99_ms']} | {ratio} | "
+                + ", ".join(str(t) for t in o.get("round_throughputs", [o["throughput"]]))
+                + " |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -770,6 +820,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/defkg-bench"))
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per load run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=10.0,
+        help="seconds of never-repeated queries every server answers, unmeasured, before "
+        "the first measured load (0: none)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="load every server this many times at each concurrency and mix, in alternating "
+        "order; the median round is reported",
+    )
     parser.add_argument("--mix-size", type=int, default=70, help="queries in the mix")
     parser.add_argument(
         "--mixes",
