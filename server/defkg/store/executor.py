@@ -104,13 +104,18 @@ class LocalAdmission:
         self._semaphore.release()
 
 
+#: the byte locked while a process looks for a free ticket (far past any slot)
+_SCAN_GUARD = 2**40
+
+
 class SharedAdmission:
     """Admission across processes: at most ``limit`` tickets out at once among every process
     that holds the file open as descriptor ``fd`` (inherited from the process that forked them).
 
     A ticket is a write lock on one of the first ``limit`` bytes of the file, taken through a
     descriptor of its own (Linux open-file-description locks belong to the descriptor, not the
-    process, so two threads of one process exclude each other too). The kernel drops the lock
+    process, so two threads of one process exclude each other too), found by a scan that
+    one process at a time makes (under a lock on :data:`_SCAN_GUARD`). The kernel drops the lock
     when that descriptor closes, including when its process dies: a web process that crashes
     mid-query cannot keep tickets for ever, as a shared counter would. The file may be (and
     is) unlinked: a ticket's descriptor is opened through ``/proc/self/fd``, and kept, its
@@ -136,14 +141,21 @@ class SharedAdmission:
         except IndexError:
             fd = os.open(f"/proc/self/fd/{self.fd}", os.O_RDWR | os.O_CLOEXEC)
         start = next(self._next_slot)
-        for step in range(self.limit):
-            slot = (start + step) % self.limit
+        try:
+            # One scan at a time among all processes: otherwise a slot freed behind the scan
+            # while another process takes one ahead of it makes the scan miss every free slot,
+            # and a server with tickets to spare answers 503 (seen at full load).
+            lock_byte(fd, _SCAN_GUARD, wait=True)
             try:
-                if lock_byte(fd, slot, wait=False):
-                    return fd, slot
-            except OSError:
-                os.close(fd)
-                raise
+                for step in range(self.limit):
+                    slot = (start + step) % self.limit
+                    if lock_byte(fd, slot, wait=False):
+                        return fd, slot
+            finally:
+                unlock_byte(fd, _SCAN_GUARD)
+        except OSError:
+            os.close(fd)
+            raise
         self._spare.append(fd)
         return None
 
