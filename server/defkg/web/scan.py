@@ -77,28 +77,33 @@ _PN_LOCAL = (
 )
 _STRING_ITEM = rf"(?:{_ECHAR}|{_UCHAR})"
 
-_TOKEN = re.compile(
-    "|".join(
-        [
-            r"(?P<ws>[ \t\r\n]+)",
-            r"(?P<comment>\#[^\r\n]*)",
-            rf"(?P<iri><(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*+>)",
-            # The engine's order: long strings first; each item atomic, as PEG commits.
-            rf"(?P<string>'''(?:(?:''|')?+(?:[^'\\]|{_STRING_ITEM}))*+'''"
-            rf'|"""(?:(?:""|")?+(?:[^"\\]|{_STRING_ITEM}))*+"""'
-            rf"|'(?:[^'\\\n\r]|{_STRING_ITEM})*+'"
-            rf'|"(?:[^"\\\n\r]|{_STRING_ITEM})*+")',
-            rf"(?P<var>[?$]{_VARNAME})",
-            rf"(?P<bnode>_:[{_PN_CHARS_U}0-9][{_PN_CHARS}]*+(?:\.++[{_PN_CHARS}]++)*+)",
-            r"(?P<langtag>@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+)",
-            r"(?P<number>(?:[0-9]++\.[0-9]*+|\.[0-9]++|[0-9]++)[eE][+-]?[0-9]++"
-            r"|[0-9]*+\.[0-9]++|[0-9]++)",
-            rf"(?P<pname>(?:{_PN_PREFIX})?+:(?:{_PN_LOCAL})?+)",
-            rf"(?P<word>{_PN_PREFIX})",
-            r"(?P<punct>\^\^|<=|>=|!=|&&|\|\||\{\||\|\}|.)",
-        ]
-    ),
-    re.DOTALL,
+_TOKEN_CHOICES = "|".join(
+    [
+        r"(?P<ws>[ \t\r\n]+)",
+        r"(?P<comment>\#[^\r\n]*)",
+        rf"(?P<iri><(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*+>)",
+        # The engine's order: long strings first; each item atomic, as PEG commits.
+        rf"(?P<string>'''(?:(?:''|')?+(?:[^'\\]|{_STRING_ITEM}))*+'''"
+        rf'|"""(?:(?:""|")?+(?:[^"\\]|{_STRING_ITEM}))*+"""'
+        rf"|'(?:[^'\\\n\r]|{_STRING_ITEM})*+'"
+        rf'|"(?:[^"\\\n\r]|{_STRING_ITEM})*+")',
+        rf"(?P<var>[?$]{_VARNAME})",
+        rf"(?P<bnode>_:[{_PN_CHARS_U}0-9][{_PN_CHARS}]*+(?:\.++[{_PN_CHARS}]++)*+)",
+        r"(?P<langtag>@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+)",
+        r"(?P<number>(?:[0-9]++\.[0-9]*+|\.[0-9]++|[0-9]++)[eE][+-]?[0-9]++"
+        r"|[0-9]*+\.[0-9]++|[0-9]++)",
+        rf"(?P<pname>(?:{_PN_PREFIX})?+:(?:{_PN_LOCAL})?+)",
+        rf"(?P<word>{_PN_PREFIX})",
+        r"(?P<punct>\^\^|<=|>=|!=|&&|\|\||\{\||\|\}|.)",
+    ]
+)
+#: one token of the engine's grammar, white space and comments (matched at one offset)
+_TOKEN = re.compile(_TOKEN_CHOICES, re.DOTALL)
+#: the next token after any white space and comments, or the end of the text: the same
+#: choices in the same order (white space and comments can only come first), so that one
+#: match per token leaves the skipping of white space to the regular expression engine
+_NEXT_TOKEN = re.compile(
+    r"(?:[ \t\r\n]++|\#[^\r\n]*+)*+(?:" + _TOKEN_CHOICES + r"|(?P<end>\Z))", re.DOTALL
 )
 _UCHAR_IN_TEXT = re.compile(r"\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8}))")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -118,8 +123,12 @@ _IRI_CERTAIN_AFTER = frozenset(
 _REREAD_HAZARDS = frozenset("'#()[]")
 #: Built-in functions whose value differs between two runs of the same query.
 NONDETERMINISTIC_FUNCTIONS = ("now", "rand", "uuid", "struuid", "bnode")
+#: any of them anywhere in a name (a substring, as the engine needs no word boundary)
+_NONDETERMINISTIC = re.compile("|".join(NONDETERMINISTIC_FUNCTIONS))
 _OPENERS = {"(": ")", "{": "}", "[": "]", "{|": "|}"}
 _CLOSERS = {closer: opener for opener, closer in _OPENERS.items()}
+#: the punctuation :meth:`_Scanner.bracket` acts on (any other does nothing there)
+_BRACKETS = frozenset({*_OPENERS, *_CLOSERS, "<", ">"})
 
 
 class ScanError(ValueError):
@@ -190,17 +199,20 @@ def _check_escapes(text: str, token: Token) -> None:
 def tokenize(text: str) -> list[Token]:
     """Every token of ``text`` but white space and comments, as the engine splits them."""
     out: list[Token] = []
-    for match in _TOKEN.finditer(text):
+    append = out.append
+    make = Token._make
+    for match in _NEXT_TOKEN.finditer(text):
         kind = match.lastgroup or "punct"
-        if kind in ("ws", "comment"):
-            continue
-        value = match.group()
-        if kind == "punct" and value in "\"'":
-            raise ScanError(f"unterminated or malformed string at {position(text, match.start())}")
-        token = Token(kind, value, match.start())
-        if kind in ("string", "iri") and "\\" in value:
-            _check_escapes(text, token)
-        out.append(token)
+        if kind == "end":
+            break
+        value = match.group(kind)
+        start = match.start(kind)
+        if kind == "punct":
+            if value in "\"'":
+                raise ScanError(f"unterminated or malformed string at {position(text, start)}")
+        elif kind in ("string", "iri") and "\\" in value:
+            _check_escapes(text, Token(kind, value, start))
+        append(make((kind, value, start)))
     return out
 
 
@@ -382,7 +394,8 @@ class _Scanner:
             token = items[index]
             kind, value = token.kind, token.text
             if kind == "punct":
-                self.bracket(index)
+                if value in _BRACKETS:
+                    self.bracket(index)
                 index += 1
                 continue
             if kind == "iri":
@@ -393,10 +406,10 @@ class _Scanner:
                 index += 1
                 continue
             lowered = _ascii_lower(value)
-            if found.deterministic and any(n in lowered for n in NONDETERMINISTIC_FUNCTIONS):
+            if found.deterministic and _NONDETERMINISTIC.search(lowered):
                 head, colon, local = value.partition(":")
                 lowered_head = lowered.partition(":")[0]
-                if any(n in lowered_head for n in NONDETERMINISTIC_FUNCTIONS) or (
+                if _NONDETERMINISTIC.search(lowered_head) or (
                     colon and not self.local_is_inert(head, local)
                 ):
                     found.deterministic = False
