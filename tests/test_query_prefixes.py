@@ -134,3 +134,39 @@ def test_a_string_never_closed_is_named_where_it_opens(
     assert "syntax error at 2:9 (line 2, column 9): this string is never closed" in done.stderr
     status, text = endpoint(sparql_server, query)  # the endpoint's check stops it first
     assert status == 400 and "string at line 2, column 9" in text, text
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        UNDECLARED,
+        "SELECT * WHERE { ?s ?p ?o } LIMIT 1",
+        "PREFIX kg: <https://example.org/other/> SELECT * WHERE { kg:lebanon ?p ?o }",
+        "SELECT * WHERE { ?s rdfs:label ?o FILTER(?o != 'kg:lebanon') } LIMIT 1",
+        "SELECT * WHERE { ?s ?p ?o . ?o owl:sameAs wd:Q822 }",
+        "SELECT * WHERE { kg:lebanon ?p ?o FILTER(isIRI(?o)) }",
+        "SELECT * WHERE { nope:lebanon ?p ?o }",
+    ],
+)
+def test_a_worker_passes_the_engine_only_the_prefixes_a_query_names(query: str) -> None:
+    # The worker hands the engine only the table's prefixes whose "name:" the text holds; the
+    # answer (or the error) must be the engine's with the whole table, query by query.
+    import pyoxigraph as ox
+
+    from defkg.store.embedded import execute
+    from defkg.store.jobs import QueryJob
+
+    store = ox.Store()
+    lebanon = ox.NamedNode(TABLE["kg"] + "lebanon")
+    store.add(ox.Quad(lebanon, ox.NamedNode(TABLE["rdfs"] + "label"), ox.Literal("Lebanon")))
+    store.add(
+        ox.Quad(lebanon, ox.NamedNode(TABLE["owl"] + "sameAs"), ox.NamedNode(TABLE["wd"] + "Q822"))
+    )
+    job = QueryJob(query, None, None, "text/csv", None, 1000, 10**6)
+    outcome = execute(store, job, TABLE)
+    try:
+        expected = store.query(query, prefixes=TABLE).serialize(format=ox.QueryResultsFormat.CSV)
+    except SyntaxError:
+        assert outcome.status == 400 and "nope" in outcome.body.decode()
+        return
+    assert (outcome.status, outcome.body) == (200, expected)
