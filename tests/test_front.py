@@ -612,3 +612,29 @@ def test_each_web_process_answers_on_a_cpu_of_its_own_its_query_workers_on_any(
         assert server.log().count("answers HTTP on CPU") == 3
     finally:
         server.stop()
+
+
+def test_the_budget_table_finds_every_client_among_colliding_ones() -> None:
+    # A table of 8 slots, each client probing all 8: every client's count is found again
+    # wherever it landed, a full table refuses a newcomer, and a client with nothing running
+    # and nothing charged gives its slot to the next one without losing anyone else's.
+    from defkg.web.fairness import ClientBudgets, OverBudget
+
+    class Small(ClientBudgets):
+        SLOTS = 8
+        PROBES = 8
+
+    budgets = Small(2, 60.0, 30.0)
+    clients = [f"10.0.0.{n}" for n in range(8)]
+    for client in clients:
+        budgets.admit(client)
+    budgets.admit(clients[5])
+    assert [budgets.running(c) for c in clients] == [1, 1, 1, 1, 1, 2, 1, 1]
+    with pytest.raises(OverBudget, match="too many clients"):
+        budgets.admit("10.0.0.99")
+    budgets.release(clients[3], 0.0)
+    budgets.admit("10.0.0.99")  # into the slot client 3 no longer needs
+    assert budgets.running("10.0.0.99") == 1
+    assert [budgets.running(c) for c in clients] == [1, 1, 1, 0, 1, 2, 1, 1]
+    with pytest.raises(OverBudget, match=r"too many queries from 10\.0\.0\.5"):
+        budgets.admit(clients[5])

@@ -196,15 +196,23 @@ class ClientBudgets:
         (None when none of the slots it may use is free)."""
         start = int.from_bytes(key[:8], "little") % self.SLOTS
         free: int | None = None
+        table, size = self._table, self._entry.size
         for step in range(self.PROBES):
             slot = (start + step) % self.SLOTS
-            held, level, updated, running = self._read(slot)
+            at = _TABLE_OFFSET + slot * size
+            # The key alone first: the whole entry (67 fields) only for a slot that may be free.
+            held = table[at : at + _KEY_SIZE]
             if held == key:
                 return slot
-            if free is None and (
-                held == _EMPTY or (not any(running) and self._drained(level, updated, now) == 0)
-            ):
-                free = slot  # empty, or a client with nothing running and an empty bucket
+            if held == _EMPTY:
+                # Keys are never erased, so none lies past an empty slot of its probes.
+                if free is None:
+                    free = slot
+                break
+            if free is None:
+                _, level, updated, running = self._read(slot)
+                if not any(running) and self._drained(level, updated, now) == 0:
+                    free = slot  # a client with nothing running and an empty bucket
         if not create or free is None:
             return None
         self._write(free, key, 0.0, now, [0] * self.MAX_PROCESSES)
