@@ -44,7 +44,7 @@ from typing import Any
 
 import httptools
 
-from defkg.waiting import RequestGreenlet
+from defkg.waiting import RequestGreenlets
 
 log = logging.getLogger("defkg.front")
 
@@ -90,6 +90,7 @@ class Front:
         self.limits = limits
         self.connections: set[HttpConnection] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.greenlets: RequestGreenlets | None = None
         self._date = ("", 0)
 
     def date(self) -> str:
@@ -103,6 +104,7 @@ class Front:
         """Answer on ``sockets`` until ``tick()``, called every half second, returns False."""
         loop = new_event_loop()
         self.loop = loop
+        self.greenlets = RequestGreenlets(loop)
         asyncio.set_event_loop(loop)
         servers = []
         for sock in sockets:
@@ -325,9 +327,9 @@ class HttpConnection(asyncio.Protocol):
             return
         request = self.waiting.popleft()
         self.busy = True
-        loop = self.front.loop
-        assert loop is not None
-        RequestGreenlet(self._answer, loop).switch(request)
+        greenlets = self.front.greenlets
+        assert greenlets is not None
+        greenlets.start(self._answer, request)
 
     def _answer(self, request: _Request) -> None:
         try:

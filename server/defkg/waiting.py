@@ -14,10 +14,12 @@ must not block on the network or sleep except through this module.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import pickle
 import struct
 from collections import deque
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
 from typing import Any
@@ -26,11 +28,61 @@ import greenlet
 
 
 class RequestGreenlet(greenlet.greenlet):
-    """A request's greenlet, started by the front from a callback of ``loop``."""
+    """A greenlet that answers requests of ``loop`` one after another.
 
-    def __init__(self, run: Any, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(run)
+    Started from a callback of the loop (its parent is the loop's greenlet) by
+    :class:`RequestGreenlets`, which parks it between requests: switching into a parked
+    greenlet costs about a third of making a new one (4 against 13 µs here).
+    """
+
+    def __init__(self, pool: RequestGreenlets, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(self._answer_requests)
         self.loop = loop
+        self._pool = pool
+
+    def _answer_requests(self, task: Callable[[Any], None], argument: Any) -> None:
+        while True:
+            task(argument)
+            del task, argument  # drop the finished request before parking
+            if not self._pool.park(self):
+                return
+            task, argument = self.parent.switch()
+
+
+class RequestGreenlets:
+    """The request greenlets of one event loop: a new request takes a parked one, or a new one.
+
+    At most ``max_idle`` are parked; a greenlet that finds the pool full ends instead. Each
+    request starts in a fresh :mod:`contextvars` context, as in a new greenlet, so that nothing
+    a request sets in one is seen by the next.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_idle: int = 64) -> None:
+        self.loop = loop
+        self.max_idle = max_idle
+        self._idle: list[RequestGreenlet] = []
+
+    def start(self, task: Callable[[Any], None], argument: Any) -> None:
+        """Run ``task(argument)`` in a request greenlet until it first waits or ends; call
+        from the loop's own greenlet. ``task`` must handle its own exceptions."""
+        if self._idle:
+            worker = self._idle.pop()
+            worker.gr_context = contextvars.Context()
+            worker.switch(task, argument)
+        else:
+            RequestGreenlet(self, self.loop).switch(task, argument)
+
+    def park(self, worker: RequestGreenlet) -> bool:
+        """Keep ``worker`` for a later request; False when enough are parked already."""
+        if len(self._idle) >= self.max_idle:
+            return False
+        self._idle.append(worker)
+        return True
+
+    @property
+    def idle(self) -> int:
+        """How many greenlets are parked."""
+        return len(self._idle)
 
 
 def current_loop() -> asyncio.AbstractEventLoop | None:
