@@ -800,14 +800,23 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+#: environment variables a variant may set besides DEFKG_*: the C allocator's (which library,
+#: and glibc's tunables), to measure the server's processes under another malloc
+VARIANT_ALLOCATOR_VARIABLES = ("LD_PRELOAD", "GLIBC_TUNABLES")
+
+
 def parse_variant(text: str) -> tuple[str, dict[str, str]]:
-    """``NAME:KEY=VALUE,KEY=VALUE`` → (name, settings); every key must be a DEFKG_* variable."""
+    """``NAME:KEY=VALUE,KEY=VALUE`` → (name, settings); every key must be a DEFKG_* variable
+    or one of :data:`VARIANT_ALLOCATOR_VARIABLES` (a misspelt setting is an error, not a
+    variant that silently measures the default)."""
     name, _, pairs = text.partition(":")
     settings = {}
     for pair in filter(None, pairs.split(",")):
         key, equals, value = pair.partition("=")
-        if not equals or not key.startswith("DEFKG_"):
-            raise argparse.ArgumentTypeError(f"{pair!r}: expected DEFKG_NAME=VALUE")
+        if not equals or not (key.startswith("DEFKG_") or key in VARIANT_ALLOCATOR_VARIABLES):
+            raise argparse.ArgumentTypeError(
+                f"{pair!r}: expected DEFKG_NAME=VALUE, LD_PRELOAD=… or GLIBC_TUNABLES=…"
+            )
         settings[key] = value
     if not name:
         raise argparse.ArgumentTypeError(f"{text!r}: expected NAME:KEY=VALUE[,KEY=VALUE]")
@@ -881,7 +890,8 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME:KEY=VALUE[,KEY=VALUE]",
         help="also serve defkg as NAME with these DEFKG_* settings (repeatable), e.g. "
         "defkg-before-nocache:DEFKG_RESULT_CACHE_BYTES=0 (a NAME starting with defkg-before "
-        "runs the --before checkout)",
+        "runs the --before checkout); LD_PRELOAD and GLIBC_TUNABLES are accepted too, to try "
+        "another C allocator",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the raw results here")
     args = parser.parse_args(argv)
