@@ -9,16 +9,9 @@ import contextvars
 
 import greenlet
 
-from defkg.waiting import RequestGreenlets, current_loop
+from defkg.waiting import RequestGreenlets, _suspend, current_loop
 
 SEEN_BY_REQUEST: contextvars.ContextVar[str] = contextvars.ContextVar("seen", default="unset")
-
-
-def _suspend_until_resolved(loop: asyncio.AbstractEventLoop, done: asyncio.Future) -> object:
-    me = greenlet.getcurrent()
-    done.add_done_callback(lambda _: me.switch())
-    me.parent.switch()
-    return done.result()
 
 
 def test_a_finished_request_greenlet_is_reused_in_a_fresh_context() -> None:
@@ -52,7 +45,7 @@ def test_requests_waiting_at_once_each_hold_a_greenlet_and_at_most_max_idle_are_
 
         def answer(index: int) -> None:
             greenlets.add(id(greenlet.getcurrent()))
-            answers.append(_suspend_until_resolved(loop, futures[index]))
+            answers.append(_suspend(loop, futures[index], None))  # the front's own wait
 
         for index in range(5):
             pool.start(answer, index)
