@@ -20,9 +20,14 @@ import argparse
 import os
 import resource
 import sys
+import time
 from pathlib import Path
 
+import pyoxigraph as ox
+
 import run
+from defkg.store.embedded import execute, store_path_for
+from defkg.store.jobs import QueryJob
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -56,13 +61,6 @@ def cpu_by_kind(root: int) -> dict[str, float]:
 
 def engine_alone(dist: Path, mix: list[tuple[str, str]], seconds: float) -> tuple[int, float]:
     """(queries, CPU ms per query) of ``execute`` on defkg's store in this process."""
-    import time
-
-    import pyoxigraph as ox
-
-    from defkg.store.embedded import execute, store_path_for
-    from defkg.store.jobs import QueryJob
-
     store = ox.Store.read_only(str(store_path_for(dist)))
     count, started, cpu_before = 0, time.monotonic(), own_cpu()
     while time.monotonic() - started < seconds:

@@ -18,17 +18,18 @@ def test_a_finished_request_greenlet_is_reused_in_a_fresh_context() -> None:
     loop = asyncio.new_event_loop()
     try:
         pool = RequestGreenlets(loop, max_idle=4)
-        runs: list[tuple[int, str, object]] = []
+        # the greenlets themselves, not their ids: an id may be reused once its greenlet ends
+        runs: list[tuple[greenlet.greenlet, str, object]] = []
 
         def answer(number: int) -> None:
-            runs.append((id(greenlet.getcurrent()), SEEN_BY_REQUEST.get(), current_loop()))
+            runs.append((greenlet.getcurrent(), SEEN_BY_REQUEST.get(), current_loop()))
             SEEN_BY_REQUEST.set(f"request {number}")
 
         pool.start(answer, 1)
         pool.start(answer, 2)
         assert pool.idle == 1
         first, second = runs
-        assert first[0] == second[0], "the parked greenlet was not reused"
+        assert first[0] is second[0], "the parked greenlet was not reused"
         assert first[1] == second[1] == "unset", "a request saw what the one before it set"
         assert first[2] is loop and second[2] is loop
     finally:
@@ -41,10 +42,12 @@ def test_requests_waiting_at_once_each_hold_a_greenlet_and_at_most_max_idle_are_
         pool = RequestGreenlets(loop, max_idle=3)
         futures = [loop.create_future() for _ in range(5)]
         answers: list[object] = []
-        greenlets: set[int] = set()
+        # held, so that no greenlet ends and lends its id to a new one
+        greenlets: list[greenlet.greenlet] = []
 
         def answer(index: int) -> None:
-            greenlets.add(id(greenlet.getcurrent()))
+            if not any(g is greenlet.getcurrent() for g in greenlets):
+                greenlets.append(greenlet.getcurrent())
             answers.append(_suspend(loop, futures[index], None))  # the front's own wait
 
         for index in range(5):
