@@ -32,8 +32,7 @@ import struct
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from defkg.locks import AVAILABLE as OFD_LOCKS
 from defkg.locks import lock_byte, unlock_byte
@@ -130,28 +129,38 @@ class ClientBudgets:
         self.crash_charge = crash_charge
         # an entry: key, the bucket's level, when it was last drained, then the queries the
         # client has running, one count per web process (each writes only its own column)
-        self._entry = struct.Struct(f"=16sdd{self.MAX_PROCESSES}i")
+        self._entry_size = _HEAD.size + 4 * self.MAX_PROCESSES
         self._fd = new_table_file() if fd is None else fd
-        size = _TABLE_OFFSET + self.SLOTS * self._entry.size
+        size = _TABLE_OFFSET + self.SLOTS * self._entry_size
         if os.fstat(self._fd).st_size < size:
             os.ftruncate(self._fd, size)  # sparse: a page takes memory once written
         self._table = mmap.mmap(self._fd, size, mmap.MAP_SHARED)
+        # the table as 4-byte counts, for summing a client's columns without unpacking them
+        self._counts = memoryview(self._table)[_TABLE_OFFSET:].cast("i")
         self._thread_lock = threading.Lock()
         #: (pid, descriptor, column) of the process using the table, claimed on its first
         #: query: a table made before gunicorn forks belongs to no process yet
         self._own: tuple[int, int, int] | None = None
 
     # --- locking --------------------------------------------------------------------------
-    @contextmanager
-    def _books(self) -> Iterator[int]:
-        """The table locked for this thread and this process; yields this process's column."""
-        with self._thread_lock:
+    def _lock(self) -> tuple[int, int]:
+        """Lock the table for this thread and this process (undone by :meth:`_unlock`);
+        returns this process's descriptor of the table and its column. (Two plain methods,
+        not a context manager: this runs twice per query.)"""
+        self._thread_lock.acquire()
+        try:
             fd, column = self._claim()
             lock_byte(fd, self.MAX_PROCESSES, wait=True)
-            try:
-                yield column
-            finally:
-                unlock_byte(fd, self.MAX_PROCESSES)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+        return fd, column
+
+    def _unlock(self, fd: int) -> None:
+        try:
+            unlock_byte(fd, self.MAX_PROCESSES)
+        finally:
+            self._thread_lock.release()
 
     def _claim(self) -> tuple[int, int]:
         """This process's descriptor of the table and its column, claimed on first use.
@@ -159,7 +168,7 @@ class ClientBudgets:
         The column is a lock on one byte that the kernel drops when the process dies; the new
         owner clears the column, whose counts a dead process can never release.
         """
-        pid = os.getpid()
+        pid = _process_id()
         if self._own is not None and self._own[0] == pid:
             return self._own[1], self._own[2]
         fd = os.open(f"/proc/self/fd/{self._fd}", os.O_RDWR | os.O_CLOEXEC)
@@ -169,24 +178,30 @@ class ClientBudgets:
             raise OSError(f"more than {self.MAX_PROCESSES} web processes share one budget table")
         lock_byte(fd, self.MAX_PROCESSES, wait=True)
         try:
-            at = _TABLE_OFFSET + struct.calcsize("=16sdd") + 4 * column
             for slot in range(self.SLOTS):
-                struct.pack_into("=i", self._table, at + slot * self._entry.size, 0)
+                self._counts[self._count_index(slot, column)] = 0
         finally:
             unlock_byte(fd, self.MAX_PROCESSES)
         self._own = (pid, fd, column)
         return fd, column
 
     # --- entries --------------------------------------------------------------------------
-    def _read(self, slot: int) -> tuple[bytes, float, float, list[int]]:
-        key, level, updated, *running = self._entry.unpack_from(
-            self._table, _TABLE_OFFSET + slot * self._entry.size
-        )
-        return key, level, updated, running
+    def _count_index(self, slot: int, column: int) -> int:
+        """Where a column's count of ``slot`` is in :attr:`_counts`."""
+        return (slot * self._entry_size + _HEAD.size) // 4 + column
 
-    def _write(self, slot: int, key: bytes, level: float, now: float, running: list[int]) -> None:
-        at = _TABLE_OFFSET + slot * self._entry.size
-        self._entry.pack_into(self._table, at, key, level, now, *running)
+    def _running(self, slot: int) -> int:
+        """Queries of the client in ``slot`` running now, in every web process."""
+        first = self._count_index(slot, 0)
+        return sum(self._counts[first : first + self.MAX_PROCESSES])
+
+    def _bucket(self, slot: int) -> tuple[float, float]:
+        """(level, when it was last drained) of the client in ``slot``."""
+        _, level, updated = _HEAD.unpack_from(self._table, _TABLE_OFFSET + slot * self._entry_size)
+        return level, updated
+
+    def _set_bucket(self, slot: int, key: bytes, level: float, now: float) -> None:
+        _HEAD.pack_into(self._table, _TABLE_OFFSET + slot * self._entry_size, key, level, now)
 
     def _drained(self, level: float, updated: float, now: float) -> float:
         return max(0.0, level - (now - updated) * self.seconds_per_minute / 60.0)
@@ -196,11 +211,11 @@ class ClientBudgets:
         (None when none of the slots it may use is free)."""
         start = int.from_bytes(key[:8], "little") % self.SLOTS
         free: int | None = None
-        table, size = self._table, self._entry.size
+        table, size = self._table, self._entry_size
         for step in range(self.PROBES):
             slot = (start + step) % self.SLOTS
             at = _TABLE_OFFSET + slot * size
-            # The key alone first: the whole entry (67 fields) only for a slot that may be free.
+            # The key alone first: the rest of the entry only for a slot that may be free.
             held = table[at : at + _KEY_SIZE]
             if held == key:
                 return slot
@@ -209,20 +224,24 @@ class ClientBudgets:
                 if free is None:
                     free = slot
                 break
-            if free is None:
-                _, level, updated, running = self._read(slot)
-                if not any(running) and self._drained(level, updated, now) == 0:
-                    free = slot  # a client with nothing running and an empty bucket
+            if (
+                free is None
+                and not self._running(slot)
+                and self._drained(*self._bucket(slot), now) == 0
+            ):
+                free = slot  # a client with nothing running and an empty bucket
         if not create or free is None:
             return None
-        self._write(free, key, 0.0, now, [0] * self.MAX_PROCESSES)
+        # A free slot counts nothing running in any column: only its key and bucket change.
+        self._set_bucket(free, key, 0.0, now)
         return free
 
     # --- the budgets ----------------------------------------------------------------------
     def admit(self, client: str) -> None:
         """Count a query of ``client`` as running, or raise :class:`OverBudget`."""
         key = _key(client)
-        with self._books() as column:
+        fd, column = self._lock()
+        try:
             now = time.monotonic()
             slot = self._find(key, now, create=True)
             if slot is None:
@@ -230,11 +249,11 @@ class ClientBudgets:
                     "the server is keeping count of too many clients at once; retry in a moment",
                     1,
                 )
-            _, level, updated, running = self._read(slot)
-            level = self._drained(level, updated, now)
-            if sum(running) >= self.max_concurrent:
+            level = self._drained(*self._bucket(slot), now)
+            running = self._running(slot)
+            if running >= self.max_concurrent:
                 raise OverBudget(
-                    f"too many queries from {client} at once: {sum(running)} running, the "
+                    f"too many queries from {client} at once: {running} running, the "
                     f"limit per client is {self.max_concurrent}; retry when one has ended",
                     1,
                 )
@@ -246,26 +265,48 @@ class ClientBudgets:
                     f"the limit per client is {budget:g} s per minute; retry in {wait:.0f} s",
                     math.ceil(wait),
                 )
-            running[column] += 1
-            self._write(slot, key, level, now, running)
+            self._counts[self._count_index(slot, column)] += 1
+            self._set_bucket(slot, key, level, now)
+        finally:
+            self._unlock(fd)
 
     def release(self, client: str, seconds: float, *, crashed: bool = False) -> None:
         """The query of ``client`` admitted before has ended after ``seconds`` in a worker."""
         key = _key(client)
-        with self._books() as column:
+        fd, column = self._lock()
+        try:
             now = time.monotonic()
             slot = self._find(key, now, create=False)
             if slot is None:
                 return
-            _, level, updated, running = self._read(slot)
-            level = self._drained(level, updated, now)
-            running[column] = max(0, running[column] - 1)
+            level = self._drained(*self._bucket(slot), now)
+            index = self._count_index(slot, column)
+            self._counts[index] = max(0, self._counts[index] - 1)
             level += seconds + (self.crash_charge if crashed else 0.0)
-            self._write(slot, key, level, now, running)
+            self._set_bucket(slot, key, level, now)
+        finally:
+            self._unlock(fd)
 
     def running(self, client: str) -> int:
         """Queries of ``client`` running now, in every web process of the server."""
         key = _key(client)
-        with self._books():
+        fd, _ = self._lock()
+        try:
             slot = self._find(key, time.monotonic(), create=False)
-            return 0 if slot is None else sum(self._read(slot)[3])
+            return 0 if slot is None else self._running(slot)
+        finally:
+            self._unlock(fd)
+
+
+#: an entry's head: the client's key, its bucket's level and when that was last drained (the
+#: counts of queries running, one 4-byte column per web process, follow)
+_HEAD = struct.Struct("=16sdd")
+_pid = [os.getpid()]
+
+
+def _process_id() -> int:
+    """``os.getpid()`` without a system call per query: kept up to date across forks."""
+    return _pid[0]
+
+
+os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
