@@ -125,6 +125,12 @@ _REREAD_HAZARDS = frozenset("'#()[]")
 NONDETERMINISTIC_FUNCTIONS = ("now", "rand", "uuid", "struuid", "bnode")
 #: any of them anywhere in a name (a substring, as the engine needs no word boundary)
 _NONDETERMINISTIC = re.compile("|".join(NONDETERMINISTIC_FUNCTIONS))
+#: what a name must hold, in any case, for the pass to act on it once the query form is known:
+#: SERVICE, FROM, VALUES or a nondeterministic function (a superset of what it acts on, ASCII
+#: case-insensitively as the engine compares: the pass looks closer at every name it matches)
+_WORTH_A_LOOK = re.compile(
+    "|".join(("service", "from", "values", *NONDETERMINISTIC_FUNCTIONS)), re.IGNORECASE | re.ASCII
+)
 _OPENERS = {"(": ")", "{": "}", "[": "]", "{|": "|}"}
 _CLOSERS = {closer: opener for opener, closer in _OPENERS.items()}
 #: the punctuation :meth:`_Scanner.bracket` acts on (any other does nothing there)
@@ -200,7 +206,9 @@ def tokenize(text: str) -> list[Token]:
     """Every token of ``text`` but white space and comments, as the engine splits them."""
     out: list[Token] = []
     append = out.append
-    make = Token._make
+    # tuple.__new__ is Token(…) without the Python frame of its generated __new__ (once per
+    # token of every query)
+    make = tuple.__new__
     for match in _NEXT_TOKEN.finditer(text):
         kind = match.lastgroup or "punct"
         if kind == "end":
@@ -212,7 +220,7 @@ def tokenize(text: str) -> list[Token]:
                 raise ScanError(f"unterminated or malformed string at {position(text, start)}")
         elif kind in ("string", "iri") and "\\" in value:
             _check_escapes(text, Token(kind, value, start))
-        append(make((kind, value, start)))
+        append(make(Token, (kind, value, start)))
     return out
 
 
@@ -403,6 +411,10 @@ class _Scanner:
             if kind in ("bnode",):
                 self.bnodes_or_anon = True
             if kind not in ("word", "pname"):
+                index += 1
+                continue
+            if found.form is not None and _WORTH_A_LOOK.search(value) is None:
+                # Past the prologue, a name holding none of these does nothing below.
                 index += 1
                 continue
             lowered = _ascii_lower(value)
