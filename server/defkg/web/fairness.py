@@ -301,12 +301,17 @@ class ClientBudgets:
 #: an entry's head: the client's key, its bucket's level and when that was last drained (the
 #: counts of queries running, one 4-byte column per web process, follow)
 _HEAD = struct.Struct("=16sdd")
-_pid = [os.getpid()]
+_pid = os.getpid()
 
 
 def _process_id() -> int:
     """``os.getpid()`` without a system call per query: kept up to date across forks."""
-    return _pid[0]
+    return _pid
 
 
-os.register_at_fork(after_in_child=lambda: _pid.__setitem__(0, os.getpid()))
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
