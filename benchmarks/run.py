@@ -34,6 +34,7 @@ import platform
 import random
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -778,26 +779,44 @@ def markdown(results: list[dict]) -> str:
         )
         lines.append(
             "| server | mix | concurrency | requests | req/s | p50 ms | p99 ms | vs oxigraph "
-            "| rounds (req/s) |"
+            "| paired rounds vs oxigraph | rounds (req/s) |"
         )
-        lines.append("|---|---|---|---|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|---|---|---|---|")
         oxigraph = {
-            (o.get("mix", "repeated"), o["concurrency"]): o["throughput"]
+            (o.get("mix", "repeated"), o["concurrency"]): o
             for o in r["load"]
             if o["server"] == "oxigraph"
         }
         for o in r["load"]:
             mix_kind = o.get("mix", "repeated")
             base = oxigraph.get((mix_kind, o["concurrency"]))
-            ratio = f"{o['throughput'] / base:.2f}x" if base else "-"
+            ratio = f"{o['throughput'] / base['throughput']:.2f}x" if base else "-"
+            paired = "-"
+            if base is not None and base is not o:
+                ratios = paired_ratios(o.get("round_throughputs", []), base["round_throughputs"])
+                if ratios:
+                    paired = (
+                        f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+                    )
             lines.append(
                 f"| {o['server']} | {mix_kind} | {o['concurrency']} | {o['requests']} | "
-                f"{o['throughput']} | {o['p50_ms']} | {o['p99_ms']} | {ratio} | "
+                f"{o['throughput']} | {o['p50_ms']} | {o['p99_ms']} | {ratio} | {paired} | "
                 + ", ".join(str(t) for t in o.get("round_throughputs", [o["throughput"]]))
                 + " |"
             )
         lines.append("")
     return "\n".join(lines)
+
+
+def paired_ratios(throughputs: list[float], base_throughputs: list[float]) -> list[float]:
+    """Each round's throughput over the base server's in the same round.
+
+    The rounds of one row are measured back to back, so the machine's drift from one round
+    to the next (±20 % on a shared 2-core machine) moves both servers of a round alike: the
+    median of these ratios, with their range, is a steadier comparison than the ratio of the
+    two median rounds, which may come from different moments.
+    """
+    return [t / b for t, b in zip(throughputs, base_throughputs, strict=False) if b]
 
 
 #: environment variables a variant may set besides DEFKG_*: the C allocator's (which library,
