@@ -790,7 +790,11 @@ def markdown(results: list[dict]) -> str:
         for o in r["load"]:
             mix_kind = o.get("mix", "repeated")
             base = oxigraph.get((mix_kind, o["concurrency"]))
-            ratio = f"{o['throughput'] / base['throughput']:.2f}x" if base else "-"
+            ratio = (
+                f"{o['throughput'] / base['throughput']:.2f}x"
+                if base and base["throughput"]
+                else "-"
+            )
             paired = "-"
             if base is not None and base is not o:
                 ratios = paired_ratios(o.get("round_throughputs", []), base["round_throughputs"])

@@ -168,7 +168,7 @@ class ClientBudgets:
         The column is a lock on one byte that the kernel drops when the process dies; the new
         owner clears the column, whose counts a dead process can never release.
         """
-        pid = _process_id()
+        pid = _pid
         if self._own is not None and self._own[0] == pid:
             return self._own[1], self._own[2]
         fd = os.open(f"/proc/self/fd/{self._fd}", os.O_RDWR | os.O_CLOEXEC)
@@ -301,12 +301,8 @@ class ClientBudgets:
 #: an entry's head: the client's key, its bucket's level and when that was last drained (the
 #: counts of queries running, one 4-byte column per web process, follow)
 _HEAD = struct.Struct("=16sdd")
+#: ``os.getpid()`` without a system call per query: kept up to date across forks
 _pid = os.getpid()
-
-
-def _process_id() -> int:
-    """``os.getpid()`` without a system call per query: kept up to date across forks."""
-    return _pid
 
 
 def _forked() -> None:
